@@ -1,0 +1,181 @@
+/* wsc: a WebSocket client library. The flat C ABI, the one door for every
+ * language binding.
+ *
+ * Conventions
+ *  - Functions return a status: WSC_OK (0) or a negative wsc_status. Ask
+ *    wsc_strerror() for the words and wsc_last_error_detail() for the
+ *    thread-local details of the last failure on the calling thread.
+ *  - Every *_free accepts NULL and returns nothing. Out-parameters come last
+ *    and are named `out`; what a `**out` returns belongs to the caller.
+ *  - Size-prefixed structs: set `struct_size = sizeof(struct)` before passing.
+ *  - Threads: wsc_loop, wsc_conn and wsc_options may be used from any thread
+ *    unless a function says otherwise. Callbacks run on the loop's thread.
+ */
+#ifndef WSC_WSC_H
+#define WSC_WSC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wsc/status.h>
+
+#if defined(_WIN32)
+#define WSC_API __declspec(dllexport)
+#else
+#define WSC_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WSC_ENUM_ENTRY(name, value, fatal, text) name = value,
+enum wsc_status { WSC_STATUS_MAP(WSC_ENUM_ENTRY) WSC_STATUS_END_ = -1000 };
+#undef WSC_ENUM_ENTRY
+
+enum wsc_msg_type { WSC_TEXT = 1, WSC_BINARY = 2 };
+
+enum wsc_state {
+  WSC_CONNECTING = 0,
+  WSC_OPEN = 1,
+  WSC_CLOSING = 2,
+  WSC_CLOSED = 3,
+  WSC_RECONNECTING = 4
+};
+
+/* Option keys. Integer options (set with wsc_options_set_int) are < 100,
+ * string options (wsc_options_set_str) are >= 100. Numbers never change. */
+enum wsc_option {
+  WSC_OPT_CONNECT_TIMEOUT_MS = 1,   /* TCP + TLS + upgrade; default 10000 */
+  WSC_OPT_PING_INTERVAL_MS = 2,     /* 0 = no heartbeat (default) */
+  WSC_OPT_PONG_TIMEOUT_MS = 3,      /* default 10000 */
+  WSC_OPT_IDLE_TIMEOUT_MS = 4,      /* 0 = none (default) */
+  WSC_OPT_WRITE_TIMEOUT_MS = 5,     /* 0 = none (default) */
+  WSC_OPT_RECONNECT = 6,            /* 0/1, default 0 */
+  WSC_OPT_RECONNECT_MIN_MS = 7,     /* default 500 */
+  WSC_OPT_RECONNECT_MAX_MS = 8,     /* default 30000 */
+  WSC_OPT_RECONNECT_MAX_ATTEMPTS = 9, /* 0 = unlimited (default) */
+  WSC_OPT_RECONNECT_ON_NORMAL_CLOSE = 10, /* 0/1, default 0 */
+  WSC_OPT_MAX_MESSAGE_BYTES = 11,   /* default 16 MiB */
+  WSC_OPT_SEND_QUEUE_BYTES = 12,    /* default 64 MiB */
+  WSC_OPT_RECV_QUEUE_BYTES = 13,    /* pull mode; default 64 MiB */
+  WSC_OPT_SEND_RATE_PER_S = 14,     /* 0 = unlimited (default) */
+  WSC_OPT_SEND_BURST = 15,          /* messages; default = rate */
+  WSC_OPT_COMPRESSION = 16,         /* 0/1 permessage-deflate, default 0 */
+  WSC_OPT_TLS_VERIFY = 17,          /* 0/1, default 1 */
+  WSC_OPT_TLS_MIN_VERSION = 18,     /* 12 or 13, default 12 */
+  WSC_OPT_PROXY_FROM_ENV = 19,      /* 0/1, default 0 */
+  WSC_OPT_RECONNECT_SEED = 20,      /* tests only: nonzero = deterministic jitter */
+
+  WSC_OPT_SUBPROTOCOLS = 100,       /* comma-separated list */
+  WSC_OPT_ORIGIN = 101,
+  WSC_OPT_TLS_CA_FILE = 102,        /* PEM bundle; replaces the system store */
+  WSC_OPT_TLS_CERT_FILE = 103,
+  WSC_OPT_TLS_KEY_FILE = 104,
+  WSC_OPT_TLS_CIPHERS = 105,        /* TLS 1.2 cipher list */
+  WSC_OPT_TLS13_CIPHERSUITES = 106,
+  WSC_OPT_TLS_GROUPS = 107,
+  WSC_OPT_TLS_SERVER_NAME = 108,    /* SNI and name to verify */
+  WSC_OPT_PROXY = 109               /* http://[user:pass@]host:port */
+};
+
+/* A loop: one event loop and its service thread; many connections share it.
+ * Any thread may use it. */
+typedef struct wsc_loop wsc_loop;
+/* Connection options, copied by wsc_connect. Not thread-safe: one thread at a
+ * time may change an options object. */
+typedef struct wsc_options wsc_options;
+/* One logical connection; it lives on across reconnects. Any thread. */
+typedef struct wsc_conn wsc_conn;
+
+typedef struct wsc_message {
+  int type;                  /* WSC_TEXT or WSC_BINARY */
+  size_t len;
+  const unsigned char *data; /* valid until wsc_message_free */
+} wsc_message;
+
+typedef struct wsc_stats {
+  size_t struct_size;        /* caller sets sizeof(wsc_stats) */
+  uint64_t msgs_sent;        /* written to the socket by lws */
+  uint64_t msgs_received;
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+  uint64_t reconnects;       /* successful re-opens after the first */
+  uint64_t send_discarded;   /* messages never written, dropped at final close */
+  size_t send_queue_bytes;   /* queued, not yet written */
+  int64_t rtt_us_last;       /* last ping round trip, -1 if none */
+  int64_t rtt_us_smoothed;   /* exponentially smoothed, -1 if none */
+  uint64_t connect_attempts; /* attempts made, including the first */
+  int last_http_status;      /* of the last upgrade response, 0 if none */
+} wsc_stats;
+
+/* Callbacks run on the loop thread with no wsc lock held. Inside them any
+ * wsc_* call is allowed (wsc_send, wsc_close and wsc_conn_free only enqueue),
+ * except blocking ones on the same loop (wsc_wait, wsc_recv with a timeout,
+ * wsc_loop_free of this loop). Pointers passed in stay valid only until the
+ * callback returns. Each entry may be NULL. */
+typedef struct wsc_callbacks {
+  size_t struct_size; /* sizeof(wsc_callbacks) */
+  void (*on_open)(wsc_conn *c, void *user);
+  /* NULL on_message = pull mode: take messages with wsc_recv. */
+  void (*on_message)(wsc_conn *c, int type, const void *data, size_t len, void *user);
+  void (*on_error)(wsc_conn *c, int status, const char *detail, void *user);
+  /* Once, when the connection reaches WSC_CLOSED for good. */
+  void (*on_close)(wsc_conn *c, int close_code, const char *reason, void *user);
+  void (*on_state)(wsc_conn *c, int old_state, int new_state, void *user);
+  void (*on_drain)(wsc_conn *c, void *user); /* send queue fell below half */
+} wsc_callbacks;
+
+WSC_API const char *wsc_version(void);
+/* Never NULL; "unknown status" for values not in the table. */
+WSC_API const char *wsc_strerror(int status);
+/* 1 if a connection ending with this status is not retried. */
+WSC_API int wsc_status_is_fatal(int status);
+/* Details of the last failed call on this thread; "" if none. Valid until
+ * the next wsc call on this thread. */
+WSC_API const char *wsc_last_error_detail(void);
+
+/* NULL on failure (see wsc_last_error_detail). */
+WSC_API wsc_loop *wsc_loop_new(void);
+/* Closes the loop's connections (their handles stay valid until
+ * wsc_conn_free; they report WSC_ECLOSED), joins the thread. */
+WSC_API void wsc_loop_free(wsc_loop *loop);
+
+WSC_API wsc_options *wsc_options_new(void);
+WSC_API void wsc_options_free(wsc_options *o);
+WSC_API int wsc_options_set_int(wsc_options *o, int opt, int64_t value);
+WSC_API int wsc_options_set_str(wsc_options *o, int opt, const char *value);
+WSC_API int wsc_options_add_header(wsc_options *o, const char *name, const char *value);
+
+WSC_API void wsc_message_free(wsc_message *m);
+
+/* loop NULL = the process-wide default loop. Argument and option errors
+ * return at once; network outcomes arrive through callbacks. cbs may be
+ * NULL (pull mode, no events). */
+WSC_API int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts,
+                        const wsc_callbacks *cbs, void *user, wsc_conn **out);
+/* Any thread. Copies data into the send queue. WSC_EAGAIN when the queue is
+ * full, WSC_ECLOSED after close, WSC_ETOOBIG when len exceeds the queue. */
+WSC_API int wsc_send(wsc_conn *c, int type, const void *data, size_t len);
+/* Pull mode: waits up to timeout_ms (-1 = forever, 0 = poll). */
+WSC_API int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out);
+/* Graceful close: queued messages are sent first, then a Close frame.
+ * code 0 = 1000. */
+WSC_API int wsc_close(wsc_conn *c, int code, const char *reason);
+/* Blocks until the connection is in `state` (WSC_OK), can no longer reach it
+ * (the status that ended it, or WSC_ECLOSED), or timeout (WSC_ETIMEDOUT). */
+WSC_API int wsc_wait(wsc_conn *c, int state, int timeout_ms);
+/* The state, or WSC_EINVAL for NULL. */
+WSC_API int wsc_conn_state(const wsc_conn *c);
+WSC_API int wsc_conn_stats(const wsc_conn *c, wsc_stats *out);
+/* Copies the subprotocol the server selected ("" if none) with its NUL
+ * into buf; WSC_ETOOBIG if buf_len is too small. */
+WSC_API int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len);
+/* Any thread, even inside a callback; no callback for c starts after it
+ * returns. Pending messages are discarded (and a Close 1001 sent). */
+WSC_API void wsc_conn_free(wsc_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,177 @@
+// wsc C++ API: RAII handles over the same core the C ABI uses.
+//
+// Threads: a Loop and a Client may be used from any thread. Callbacks run on
+// the loop's thread with no wsc lock held; inside them, send/close/destroying
+// a Client are allowed, blocking calls on the same loop are not.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <wsc/status.h>
+
+// The C++ API is exported from libwsc.so next to the C ABI (all of it in
+// namespace wsc); everything else stays hidden.
+#if defined(_WIN32)
+#define WSC_CXX_API __declspec(dllexport)
+#else
+#define WSC_CXX_API __attribute__((visibility("default")))
+#endif
+
+namespace wsc {
+
+#define WSC_CPP_STATUS_ENTRY(name, value, fatal, text) name = value,
+enum class Status : int { WSC_STATUS_MAP(WSC_CPP_STATUS_ENTRY) };
+#undef WSC_CPP_STATUS_ENTRY
+
+enum class State : int { Connecting = 0, Open = 1, Closing = 2, Closed = 3, Reconnecting = 4 };
+enum class MessageType : int { Text = 1, Binary = 2 };
+
+// Words for a status ("unknown status" for values not in the table).
+WSC_CXX_API const char *status_text(Status s) noexcept;
+// True if a connection ending with this status is never retried.
+WSC_CXX_API bool status_is_fatal(Status s) noexcept;
+
+class WSC_CXX_API Error : public std::runtime_error {
+ public:
+  Error(Status status, const std::string &detail);
+  Status status() const noexcept { return status_; }
+
+ private:
+  Status status_;
+};
+
+using Millis = std::chrono::milliseconds;
+
+// Connection options, copied at connect. Zero durations turn a timer off.
+struct Options {
+  Millis connect_timeout{10000};
+  Millis ping_interval{0};
+  Millis pong_timeout{10000};
+  Millis idle_timeout{0};
+  Millis write_timeout{0};
+  bool reconnect = false;
+  Millis reconnect_min{500};
+  Millis reconnect_max{30000};
+  uint32_t reconnect_max_attempts = 0;  // 0 = unlimited
+  bool reconnect_on_normal_close = false;
+  uint64_t reconnect_seed = 0;          // tests only: deterministic jitter
+  size_t max_message_bytes = 16u << 20;
+  size_t send_queue_bytes = 64u << 20;
+  size_t recv_queue_bytes = 64u << 20;
+  uint32_t send_rate_per_s = 0;         // 0 = unlimited
+  uint32_t send_burst = 0;              // 0 = same as the rate
+  bool compression = false;
+  std::vector<std::string> subprotocols;
+  std::string origin;
+  std::vector<std::pair<std::string, std::string>> headers;
+  struct Tls {
+    bool verify = true;
+    int min_version = 12;  // 12 or 13
+    std::string ca_file, cert_file, key_file, ciphers, tls13_ciphersuites, groups, server_name;
+  } tls;
+  std::string proxy;           // http://[user:pass@]host:port
+  bool proxy_from_env = false;
+};
+
+// Throws Error(Status::WSC_EINVAL) naming the first bad field.
+WSC_CXX_API void validate(const Options &options);
+
+struct Stats {
+  uint64_t msgs_sent = 0, msgs_received = 0, bytes_sent = 0, bytes_received = 0;
+  uint64_t reconnects = 0, send_discarded = 0, connect_attempts = 0;
+  size_t send_queue_bytes = 0;
+  int64_t rtt_us_last = -1, rtt_us_smoothed = -1;
+  int last_http_status = 0;
+};
+
+struct Message {
+  MessageType type = MessageType::Binary;
+  std::string data;
+};
+
+// Each may be empty. No on_message = pull mode (Client::recv).
+struct Callbacks {
+  std::function<void()> on_open;
+  // data is valid only during the call.
+  std::function<void(MessageType, std::string_view data)> on_message;
+  std::function<void(Status, std::string_view detail)> on_error;
+  // Once, when the connection is closed for good.
+  std::function<void(int code, std::string_view reason)> on_close;
+  std::function<void(State from, State to)> on_state;
+  std::function<void()> on_drain;
+};
+
+namespace detail {
+class LoopCore;
+class Connection;
+}  // namespace detail
+
+// One event loop with its own service thread. Destroying it closes its
+// connections and joins the thread.
+class WSC_CXX_API Loop {
+ public:
+  Loop();
+  ~Loop();
+  Loop(const Loop &) = delete;
+  Loop &operator=(const Loop &) = delete;
+
+  // The process-wide loop used when none is given; lives until exit.
+  static Loop &default_loop();
+
+  const std::shared_ptr<detail::LoopCore> &core() const noexcept { return core_; }
+
+ private:
+  std::shared_ptr<detail::LoopCore> core_;
+};
+
+// One logical connection (it lives on across reconnects). Destroying it
+// from any thread, even inside its own callback, guarantees no callback
+// starts afterwards.
+class WSC_CXX_API Client {
+ public:
+  // Throws Error(WSC_EINVAL) for a bad URL or options; network outcomes
+  // arrive through callbacks.
+  Client(Loop &loop, std::string_view url, const Options &options = {}, Callbacks callbacks = {});
+  ~Client();
+  Client(const Client &) = delete;
+  Client &operator=(const Client &) = delete;
+
+  // Queue a message. try_send returns WSC_EAGAIN when the queue is full;
+  // send throws Error instead.
+  Status try_send(MessageType type, std::string_view data) noexcept;
+  void send(MessageType type, std::string_view data);
+  void send_text(std::string_view text) { send(MessageType::Text, text); }
+  void send_binary(std::string_view data) { send(MessageType::Binary, data); }
+
+  // Pull mode: a message, or nullopt on timeout (negative = wait forever).
+  // Throws Error(WSC_ECLOSED) once closed and drained.
+  std::optional<Message> recv(Millis timeout = Millis{-1});
+  // Non-throwing form used by the C ABI.
+  Status try_recv(Millis timeout, Message &out) noexcept;
+
+  // Graceful close (queued messages go out first). Throws on a bad code.
+  void close(int code = 1000, std::string_view reason = {});
+  Status try_close(int code, std::string_view reason) noexcept;
+
+  // Wait until `state` is reached: WSC_OK, the status that ended the
+  // connection, or WSC_ETIMEDOUT.
+  Status wait(State state, Millis timeout = Millis{-1}) noexcept;
+
+  State state() const noexcept;
+  Stats stats() const noexcept;
+  std::string subprotocol() const;
+
+ private:
+  std::shared_ptr<detail::Connection> conn_;
+};
+
+}  // namespace wsc
