@@ -1,0 +1,374 @@
+// The C ABI: maps opaque handles onto the C++ API, checks every argument and
+// turns every exception into a status code. Nothing here touches lws.
+#include "wsc.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include <wsc/client.hpp>
+
+struct wsc_loop {
+  wsc::Loop loop;
+};
+
+struct wsc_options {
+  wsc::Options options;
+};
+
+struct wsc_conn {
+  wsc_callbacks callbacks{};
+  void *user = nullptr;
+  std::unique_ptr<wsc::Client> client;
+};
+
+namespace {
+
+thread_local std::string last_detail;
+
+int fail(int status, std::string detail) {
+  last_detail = std::move(detail);
+  return status;
+}
+
+int ok() {
+  last_detail.clear();
+  return WSC_OK;
+}
+
+int from(wsc::Status s) { return static_cast<int>(s); }
+
+// Runs fn, turning exceptions into statuses (nothing throws across the ABI).
+template <class F>
+int guarded(F &&fn) {
+  try {
+    return fn();
+  } catch (const wsc::Error &e) {
+    return fail(from(e.status()), e.what());
+  } catch (const std::bad_alloc &) {
+    return fail(WSC_ENOMEM, "out of memory");
+  } catch (const std::exception &e) {
+    return fail(WSC_EINTERNAL, e.what());
+  } catch (...) {
+    return fail(WSC_EINTERNAL, "unknown exception");
+  }
+}
+
+bool is_bool(int64_t v) { return v == 0 || v == 1; }
+
+}  // namespace
+
+extern "C" {
+
+const char *wsc_version(void) { return "0.1.0"; }
+
+const char *wsc_strerror(int status) { return wsc::status_text(static_cast<wsc::Status>(status)); }
+
+int wsc_status_is_fatal(int status) {
+  return wsc::status_is_fatal(static_cast<wsc::Status>(status)) ? 1 : 0;
+}
+
+const char *wsc_last_error_detail(void) { return last_detail.c_str(); }
+
+wsc_loop *wsc_loop_new(void) {
+  try {
+    auto *loop = new wsc_loop();
+    ok();
+    return loop;
+  } catch (const std::exception &e) {
+    fail(WSC_EINTERNAL, e.what());
+    return nullptr;
+  }
+}
+
+void wsc_loop_free(wsc_loop *loop) {
+  try {
+    delete loop;
+  } catch (...) {
+  }
+}
+
+wsc_options *wsc_options_new(void) {
+  auto *o = new (std::nothrow) wsc_options();
+  if (!o) fail(WSC_ENOMEM, "out of memory");
+  return o;
+}
+
+void wsc_options_free(wsc_options *o) { delete o; }
+
+int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
+  if (!o) return fail(WSC_EINVAL, "options is NULL");
+  wsc::Options &x = o->options;
+  auto millis = [&](wsc::Millis &field, const char *name) {
+    if (value < 0 || value > 24LL * 3600 * 1000) {
+      return fail(WSC_EINVAL, std::string(name) + " must be 0..86400000 ms");
+    }
+    field = wsc::Millis(value);
+    return ok();
+  };
+  auto flag = [&](bool &field, const char *name) {
+    if (!is_bool(value)) return fail(WSC_EINVAL, std::string(name) + " must be 0 or 1");
+    field = value == 1;
+    return ok();
+  };
+  auto bytes = [&](size_t &field, const char *name) {
+    if (value < 1 || static_cast<uint64_t>(value) > (uint64_t{1} << 40)) {
+      return fail(WSC_EINVAL, std::string(name) + " must be 1..2^40 bytes");
+    }
+    field = static_cast<size_t>(value);
+    return ok();
+  };
+  auto count = [&](uint32_t &field, const char *name) {
+    if (value < 0 || value > UINT32_MAX) return fail(WSC_EINVAL, std::string(name) + " out of range");
+    field = static_cast<uint32_t>(value);
+    return ok();
+  };
+  switch (opt) {
+    case WSC_OPT_CONNECT_TIMEOUT_MS:
+      if (value == 0) return fail(WSC_EINVAL, "CONNECT_TIMEOUT_MS must be at least 1");
+      return millis(x.connect_timeout, "CONNECT_TIMEOUT_MS");
+    case WSC_OPT_PING_INTERVAL_MS: return millis(x.ping_interval, "PING_INTERVAL_MS");
+    case WSC_OPT_PONG_TIMEOUT_MS:
+      if (value == 0) return fail(WSC_EINVAL, "PONG_TIMEOUT_MS must be at least 1");
+      return millis(x.pong_timeout, "PONG_TIMEOUT_MS");
+    case WSC_OPT_IDLE_TIMEOUT_MS: return millis(x.idle_timeout, "IDLE_TIMEOUT_MS");
+    case WSC_OPT_WRITE_TIMEOUT_MS: return millis(x.write_timeout, "WRITE_TIMEOUT_MS");
+    case WSC_OPT_RECONNECT: return flag(x.reconnect, "RECONNECT");
+    case WSC_OPT_RECONNECT_MIN_MS:
+      if (value == 0) return fail(WSC_EINVAL, "RECONNECT_MIN_MS must be at least 1");
+      return millis(x.reconnect_min, "RECONNECT_MIN_MS");
+    case WSC_OPT_RECONNECT_MAX_MS:
+      if (value == 0) return fail(WSC_EINVAL, "RECONNECT_MAX_MS must be at least 1");
+      return millis(x.reconnect_max, "RECONNECT_MAX_MS");
+    case WSC_OPT_RECONNECT_MAX_ATTEMPTS:
+      return count(x.reconnect_max_attempts, "RECONNECT_MAX_ATTEMPTS");
+    case WSC_OPT_RECONNECT_ON_NORMAL_CLOSE:
+      return flag(x.reconnect_on_normal_close, "RECONNECT_ON_NORMAL_CLOSE");
+    case WSC_OPT_MAX_MESSAGE_BYTES: return bytes(x.max_message_bytes, "MAX_MESSAGE_BYTES");
+    case WSC_OPT_SEND_QUEUE_BYTES: return bytes(x.send_queue_bytes, "SEND_QUEUE_BYTES");
+    case WSC_OPT_RECV_QUEUE_BYTES: return bytes(x.recv_queue_bytes, "RECV_QUEUE_BYTES");
+    case WSC_OPT_SEND_RATE_PER_S: return count(x.send_rate_per_s, "SEND_RATE_PER_S");
+    case WSC_OPT_SEND_BURST: return count(x.send_burst, "SEND_BURST");
+    case WSC_OPT_COMPRESSION: return flag(x.compression, "COMPRESSION");
+    case WSC_OPT_TLS_VERIFY: return flag(x.tls.verify, "TLS_VERIFY");
+    case WSC_OPT_TLS_MIN_VERSION:
+      if (value != 12 && value != 13) return fail(WSC_EINVAL, "TLS_MIN_VERSION must be 12 or 13");
+      x.tls.min_version = static_cast<int>(value);
+      return ok();
+    case WSC_OPT_PROXY_FROM_ENV: return flag(x.proxy_from_env, "PROXY_FROM_ENV");
+    case WSC_OPT_RECONNECT_SEED:
+      if (value < 0) return fail(WSC_EINVAL, "RECONNECT_SEED must be >= 0");
+      x.reconnect_seed = static_cast<uint64_t>(value);
+      return ok();
+    default:
+      if (opt >= 100) return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
+      return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+  }
+}
+
+int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
+  if (!o) return fail(WSC_EINVAL, "options is NULL");
+  if (!value) return fail(WSC_EINVAL, "value is NULL");
+  return guarded([&] {
+    wsc::Options &x = o->options;
+    std::string v(value);
+    switch (opt) {
+      case WSC_OPT_SUBPROTOCOLS: {
+        x.subprotocols.clear();
+        size_t start = 0;
+        while (start <= v.size()) {
+          size_t comma = v.find(',', start);
+          if (comma == std::string::npos) comma = v.size();
+          std::string item = v.substr(start, comma - start);
+          const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+          item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+          if (!item.empty()) x.subprotocols.push_back(item);
+          start = comma + 1;
+        }
+        break;
+      }
+      case WSC_OPT_ORIGIN: x.origin = v; break;
+      case WSC_OPT_TLS_CA_FILE: x.tls.ca_file = v; break;
+      case WSC_OPT_TLS_CERT_FILE: x.tls.cert_file = v; break;
+      case WSC_OPT_TLS_KEY_FILE: x.tls.key_file = v; break;
+      case WSC_OPT_TLS_CIPHERS: x.tls.ciphers = v; break;
+      case WSC_OPT_TLS13_CIPHERSUITES: x.tls.tls13_ciphersuites = v; break;
+      case WSC_OPT_TLS_GROUPS: x.tls.groups = v; break;
+      case WSC_OPT_TLS_SERVER_NAME: x.tls.server_name = v; break;
+      case WSC_OPT_PROXY: x.proxy = v; break;
+      default:
+        if (opt > 0 && opt < 100) return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
+        return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+    }
+    return ok();
+  });
+}
+
+int wsc_options_add_header(wsc_options *o, const char *name, const char *value) {
+  if (!o || !name || !value) return fail(WSC_EINVAL, "options, name and value must not be NULL");
+  return guarded([&] {
+    o->options.headers.emplace_back(name, value);
+    return ok();
+  });
+}
+
+void wsc_message_free(wsc_message *m) {
+  if (!m) return;
+  delete[] m->data;
+  delete m;
+}
+
+int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const wsc_callbacks *cbs,
+                void *user, wsc_conn **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!url) return fail(WSC_EINVAL, "url is NULL");
+  if (cbs && cbs->struct_size < sizeof(size_t)) {
+    return fail(WSC_EINVAL, "callbacks.struct_size must be sizeof(wsc_callbacks)");
+  }
+  return guarded([&] {
+    auto handle = std::make_unique<wsc_conn>();
+    handle->user = user;
+    // Older callers may pass a shorter struct: copy what they gave.
+    if (cbs) std::memcpy(&handle->callbacks, cbs, std::min(cbs->struct_size, sizeof(wsc_callbacks)));
+    handle->callbacks.struct_size = sizeof(wsc_callbacks);
+    wsc_conn *c = handle.get();
+    const wsc_callbacks &cb = c->callbacks;
+    wsc::Callbacks callbacks;
+    if (cb.on_open) callbacks.on_open = [c] { c->callbacks.on_open(c, c->user); };
+    if (cb.on_message) {
+      callbacks.on_message = [c](wsc::MessageType t, std::string_view data) {
+        c->callbacks.on_message(c, static_cast<int>(t), data.data(), data.size(), c->user);
+      };
+    }
+    if (cb.on_error) {
+      callbacks.on_error = [c](wsc::Status s, std::string_view detail) {
+        std::string text(detail);
+        c->callbacks.on_error(c, static_cast<int>(s), text.c_str(), c->user);
+      };
+    }
+    if (cb.on_close) {
+      callbacks.on_close = [c](int code, std::string_view reason) {
+        std::string text(reason);
+        c->callbacks.on_close(c, code, text.c_str(), c->user);
+      };
+    }
+    if (cb.on_state) {
+      callbacks.on_state = [c](wsc::State a, wsc::State b) {
+        c->callbacks.on_state(c, static_cast<int>(a), static_cast<int>(b), c->user);
+      };
+    }
+    if (cb.on_drain) callbacks.on_drain = [c] { c->callbacks.on_drain(c, c->user); };
+    wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
+    const wsc::Options defaults;
+    handle->client = std::make_unique<wsc::Client>(l, url, opts ? opts->options : defaults,
+                                                   std::move(callbacks));
+    *out = handle.release();
+    return ok();
+  });
+}
+
+int wsc_send(wsc_conn *c, int type, const void *data, size_t len) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (type != WSC_TEXT && type != WSC_BINARY) return fail(WSC_EINVAL, "type must be WSC_TEXT or WSC_BINARY");
+  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
+  const char *bytes = data ? static_cast<const char *>(data) : "";
+  const int s = from(c->client->try_send(static_cast<wsc::MessageType>(type), std::string_view(bytes, len)));
+  if (s == WSC_EINVAL) return fail(s, "text message is not valid UTF-8");
+  if (s == WSC_ETOOBIG) return fail(s, "message is larger than SEND_QUEUE_BYTES");
+  if (s == WSC_EAGAIN) return fail(s, "send queue is full (SEND_QUEUE_BYTES); wait for on_drain");
+  if (s == WSC_ECLOSED) return fail(s, "connection is closed or closing");
+  return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+}
+
+int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  return guarded([&] {
+    wsc::Message m;
+    const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
+    if (s == WSC_ESTATE) return fail(s, "wsc_recv is for pull mode (no on_message callback)");
+    if (s != WSC_OK) return fail(s, wsc_strerror(s));
+    auto data = std::make_unique<unsigned char[]>(m.data.size() ? m.data.size() : 1);
+    if (!m.data.empty()) std::memcpy(data.get(), m.data.data(), m.data.size());
+    auto msg = std::make_unique<wsc_message>();
+    msg->type = static_cast<int>(m.type);
+    msg->len = m.data.size();
+    msg->data = data.release();
+    *out = msg.release();
+    return ok();
+  });
+}
+
+int wsc_close(wsc_conn *c, int code, const char *reason) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (code == 0) code = 1000;
+  const char *r = reason ? reason : "";
+  const int s = from(c->client->try_close(code, r));
+  if (s == WSC_EINVAL) {
+    return fail(s, "close code " + std::to_string(code) +
+                       " cannot be sent (use 1000-1003, 1007-1014 or 3000-4999), or the reason is "
+                       "not UTF-8 of at most 123 bytes");
+  }
+  return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+}
+
+int wsc_wait(wsc_conn *c, int state, int timeout_ms) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  const int s = from(c->client->wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
+  return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+}
+
+int wsc_conn_state(const wsc_conn *c) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  return static_cast<int>(c->client->state());
+}
+
+int wsc_conn_stats(const wsc_conn *c, wsc_stats *out) {
+  if (!c || !out) return fail(WSC_EINVAL, "conn and out must not be NULL");
+  if (out->struct_size < offsetof(wsc_stats, msgs_sent) || out->struct_size > sizeof(wsc_stats)) {
+    return fail(WSC_EINVAL, "out->struct_size must be sizeof(wsc_stats)");
+  }
+  const wsc::Stats s = c->client->stats();
+  wsc_stats full{};
+  full.struct_size = out->struct_size;
+  full.msgs_sent = s.msgs_sent;
+  full.msgs_received = s.msgs_received;
+  full.bytes_sent = s.bytes_sent;
+  full.bytes_received = s.bytes_received;
+  full.reconnects = s.reconnects;
+  full.send_discarded = s.send_discarded;
+  full.send_queue_bytes = s.send_queue_bytes;
+  full.rtt_us_last = s.rtt_us_last;
+  full.rtt_us_smoothed = s.rtt_us_smoothed;
+  full.connect_attempts = s.connect_attempts;
+  full.last_http_status = s.last_http_status;
+  // Fill only as much as the caller's struct holds.
+  std::memcpy(out, &full, out->struct_size);
+  return ok();
+}
+
+int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
+  if (!c || !buf) return fail(WSC_EINVAL, "conn and buf must not be NULL");
+  return guarded([&] {
+    const std::string p = c->client->subprotocol();
+    if (p.size() + 1 > buf_len) return fail(WSC_ETOOBIG, "buffer too small for the subprotocol");
+    std::memcpy(buf, p.c_str(), p.size() + 1);
+    return ok();
+  });
+}
+
+void wsc_conn_free(wsc_conn *c) {
+  try {
+    delete c;
+  } catch (...) {
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wsc needs to build and test. Idempotent: when
+# everything is already installed it touches nothing (no apt-get update, no
+# sudo prompt), so demo.sh and test.sh can call it on every run.
+set -eu
+
+# Extend this list when a new build or test dependency appears.
+PACKAGES="build-essential pkg-config meson ninja-build libwebsockets-dev libssl-dev \
+libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
+golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
+protobuf-compiler clang-format binutils"
+
+missing=""
+for pkg in $PACKAGES; do
+  # "install ok installed" is the only status that means usable; removed or
+  # half-configured packages report something else and get reinstalled.
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  if [ "$status" != "install ok installed" ]; then
+    missing="$missing $pkg"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  echo "bootstrap: all packages present"
+  exit 0
+fi
+
+echo "bootstrap: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# sudo resets the environment by default, so pass DEBIAN_FRONTEND explicitly.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
+# shellcheck disable=SC2086  # word splitting of $missing is intended
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing

@@ -1,0 +1,44 @@
+// Reconnect delays: exponential from min to max with full jitter (a random
+// delay anywhere between min and the current cap, never below min, so that a
+// server just restarted is not hit at once), so that many clients dropped
+// together do not return in lockstep. A nonzero seed makes the sequence reproducible for tests.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace wsc::detail {
+
+class Backoff {
+ public:
+  Backoff() = default;
+  Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max, uint64_t seed)
+      : min_(min), max_(std::max(min, max)), random_(seed ? seed : std::random_device{}()) {}
+
+  // The cap for the next attempt: min * 2^n, at most max.
+  std::chrono::milliseconds cap() const {
+    const int shift = std::min<uint32_t>(failures_, 30);
+    const int64_t cap = min_.count() << shift;
+    return std::chrono::milliseconds(std::min<int64_t>(cap, max_.count()));
+  }
+
+  // Delay for the next attempt, uniform in [min, cap]; advances the exponent.
+  std::chrono::milliseconds next() {
+    const int64_t hi = cap().count();
+    ++failures_;
+    std::uniform_int_distribution<int64_t> pick(min_.count(), std::max<int64_t>(hi, min_.count()));
+    return std::chrono::milliseconds(pick(random_));
+  }
+
+  void reset() { failures_ = 0; }
+  uint32_t failures() const { return failures_; }
+
+ private:
+  std::chrono::milliseconds min_{500}, max_{30000};
+  uint32_t failures_ = 0;
+  std::mt19937_64 random_{0};
+};
+
+}  // namespace wsc::detail

@@ -1,0 +1,112 @@
+// The public C++ types: thin RAII handles over LoopCore and Connection.
+#include <wsc/client.hpp>
+
+#include "connection.hpp"
+#include "loop_core.hpp"
+#include "url.hpp"
+
+namespace wsc {
+
+Loop::Loop() : core_(detail::LoopCore::create()) {}
+
+Loop::~Loop() { core_->shutdown(); }
+
+Loop &Loop::default_loop() {
+  // Intentionally never destroyed: connections may outlive static
+  // destruction order, and joining a thread during exit can deadlock.
+  static Loop *loop = new Loop();
+  return *loop;
+}
+
+Client::Client(Loop &loop, std::string_view url, const Options &options, Callbacks callbacks) {
+  detail::Url parsed = detail::parse_url(url);
+  validate(options);
+  // Build (or find) the TLS context now, so a missing CA file or a bad
+  // cipher string fails here, synchronously, naming the culprit.
+  if (parsed.secure) loop.core()->ssl_ctx_for(options.tls);
+  conn_ = std::make_shared<detail::Connection>(loop.core(), std::move(parsed), options,
+                                               std::move(callbacks));
+  conn_->start();
+}
+
+Client::~Client() { conn_->detach(); }
+
+Status Client::try_send(MessageType type, std::string_view data) noexcept {
+  try {
+    return conn_->send(type, data);
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  } catch (...) {
+    return Status::WSC_EINTERNAL;
+  }
+}
+
+void Client::send(MessageType type, std::string_view data) {
+  const Status s = try_send(type, data);
+  if (s != Status::WSC_OK) throw Error(s, "send failed");
+}
+
+Status Client::try_recv(Millis timeout, Message &out) noexcept {
+  try {
+    return conn_->recv(timeout, out);
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  } catch (...) {
+    return Status::WSC_EINTERNAL;
+  }
+}
+
+std::optional<Message> Client::recv(Millis timeout) {
+  Message m;
+  const Status s = try_recv(timeout, m);
+  if (s == Status::WSC_ETIMEDOUT) return std::nullopt;
+  if (s != Status::WSC_OK) throw Error(s, "receive failed");
+  return m;
+}
+
+static bool valid_close_code(int code) {
+  if (code >= 3000 && code <= 4999) return true;
+  switch (code) {
+    case 1000: case 1001: case 1002: case 1003: case 1007: case 1008:
+    case 1009: case 1010: case 1011: case 1012: case 1013: case 1014:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status Client::try_close(int code, std::string_view reason) noexcept {
+  if (!valid_close_code(code) || reason.size() > 123 ||
+      !detail::is_valid_utf8(reason.data(), reason.size())) {
+    return Status::WSC_EINVAL;
+  }
+  try {
+    return conn_->close(code, reason);
+  } catch (...) {
+    return Status::WSC_ENOMEM;
+  }
+}
+
+void Client::close(int code, std::string_view reason) {
+  const Status s = try_close(code, reason);
+  if (s == Status::WSC_EINVAL) {
+    throw Error(s, "close code " + std::to_string(code) +
+                       " cannot be sent (use 1000-1003, 1007-1014 or 3000-4999) or the reason is "
+                       "not UTF-8 of at most 123 bytes");
+  }
+  if (s != Status::WSC_OK) throw Error(s, "close failed");
+}
+
+Status Client::wait(State state, Millis timeout) noexcept {
+  try {
+    return conn_->wait(state, timeout);
+  } catch (...) {
+    return Status::WSC_EINTERNAL;
+  }
+}
+
+State Client::state() const noexcept { return conn_->state(); }
+Stats Client::stats() const noexcept { return conn_->stats(); }
+std::string Client::subprotocol() const { return conn_->subprotocol(); }
+
+}  // namespace wsc

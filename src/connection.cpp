@@ -1,0 +1,843 @@
+#include "connection.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "loop_core.hpp"
+#include "proxy.hpp"
+
+namespace wsc::detail {
+
+namespace {
+
+// Large messages go out as fragments of this size, so that a choked socket
+// stops wsc between fragments instead of lws copying a whole message into
+// its own unbounded output buffer.
+constexpr size_t kFragmentBytes = 64 * 1024;
+// How long a Close may wait for the server's answer.
+constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
+// An open connection that lives this long resets the reconnect backoff.
+constexpr auto kStableAfter = std::chrono::milliseconds(5000);
+// Received buffers bigger than this are released after each message.
+constexpr size_t kKeepRxCapacity = 1 << 20;
+
+std::string join_subprotocols(const std::vector<std::string> &list) {
+  std::string out;
+  for (const auto &p : list) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+bool contains(const std::string &text, const char *what) {
+  return text.find(what) != std::string::npos;
+}
+
+}  // namespace
+
+Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options, Callbacks callbacks)
+    : loop_(std::move(loop)),
+      url_(std::move(url)),
+      options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      pull_mode_(!callbacks_.on_message),
+      backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed) {}
+
+Connection::~Connection() = default;
+
+template <class F>
+void Connection::emit(F &&f) {
+  if (detached_.load()) return;
+  std::lock_guard<std::mutex> lock(callback_mutex_);
+  if (detached_.load()) return;
+  f();
+}
+
+// ---- any thread ---------------------------------------------------------
+
+void Connection::start() {
+  auto self = shared_from_this();
+  if (!loop_->post([self] {
+        self->loop_->adopt(self);
+        self->begin_attempt();
+      })) {
+    throw Error(Status::WSC_ECLOSED, "the loop has been shut down");
+  }
+}
+
+Status Connection::send(MessageType type, std::string_view data) {
+  if (type != MessageType::Text && type != MessageType::Binary) return Status::WSC_EINVAL;
+  if (data.size() > options_.send_queue_bytes) return Status::WSC_ETOOBIG;
+  if (type == MessageType::Text && !is_valid_utf8(data.data(), data.size())) {
+    return Status::WSC_EINVAL;
+  }
+  OutMessage m;
+  m.buffer.reset(new (std::nothrow) unsigned char[LWS_PRE + data.size()]);
+  if (!m.buffer) return Status::WSC_ENOMEM;
+  if (!data.empty()) std::memcpy(m.payload(), data.data(), data.size());
+  m.len = data.size();
+  m.type = type;
+  bool post_write = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finished_ || close_requested_) return Status::WSC_ECLOSED;
+    if (queued_bytes_ + m.len > options_.send_queue_bytes) {
+      drain_armed_ = true;
+      return Status::WSC_EAGAIN;
+    }
+    queued_bytes_ += m.len;
+    send_queue_.push_back(std::move(m));
+    // One wake-up per burst: the loop drains the whole queue when writable.
+    post_write = !write_posted_;
+    write_posted_ = true;
+  }
+  if (post_write) {
+    auto self = shared_from_this();
+    loop_->post([self] { self->request_writable(); });
+  }
+  return Status::WSC_OK;
+}
+
+Status Connection::recv(Millis timeout, Message &out) {
+  if (!pull_mode_) return Status::WSC_ESTATE;
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto ready = [&] { return !recv_queue_.empty() || finished_; };
+  if (timeout.count() < 0)
+    changed_.wait(lock, ready);
+  else
+    changed_.wait_for(lock, timeout, ready);
+  if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_ETIMEDOUT;
+  out = std::move(recv_queue_.front());
+  recv_queue_.pop_front();
+  recv_bytes_ -= out.data.size();
+  if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+    resume_posted_ = true;
+    auto self = shared_from_this();
+    lock.unlock();
+    loop_->post([self] { self->resume_reading(); });
+  }
+  return Status::WSC_OK;
+}
+
+Status Connection::close(int code, std::string_view reason) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finished_) return Status::WSC_ECLOSED;
+    if (close_requested_) return Status::WSC_OK;
+    close_requested_ = true;
+    close_code_ = code;
+    close_reason_ = std::string(reason);
+  }
+  auto self = shared_from_this();
+  loop_->post([self] { self->handle_close_request(); });
+  return Status::WSC_OK;
+}
+
+Status Connection::wait(State target, Millis timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto done = [&] { return state_ == target || finished_; };
+  if (timeout.count() < 0)
+    changed_.wait(lock, done);
+  else if (!changed_.wait_for(lock, timeout, done))
+    return Status::WSC_ETIMEDOUT;
+  if (state_ == target) return Status::WSC_OK;
+  return final_status_ != Status::WSC_OK ? final_status_ : Status::WSC_ECLOSED;
+}
+
+State Connection::state() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_;
+}
+
+Stats Connection::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stats s = stats_;
+  s.send_queue_bytes = queued_bytes_;
+  return s;
+}
+
+std::string Connection::subprotocol() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return subprotocol_;
+}
+
+void Connection::detach() {
+  if (loop_->on_loop_thread()) {
+    // Inside a callback (ours or another connection's): the loop thread runs
+    // one callback at a time, so none of ours can be running elsewhere.
+    detached_ = true;
+  } else {
+    // Wait for a callback running on the loop thread to return.
+    std::lock_guard<std::mutex> lock(callback_mutex_);
+    detached_ = true;
+  }
+  auto self = shared_from_this();
+  loop_->post([self] { self->handle_detach(); });
+}
+
+// ---- loop thread: attempts ----------------------------------------------
+
+void Connection::begin_attempt() {
+  if (finished_) return;
+  attempt_ = std::make_unique<Attempt>();
+  attempt_->conn = this;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.connect_attempts;
+  }
+  if (state() != State::Connecting) set_state(State::Connecting);
+  std::weak_ptr<Connection> weak = shared_from_this();
+  connect_timer_.start(loop_->context(), options_.connect_timeout, [weak, this] {
+    if (auto self = weak.lock()) {
+      kill_attempt(Status::WSC_ETIMEDOUT,
+                   "no WebSocket connection to " + url_.host_header() + " within " +
+                       std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
+    }
+  });
+  if (url_.host_is_ip) {
+    attempt_->addresses = {url_.host};
+    connect_to(url_.host);
+    return;
+  }
+  const Attempt *token = attempt_.get();
+  std::weak_ptr<LoopCore> weak_loop = loop_;
+  loop_->resolver().resolve(url_.host, url_.port, [weak, weak_loop, token](ResolveResult result) {
+    auto loop = weak_loop.lock();
+    if (!loop) return;
+    loop->post([weak, token, result = std::move(result)]() mutable {
+      auto self = weak.lock();
+      if (!self || self->attempt_.get() != token || self->attempt_->wsi || self->attempt_->killed) {
+        return;
+      }
+      if (result.addresses.empty()) {
+        self->attempt_->local_status = Status::WSC_ECONNECT;
+        self->attempt_->local_detail = result.error;
+        self->attempt_ended(std::move(self->attempt_));
+        return;
+      }
+      self->attempt_->addresses = std::move(result.addresses);
+      self->connect_to(self->attempt_->addresses.front());
+    });
+  });
+}
+
+void Connection::connect_to(const std::string &address) {
+  Attempt *attempt = attempt_.get();
+  VhostProfile profile;
+  profile.secure = url_.secure;
+  profile.tls = options_.tls;
+  profile.compression = options_.compression;
+  if (!options_.proxy.empty()) {
+    ProxyUrl proxy = parse_proxy_url(options_.proxy);
+    profile.proxy_address = proxy.lws_address();
+    profile.proxy_port = proxy.port;
+  }
+  std::string error;
+  lws_vhost *vhost = loop_->vhost_for(profile, error);
+  if (!vhost) {
+    attempt->local_status = Status::WSC_EINVAL;
+    attempt->local_detail = error;
+    attempt_ended(std::move(attempt_));
+    return;
+  }
+  const std::string host =
+      options_.tls.server_name.empty() ? url_.host_header() : options_.tls.server_name;
+  const std::string protocols = join_subprotocols(options_.subprotocols);
+  lws_client_connect_info ci{};
+  ci.context = loop_->context();
+  ci.vhost = vhost;
+  ci.address = address.c_str();
+  ci.port = url_.port;
+  ci.path = url_.path.c_str();
+  ci.host = host.c_str();
+  ci.origin = options_.origin.empty() ? nullptr : options_.origin.c_str();
+  ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
+  ci.local_protocol_name = "wsc";
+  ci.ietf_version_or_minus_one = -1;
+  if (url_.secure) {
+    ci.ssl_connection = LCCSCF_USE_SSL;
+    if (!options_.tls.verify) {
+      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+    }
+  }
+  ci.pwsi = &attempt->wsi;
+  ci.opaque_user_data = attempt;
+  lws *wsi = lws_client_connect_via_info(&ci);
+  // A NULL return with the attempt still ours means lws gave up without a
+  // callback (LWS-NOTES §3).
+  if (!wsi && attempt_.get() == attempt && !attempt->wsi) {
+    attempt->error_text = "libwebsockets could not start a connection to " + address;
+    attempt_ended(std::move(attempt_));
+  }
+}
+
+void Connection::kill_attempt(Status status, std::string detail) {
+  if (!attempt_ || attempt_->killed) return;
+  attempt_->killed = true;
+  attempt_->local_status = status;
+  attempt_->local_detail = std::move(detail);
+  if (attempt_->wsi) {
+    // lws has no per-connection timeouts; ask it to close asynchronously.
+    lws_set_timeout(attempt_->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  } else {
+    attempt_ended(std::move(attempt_));  // still resolving
+  }
+}
+
+void Connection::on_wsi_destroyed(Attempt *attempt) {
+  if (attempt_.get() != attempt) return;
+  attempt_ended(std::move(attempt_));
+}
+
+Status Connection::classify(const Attempt &a, std::string &detail) const {
+  const std::string where = url_.host_header();
+  if (a.local_status != Status::WSC_OK || a.killed) {
+    detail = a.local_detail;
+    return a.local_status;
+  }
+  if (a.established) {
+    if (a.close_sent || a.peer_closed) return Status::WSC_OK;
+    detail = "connection to " + where + " lost without a close frame";
+    return Status::WSC_ELOST;
+  }
+  if (a.tls_verify_result != X509_V_OK) {
+    detail = "certificate verification failed for " + where + ": " +
+             X509_verify_cert_error_string(a.tls_verify_result);
+    return Status::WSC_ETLS;
+  }
+  if (a.http_status >= 500) {
+    detail = "server " + where + " answered HTTP " + std::to_string(a.http_status) +
+             " to the WebSocket upgrade";
+    return Status::WSC_ESERVER;
+  }
+  if (a.http_status >= 400) {
+    detail = "server " + where + " answered HTTP " + std::to_string(a.http_status) +
+             " to the WebSocket upgrade";
+    return Status::WSC_EHANDSHAKE;
+  }
+  if (a.http_status != 0 && a.http_status != 101) {
+    detail = "server " + where + " answered HTTP " + std::to_string(a.http_status) +
+             " instead of 101 Switching Protocols";
+    return Status::WSC_EHANDSHAKE;
+  }
+  const std::string &text = a.error_text;
+  if (contains(text, "proxy")) {
+    detail = "the HTTP proxy refused the tunnel to " + where + " (" + text + ")";
+    return Status::WSC_EHANDSHAKE;
+  }
+  if (contains(text, "HS:")) {
+    detail = "WebSocket handshake with " + where + " failed: " + text;
+    return Status::WSC_EHANDSHAKE;
+  }
+  if (contains(text, "SSL") || contains(text, "ssl") || (url_.secure && contains(text, "read failed"))) {
+    detail = "TLS handshake with " + where + " failed";
+    return Status::WSC_ETLS;
+  }
+  if (text.empty()) {
+    detail = "connection to " + where + " closed during the WebSocket handshake";
+    return Status::WSC_ELOST;
+  }
+  detail = "cannot connect to " + where + ": " + text;
+  return Status::WSC_ECONNECT;
+}
+
+void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
+  auto self = shared_from_this();
+  rx_in_message_ = false;
+  rx_buffer_.clear();
+  // A message cut off mid-write goes out again, whole, on the next attempt.
+  for (auto &m : inflight_) {
+    m.written = 0;
+    m.started = false;
+  }
+  if (a->http_status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.last_http_status = a->http_status;
+  }
+  std::string detail;
+  const Status status = classify(*a, detail);
+
+  // Try the host's next address before calling the attempt failed.
+  if (!a->established && !a->killed && status == Status::WSC_ECONNECT &&
+      a->address_index + 1 < a->addresses.size() && !loop_->stopping()) {
+    attempt_ = std::make_unique<Attempt>();
+    attempt_->conn = this;
+    attempt_->addresses = std::move(a->addresses);
+    attempt_->address_index = a->address_index + 1;
+    connect_to(attempt_->addresses[attempt_->address_index]);
+    return;
+  }
+  connect_timer_.cancel();
+  close_timer_.cancel();
+  stable_timer_.cancel();
+
+  int code = 1006;
+  std::string reason;
+  if (a->established) {
+    if (a->local_close_code) {
+      code = a->local_close_code;
+    } else if (a->close_sent) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      code = close_code_;
+      reason = close_reason_;
+    } else if (a->peer_closed) {
+      code = a->peer_code;
+      reason = a->peer_reason;
+    }
+  }
+  if (wants_reconnect(status, a->established ? code : 1006)) {
+    schedule_reconnect(status, status == Status::WSC_OK
+                                   ? "server closed the connection with code " + std::to_string(code)
+                                   : detail);
+    return;
+  }
+  finish(status, detail, code, reason);
+}
+
+bool Connection::wants_reconnect(Status status, int close_code) const {
+  if (!options_.reconnect || loop_->stopping() || detached_.load()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (close_requested_) return false;
+  }
+  if (status == Status::WSC_OK) {
+    switch (close_code) {
+      case 1000:
+        return options_.reconnect_on_normal_close;
+      case 1001:
+      case 1006:
+      case 1011:
+      case 1012:
+      case 1013:
+      case 1014:
+        return true;
+      default:
+        return false;
+    }
+  }
+  return !status_is_fatal(status);
+}
+
+void Connection::schedule_reconnect(Status status, const std::string &detail) {
+  ++failed_attempts_;
+  if (options_.reconnect_max_attempts && failed_attempts_ >= options_.reconnect_max_attempts) {
+    finish(status == Status::WSC_OK ? Status::WSC_ECLOSED : status,
+           "gave up after " + std::to_string(failed_attempts_) + " attempts: " + detail, 1006, "");
+    return;
+  }
+  if (status != Status::WSC_OK) emit([&] {
+      if (callbacks_.on_error) callbacks_.on_error(status, detail);
+    });
+  set_state(State::Reconnecting);
+  std::weak_ptr<Connection> weak = shared_from_this();
+  reconnect_timer_.start(loop_->context(), backoff_.next(), [weak] {
+    if (auto self = weak.lock()) self->begin_attempt();
+  });
+}
+
+void Connection::finish(Status status, std::string detail, int code, std::string reason) {
+  if (finished_) return;
+  auto self = shared_from_this();
+  cancel_timers();
+  size_t discarded = 0, discarded_bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    discarded = inflight_.size() + send_queue_.size();
+    for (const auto &m : inflight_) discarded_bytes += m.len;
+    for (const auto &m : send_queue_) discarded_bytes += m.len;
+    inflight_.clear();
+    send_queue_.clear();
+    queued_bytes_ = 0;
+    stats_.send_discarded += discarded;
+    final_status_ = status;
+    finished_ = true;
+  }
+  set_state(State::Closed);
+  if (discarded) {
+    // Nothing disappears silently: say what was never written.
+    std::string lost = std::to_string(discarded) + " queued message(s), " +
+                       std::to_string(discarded_bytes) + " bytes, were never sent";
+    detail = detail.empty() ? lost : detail + "; " + lost;
+    if (status == Status::WSC_OK) status = Status::WSC_ECLOSED;
+  }
+  if (status != Status::WSC_OK) emit([&] {
+      if (callbacks_.on_error) callbacks_.on_error(status, detail);
+    });
+  emit([&] {
+    if (callbacks_.on_close) callbacks_.on_close(code, reason);
+  });
+  changed_.notify_all();
+  retired_ = true;
+  loop_->retire(this);
+}
+
+void Connection::cancel_timers() {
+  connect_timer_.cancel();
+  close_timer_.cancel();
+  reconnect_timer_.cancel();
+  stable_timer_.cancel();
+}
+
+void Connection::on_loop_shutdown() {
+  if (finished_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!close_requested_) {
+      close_requested_ = true;
+      close_code_ = 1001;
+      close_reason_ = "going away";
+    }
+  }
+  if (attempt_ && attempt_->established && !loop_->context()) return;
+  if (attempt_ && attempt_->established) {
+    handle_close_request();
+  } else if (attempt_) {
+    kill_attempt(Status::WSC_ECLOSED, "the loop was shut down before the connection opened");
+  } else {
+    finish(Status::WSC_ECLOSED, "the loop was shut down", 1006, "");
+  }
+}
+
+void Connection::handle_close_request() {
+  if (finished_) return;
+  switch (state()) {
+    case State::Open:
+      set_state(State::Closing);
+      {
+        std::weak_ptr<Connection> weak = shared_from_this();
+        close_timer_.start(loop_->context(), kCloseTimeout, [weak] {
+          if (auto self = weak.lock()) {
+            self->kill_attempt(Status::WSC_ETIMEDOUT,
+                               "the server did not answer the close frame within 3000 ms");
+          }
+        });
+      }
+      if (attempt_ && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
+      break;
+    case State::Connecting:
+      kill_attempt(Status::WSC_OK, "");
+      break;
+    case State::Reconnecting:
+      reconnect_timer_.cancel();
+      finish(Status::WSC_OK, "", 1006, "closed while waiting to reconnect");
+      break;
+    default:
+      break;
+  }
+}
+
+void Connection::handle_detach() {
+  if (finished_) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!close_requested_) {
+      close_requested_ = true;
+      close_code_ = 1001;
+      close_reason_ = "going away";
+    }
+    // Freed by its owner: queued messages are dropped, not waited for.
+    stats_.send_discarded += inflight_.size() + send_queue_.size();
+    inflight_.clear();
+    send_queue_.clear();
+    queued_bytes_ = 0;
+  }
+  handle_close_request();
+}
+
+// ---- loop thread: lws events ------------------------------------------
+
+int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reason, void *in,
+                           size_t len) {
+  if (attempt != attempt_.get()) return 0;
+  auto self = shared_from_this();
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+      auto **p = static_cast<unsigned char **>(in);
+      unsigned char *end = *p + len;
+      for (const auto &[name, value] : options_.headers) {
+        const std::string key = name + ":";
+        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(key.c_str()),
+                                        reinterpret_cast<const unsigned char *>(value.data()),
+                                        static_cast<int>(value.size()), p, end)) {
+          attempt->local_status = Status::WSC_EINVAL;
+          attempt->local_detail = "custom headers do not fit in the handshake buffer";
+          return -1;
+        }
+      }
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
+      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
+      char proto[256] = {0};
+      const int n = lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL);
+      std::lock_guard<std::mutex> lock(mutex_);
+      subprotocol_ = n > 0 ? std::string(proto, static_cast<size_t>(n)) : std::string();
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+      on_established();
+      return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+      on_receive(in, len);
+      return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+      return on_writeable();
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+      attempt->peer_closed = true;
+      const auto *bytes = static_cast<const unsigned char *>(in);
+      if (len >= 2) {
+        attempt->peer_code = (bytes[0] << 8) | bytes[1];
+        attempt->peer_reason.assign(reinterpret_cast<const char *>(bytes) + 2, len - 2);
+      }
+      if (state() == State::Open) set_state(State::Closing);
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+      attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
+      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
+      if (SSL *ssl = lws_get_ssl(wsi)) attempt->tls_verify_result = SSL_get_verify_result(ssl);
+      return 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+void Connection::on_established() {
+  Attempt &a = *attempt_;
+  a.established = true;
+  connect_timer_.cancel();
+  bool reopened = false, paused = false, have_data = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reopened = stats_.connect_attempts > 1;
+    if (reopened) ++stats_.reconnects;
+    paused = rx_paused_;
+    have_data = !send_queue_.empty() || !inflight_.empty();
+  }
+  (void)reopened;
+  set_state(State::Open);
+  std::weak_ptr<Connection> weak = shared_from_this();
+  stable_timer_.start(loop_->context(), kStableAfter, [weak] {
+    if (auto self = weak.lock()) {
+      self->backoff_.reset();
+      self->failed_attempts_ = 0;
+    }
+  });
+  if (paused) lws_rx_flow_control(a.wsi, 0);
+  emit([&] {
+    if (callbacks_.on_open) callbacks_.on_open();
+  });
+  if (!attempt_ || !attempt_->wsi) return;
+  bool closing = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing = close_requested_;
+  }
+  if (closing)
+    handle_close_request();
+  else if (have_data)
+    lws_callback_on_writable(attempt_->wsi);
+}
+
+void Connection::fail_receive(int close_code, Status status, std::string detail) {
+  Attempt &a = *attempt_;
+  a.local_close_code = close_code;
+  a.local_status = status;
+  a.local_detail = std::move(detail);
+  rx_in_message_ = false;
+  rx_buffer_.clear();
+  // Never return -1 from RECEIVE while the peer may still send (heap
+  // corruption in lws 4.1.6, LWS-NOTES §0.3): pause and close from WRITEABLE.
+  lws_rx_flow_control(a.wsi, 0);
+  lws_callback_on_writable(a.wsi);
+}
+
+void Connection::on_receive(const void *in, size_t len) {
+  Attempt &a = *attempt_;
+  if (a.local_close_code) return;  // closing after a protocol failure
+  lws *wsi = a.wsi;
+  const auto *bytes = static_cast<const unsigned char *>(in);
+  if (!rx_in_message_) {
+    rx_in_message_ = true;
+    rx_type_ = lws_frame_is_binary(wsi) ? MessageType::Binary : MessageType::Text;
+    rx_size_ = 0;
+    rx_buffer_.clear();
+    rx_utf8_.reset();
+  }
+  rx_size_ += len;
+  if (rx_size_ > options_.max_message_bytes) {
+    fail_receive(1009, Status::WSC_ETOOBIG,
+                 "received a message larger than MAX_MESSAGE_BYTES (" +
+                     std::to_string(options_.max_message_bytes) + " bytes)");
+    return;
+  }
+  const bool final = lws_is_final_fragment(wsi);
+  if (rx_type_ == MessageType::Text &&
+      (!rx_utf8_.feed(bytes, len) || (final && !rx_utf8_.complete()))) {
+    fail_receive(1007, Status::WSC_EPROTO, "received a text message that is not valid UTF-8");
+    return;
+  }
+  if (!final) {
+    if (rx_buffer_.empty()) {
+      const size_t expect = len + lws_remaining_packet_payload(wsi);
+      rx_buffer_.reserve(std::min(expect, options_.max_message_bytes));
+    }
+    rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
+    return;
+  }
+  rx_in_message_ = false;
+  if (rx_buffer_.empty()) {
+    // The whole message came in one piece: hand out lws's buffer, no copy.
+    deliver(rx_type_, std::string_view(reinterpret_cast<const char *>(bytes), len), nullptr);
+  } else {
+    rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
+    deliver(rx_type_, rx_buffer_, &rx_buffer_);
+    if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+  }
+}
+
+void Connection::deliver(MessageType type, std::string_view data, std::string *owned) {
+  if (!pull_mode_) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.msgs_received;
+      stats_.bytes_received += data.size();
+    }
+    emit([&] { callbacks_.on_message(type, data); });
+    return;
+  }
+  Message m;
+  m.type = type;
+  m.data = owned ? std::move(*owned) : std::string(data);
+  if (owned) owned->clear();
+  bool pause = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.msgs_received;
+    stats_.bytes_received += m.data.size();
+    recv_bytes_ += m.data.size();
+    recv_queue_.push_back(std::move(m));
+    // A slow reader slows the server down instead of growing memory.
+    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_) pause = rx_paused_ = true;
+  }
+  changed_.notify_all();
+  if (pause && attempt_ && attempt_->wsi) lws_rx_flow_control(attempt_->wsi, 0);
+}
+
+int Connection::on_writeable() {
+  Attempt &a = *attempt_;
+  lws *wsi = a.wsi;
+  if (a.close_sent) return -1;
+  if (a.local_close_code) {
+    const std::string why = a.local_close_code == 1009 ? "message too big" : "invalid UTF-8";
+    lws_close_reason(wsi, static_cast<lws_close_status>(a.local_close_code),
+                     reinterpret_cast<unsigned char *>(const_cast<char *>(why.data())), why.size());
+    a.close_sent = true;
+    return -1;
+  }
+  uint64_t sent_msgs = 0, sent_bytes = 0;
+  bool failed = false;
+  for (;;) {
+    if (inflight_.empty()) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (send_queue_.empty()) break;
+      inflight_.swap(send_queue_);
+    }
+    OutMessage &m = inflight_.front();
+    const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
+    int flags = m.started ? LWS_WRITE_CONTINUATION
+                          : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+    if (m.written + chunk < m.len) flags |= LWS_WRITE_NO_FIN;
+    // lws writes the frame header into the LWS_PRE bytes before the chunk:
+    // the headroom for the first, already-sent payload for later ones.
+    if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) < 0) {
+      failed = true;
+      break;
+    }
+    m.started = true;
+    m.written += chunk;
+    if (m.written == m.len) {
+      ++sent_msgs;
+      sent_bytes += m.len;
+      inflight_.pop_front();
+    }
+    if (lws_send_pipe_choked(wsi)) {
+      lws_callback_on_writable(wsi);
+      break;
+    }
+  }
+  bool drained = false, closing = false;
+  int code = 1000;
+  std::string reason;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.msgs_sent += sent_msgs;
+    stats_.bytes_sent += sent_bytes;
+    queued_bytes_ -= sent_bytes;
+    if (drain_armed_ && queued_bytes_ <= options_.send_queue_bytes / 2) {
+      drain_armed_ = false;
+      drained = true;
+    }
+    closing = close_requested_ && send_queue_.empty() && inflight_.empty() &&
+              state_ == State::Closing;
+    code = close_code_;
+    reason = close_reason_;
+  }
+  if (failed) {
+    a.local_status = Status::WSC_ELOST;
+    a.local_detail = "writing to " + url_.host_header() + " failed";
+    return -1;
+  }
+  if (drained) emit([&] {
+      if (callbacks_.on_drain) callbacks_.on_drain();
+    });
+  if (closing && attempt_ && !a.close_sent) {
+    lws_close_reason(wsi, static_cast<lws_close_status>(code),
+                     reinterpret_cast<unsigned char *>(reason.data()), reason.size());
+    a.close_sent = true;
+    return -1;
+  }
+  return 0;
+}
+
+void Connection::request_writable() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    write_posted_ = false;
+  }
+  if (attempt_ && attempt_->established && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
+}
+
+void Connection::resume_reading() {
+  bool resume = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    resume_posted_ = false;
+    if (rx_paused_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+      rx_paused_ = false;
+      resume = true;
+    }
+  }
+  if (resume && attempt_ && attempt_->established && attempt_->wsi) {
+    lws_rx_flow_control(attempt_->wsi, 1);
+  }
+}
+
+void Connection::set_state(State next) {
+  State prev;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    prev = state_;
+    if (prev == next) return;
+    state_ = next;
+  }
+  changed_.notify_all();
+  emit([&] {
+    if (callbacks_.on_state) callbacks_.on_state(prev, next);
+  });
+}
+
+}  // namespace wsc::detail

@@ -1,0 +1,159 @@
+// One logical WebSocket connection: the state machine, the send and receive
+// queues and the per-attempt lws wsi under it. It survives reconnects; each
+// attempt gets a fresh wsi.
+//
+// Threads: the public methods (send, recv, close, wait, state, stats,
+// detach) are for any thread and take mutex_. Everything named on_* or
+// handle_* runs on the loop thread only, as do the timers.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <wsc/client.hpp>
+
+#include "backoff.hpp"
+#include "timer.hpp"
+#include "url.hpp"
+#include "utf8.hpp"
+
+namespace wsc::detail {
+
+class LoopCore;
+
+// A message waiting to be written, with LWS_PRE bytes of headroom in front
+// of the payload because lws writes the frame header there.
+struct OutMessage {
+  std::unique_ptr<unsigned char[]> buffer;
+  size_t len = 0;
+  MessageType type = MessageType::Binary;
+  size_t written = 0;  // payload bytes handed to lws so far
+  bool started = false;
+  unsigned char *payload() { return buffer.get() + LWS_PRE; }
+};
+
+// State of one lws wsi, created at the connect call (WSI_CREATE may never
+// come) and freed when lws destroys the wsi.
+struct Attempt {
+  Connection *conn = nullptr;
+  lws *wsi = nullptr;
+  std::vector<std::string> addresses;
+  size_t address_index = 0;
+  bool established = false;
+  // What lws told us about how it ended.
+  std::string error_text;
+  int http_status = 0;
+  long tls_verify_result = 0;
+  bool peer_closed = false;
+  int peer_code = 1005;
+  std::string peer_reason;
+  // Set when wsc ended it (timeout, user close, protocol failure).
+  Status local_status = Status::WSC_OK;
+  std::string local_detail;
+  int local_close_code = 0;  // nonzero: send this Close from WRITEABLE
+  bool close_sent = false;
+  bool killed = false;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<LoopCore> loop, Url url, Options options, Callbacks callbacks);
+  ~Connection();
+
+  // Any thread.
+  void start();
+  Status send(MessageType type, std::string_view data);
+  Status recv(Millis timeout, Message &out);
+  Status close(int code, std::string_view reason);
+  Status wait(State state, Millis timeout);
+  State state() const;
+  Stats stats() const;
+  std::string subprotocol() const;
+  // No callback starts after this returns; the loop then drops the wsi.
+  void detach();
+
+  // Loop thread: lws events for the current attempt.
+  int handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reason, void *in, size_t len);
+  void on_wsi_destroyed(Attempt *attempt);
+  // Loop thread: the loop is shutting down.
+  void on_loop_shutdown();
+  void cancel_timers();
+
+ private:
+  void begin_attempt();
+  void connect_to(const std::string &address);
+  void on_established();
+  void on_receive(const void *in, size_t len);
+  int on_writeable();
+  void fail_receive(int close_code, Status status, std::string detail);
+  void kill_attempt(Status status, std::string detail);
+  void attempt_ended(std::unique_ptr<Attempt> attempt);
+  void schedule_reconnect(Status status, const std::string &detail);
+  void finish(Status status, std::string detail, int code, std::string reason);
+  void deliver(MessageType type, std::string_view data, std::string *owned);
+  void request_writable();
+  void resume_reading();
+  void handle_close_request();
+  void handle_detach();
+  void set_state(State next);
+  Status classify(const Attempt &a, std::string &detail) const;
+  bool wants_reconnect(Status status, int close_code) const;
+
+  template <class F>
+  void emit(F &&f);
+
+  const std::shared_ptr<LoopCore> loop_;
+  const Url url_;
+  const Options options_;
+  const Callbacks callbacks_;
+  const bool pull_mode_;
+
+  // Shared between threads, under mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  State state_ = State::Connecting;
+  Status final_status_ = Status::WSC_OK;
+  bool finished_ = false;
+  bool close_requested_ = false;
+  int close_code_ = 1000;
+  std::string close_reason_;
+  std::deque<OutMessage> send_queue_;
+  size_t queued_bytes_ = 0;  // send_queue_ plus inflight_
+  bool write_posted_ = false;
+  bool drain_armed_ = false;
+  std::deque<Message> recv_queue_;
+  size_t recv_bytes_ = 0;
+  bool rx_paused_ = false;
+  bool resume_posted_ = false;
+  Stats stats_;
+  std::string subprotocol_;
+
+  // Callbacks run under callback_mutex_ so that detach() from another
+  // thread can wait for a running one to return.
+  std::mutex callback_mutex_;
+  std::atomic<bool> detached_{false};
+
+  // Loop thread only.
+  std::unique_ptr<Attempt> attempt_;
+  std::deque<OutMessage> inflight_;
+  std::string rx_buffer_;
+  MessageType rx_type_ = MessageType::Binary;
+  bool rx_in_message_ = false;
+  size_t rx_size_ = 0;
+  Utf8Validator rx_utf8_;
+  Backoff backoff_;
+  uint32_t failed_attempts_ = 0;
+  bool retired_ = false;
+  Timer connect_timer_;
+  Timer close_timer_;
+  Timer reconnect_timer_;
+  Timer stable_timer_;
+};
+
+}  // namespace wsc::detail

@@ -1,0 +1,222 @@
+#include "loop_core.hpp"
+
+#include <chrono>
+
+#include "connection.hpp"
+
+namespace wsc::detail {
+
+namespace {
+
+// lws keeps pointers into the protocol list for the context's lifetime.
+const lws_protocols kProtocols[] = {
+    {"wsc", &LoopCore::callback, 0, 65536, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+const lws_extension kDeflate[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_max_window_bits"},
+    {nullptr, nullptr, nullptr},
+};
+
+// Connections still open when a loop closes get this long for their close
+// handshake before lws drops them.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(1000);
+
+std::once_flag log_once;
+
+}  // namespace
+
+std::string VhostProfile::key() const {
+  std::string k = secure ? "wss|" + tls_profile_key(tls) : "ws|";
+  k += compression ? "|z" : "|-";
+  k += "|" + proxy_address + ":" + std::to_string(proxy_port);
+  return k;
+}
+
+std::shared_ptr<LoopCore> LoopCore::create() {
+  std::shared_ptr<LoopCore> core(new LoopCore());
+  core->start();
+  return core;
+}
+
+void LoopCore::start() {
+  // lws prints to stderr by default; a library must stay quiet.
+  std::call_once(log_once, [] { lws_set_log_level(0, nullptr); });
+  lws_context_creation_info info{};
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.pt_serv_buf_size = 65536;
+  // wsc runs its own per-connection timers; lws's context-wide ones must
+  // not fire first (LWS-NOTES §3).
+  info.timeout_secs = 3600;
+  info.user = this;
+  info.protocols = kProtocols;
+  context_ = lws_create_context(&info);
+  if (!context_) throw Error(Status::WSC_EINTERNAL, "libwebsockets could not create its context");
+  thread_ = std::thread([self = shared_from_this()] { self->run(); });
+  thread_id_ = thread_.get_id();
+}
+
+LoopCore::~LoopCore() {
+  shutdown();
+  if (thread_.joinable()) {
+    if (on_loop_thread())
+      thread_.detach();
+    else
+      thread_.join();
+  }
+}
+
+void LoopCore::run() {
+  while (!stop_) lws_service(context_, 0);
+  // Timers must leave lws's lists while the context still exists.
+  shutdown_deadline_.cancel();
+  for (auto &[raw, conn] : connections_) conn->cancel_timers();
+  // Callbacks still run inside lws_context_destroy (CLIENT_CLOSED,
+  // WSI_DESTROY for connections that did not finish in the grace time).
+  lws_context_destroy(context_);
+  context_ = nullptr;
+  vhosts_.clear();
+  // Anything never attached to a wsi (resolving, waiting to reconnect).
+  auto rest = std::move(connections_);
+  for (auto &[raw, conn] : rest) conn->on_loop_shutdown();
+}
+
+void LoopCore::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    if (!accepting_) {
+      // Already shutting down; still join below if asked from outside.
+    } else {
+      stopping_ = true;
+      commands_.push_back([this] { begin_shutdown(); });
+      accepting_ = false;
+      if (context_) lws_cancel_service(context_);
+    }
+  }
+  if (on_loop_thread()) return;
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LoopCore::post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(commands_mutex_);
+  if (!accepting_) return false;
+  const bool wake = commands_.empty();
+  commands_.push_back(std::move(fn));
+  // One wake-up per batch: the loop drains the whole queue when it wakes.
+  if (wake) lws_cancel_service(context_);
+  return true;
+}
+
+void LoopCore::drain_commands() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    batch.swap(commands_);
+  }
+  for (auto &fn : batch) fn();
+}
+
+void LoopCore::begin_shutdown() {
+  auto conns = connections_;  // on_loop_shutdown may retire entries
+  for (auto &[raw, conn] : conns) conn->on_loop_shutdown();
+  shutdown_deadline_.start(context_, kShutdownGrace, [this] {
+    stop_ = true;
+    lws_cancel_service(context_);
+  });
+  maybe_stop();
+}
+
+void LoopCore::maybe_stop() {
+  if (stopping_ && !stop_ && connections_.empty()) {
+    shutdown_deadline_.cancel();
+    stop_ = true;
+    lws_cancel_service(context_);
+  }
+}
+
+std::shared_ptr<SSL_CTX> LoopCore::ssl_ctx_for(const Options::Tls &tls) {
+  const std::string key = tls_profile_key(tls);
+  std::lock_guard<std::mutex> lock(ssl_mutex_);
+  auto found = ssl_ctxs_.find(key);
+  if (found != ssl_ctxs_.end()) return found->second;
+  std::shared_ptr<SSL_CTX> ctx(make_client_ssl_ctx(tls).release(), SslCtxFree());
+  ssl_ctxs_.emplace(key, ctx);
+  return ctx;
+}
+
+lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) {
+  const std::string key = profile.key();
+  auto found = vhosts_.find(key);
+  if (found != vhosts_.end()) return found->second.vhost;
+
+  Vhost entry;
+  lws_context_creation_info info{};
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.vhost_name = "wsc-client";
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  if (profile.compression) info.extensions = kDeflate;
+  if (profile.secure) {
+    try {
+      entry.ssl_ctx = ssl_ctx_for(profile.tls);
+    } catch (const Error &e) {
+      error = e.what();
+      return nullptr;
+    }
+    info.provided_client_ssl_ctx = entry.ssl_ctx.get();
+  }
+  entry.proxy = profile.proxy_address;
+  if (!entry.proxy.empty()) {
+    info.http_proxy_address = entry.proxy.c_str();
+    info.http_proxy_port = profile.proxy_port;
+  }
+  auto [slot, inserted] = vhosts_.emplace(key, std::move(entry));
+  // The proxy string must stay where it is: lws may keep the pointer.
+  if (!slot->second.proxy.empty()) info.http_proxy_address = slot->second.proxy.c_str();
+  slot->second.vhost = lws_create_vhost(context_, &info);
+  if (!slot->second.vhost) {
+    vhosts_.erase(slot);
+    error = "libwebsockets could not create a client vhost";
+    return nullptr;
+  }
+  return slot->second.vhost;
+}
+
+void LoopCore::adopt(std::shared_ptr<Connection> conn) {
+  Connection *raw = conn.get();
+  connections_.emplace(raw, std::move(conn));
+}
+
+void LoopCore::retire(Connection *conn) {
+  conn->cancel_timers();
+  auto found = connections_.find(conn);
+  if (found == connections_.end()) return;
+  // Keep the connection alive until this call stack unwinds.
+  auto keep = std::move(found->second);
+  connections_.erase(found);
+  maybe_stop();
+}
+
+int LoopCore::callback(lws *wsi, lws_callback_reasons reason, void *user, void *in, size_t len) {
+  (void)user;
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    // Delivered to every protocol of every vhost per wake-up; draining is
+    // idempotent, so whichever comes first does the work.
+    auto *core = static_cast<LoopCore *>(lws_context_user(lws_get_context(wsi)));
+    if (core) core->drain_commands();
+    return 0;
+  }
+  auto *attempt = static_cast<Attempt *>(lws_get_opaque_user_data(wsi));
+  if (!attempt || !attempt->conn) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  if (reason == LWS_CALLBACK_WSI_DESTROY) {
+    lws_set_opaque_user_data(wsi, nullptr);
+    attempt->conn->on_wsi_destroyed(attempt);
+    return 0;
+  }
+  return attempt->conn->handle_lws(attempt, wsi, reason, in, len);
+}
+
+}  // namespace wsc::detail

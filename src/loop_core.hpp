@@ -1,0 +1,101 @@
+// The event loop: one lws_context, one service thread, and the command
+// queue through which every other thread reaches it. Every lws call happens
+// on the service thread; other threads post commands and wake the loop with
+// lws_cancel_service(), the one lws call that is thread-safe.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "resolver.hpp"
+#include "timer.hpp"
+#include "tls_context.hpp"
+
+namespace wsc::detail {
+
+class Connection;
+
+// What makes connections need separate lws vhosts: the TLS profile, the
+// compression extension and the proxy are all vhost settings in lws.
+struct VhostProfile {
+  bool secure = false;
+  Options::Tls tls;
+  bool compression = false;
+  std::string proxy_address;  // "[user:pass@]host", empty = direct
+  unsigned proxy_port = 0;
+  std::string key() const;
+};
+
+class LoopCore : public std::enable_shared_from_this<LoopCore> {
+ public:
+  // Throws Error(WSC_EINTERNAL) if lws cannot create its context.
+  static std::shared_ptr<LoopCore> create();
+  ~LoopCore();
+  LoopCore(const LoopCore &) = delete;
+  LoopCore &operator=(const LoopCore &) = delete;
+
+  // Closes every connection (Close 1001 to open ones, bounded wait), stops
+  // and joins the thread. Idempotent. From the loop thread itself it only
+  // starts the shutdown; the thread then finishes on its own.
+  void shutdown();
+
+  // Any thread. Runs fn on the loop thread; false if the loop has stopped.
+  bool post(std::function<void()> fn);
+  bool on_loop_thread() const { return std::this_thread::get_id() == thread_id_.load(); }
+  bool stopping() const { return stopping_.load(); }
+
+  // Any thread: the SSL_CTX for a profile, built on first use (may throw
+  // Error(WSC_EINVAL) for bad files or strings).
+  std::shared_ptr<SSL_CTX> ssl_ctx_for(const Options::Tls &tls);
+
+  // Loop thread only.
+  lws_context *context() const { return context_; }
+  lws_vhost *vhost_for(const VhostProfile &profile, std::string &error);
+  void adopt(std::shared_ptr<Connection> conn);
+  void retire(Connection *conn);
+  Resolver &resolver() { return resolver_; }
+
+  // The one lws protocol callback for every client wsi of every loop.
+  static int callback(lws *wsi, lws_callback_reasons reason, void *user, void *in, size_t len);
+
+ private:
+  LoopCore() = default;
+  void start();
+  void run();
+  void drain_commands();
+  void begin_shutdown();
+  void maybe_stop();
+  lws_context *context_ = nullptr;
+  std::thread thread_;
+  std::atomic<std::thread::id> thread_id_{};
+  std::atomic<bool> stopping_{false};
+  bool stop_ = false;  // loop thread only
+
+  std::mutex commands_mutex_;
+  std::vector<std::function<void()>> commands_;
+  bool accepting_ = true;  // under commands_mutex_
+
+  std::mutex ssl_mutex_;
+  std::map<std::string, std::shared_ptr<SSL_CTX>> ssl_ctxs_;
+
+  struct Vhost {
+    lws_vhost *vhost = nullptr;
+    std::shared_ptr<SSL_CTX> ssl_ctx;  // kept alive until the context is destroyed
+    std::string proxy;                 // lws keeps a pointer into creation info strings
+  };
+  std::map<std::string, Vhost> vhosts_;
+  std::unordered_map<Connection *, std::shared_ptr<Connection>> connections_;
+  Timer shutdown_deadline_;
+  Resolver resolver_;
+};
+
+}  // namespace wsc::detail

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""WebSocket echo peer for wsc tests, on Debian's python3-websockets (10.4).
+
+Runs under /usr/bin/python3 on purpose: the python3 first on PATH may be a
+pyenv build without Debian's websockets module.
+
+Listens on 127.0.0.1 (port 0 = ephemeral unless --port), prints exactly one
+line "PORT <n>" on stdout once listening, then serves until SIGTERM, SIGINT
+or EOF on stdin. The stdin watch is what lets a test harness tie the peer's
+life to its own: hold the write end of a pipe, and when the harness exits
+(even by crashing) the kernel closes it and the peer exits too. It is only
+armed when stdin is a pipe, socket or terminal, so `peer </dev/null &` keeps
+running.
+
+Paths:
+  /headers                  send one text message, a JSON object of the
+                            request headers (lowercased names; repeated
+                            headers joined with ", "), then echo
+  /close/<code>[/<reason>]  close at once with that code and (URL-decoded)
+                            reason. Codes websockets refuses to send still go
+                            out as raw frames, so clients can be tested
+                            against them; 1005 sends a Close frame with no
+                            payload and 1006 drops TCP without a Close frame,
+                            which is what those codes mean to a client.
+  anything else             echo every message with its type (text stays
+                            text, binary stays binary)
+
+Connection options: no size limit, no permessage-deflate, no server pings
+unless --ping-interval, subprotocols chat.v1 and chat.v2 (the first one the
+client offers that the server knows wins; none if the client offers none).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import ssl
+import stat
+import struct
+import sys
+import urllib.parse
+
+import websockets
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
+
+SUBPROTOCOLS = ["chat.v1", "chat.v2"]
+CLOSE_TIMEOUT_S = 5
+
+
+def select_subprotocol(client_protocols, server_protocols):
+    # websockets' default ranks by the sum of both sides' positions; tests
+    # want the plain rule that the client's order decides.
+    for proto in client_protocols:
+        if proto in server_protocols:
+            return proto
+    return None
+
+
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+
+
+async def close_with(ws, code, reason):
+    if code == 1006:
+        # 1006 is never on the wire: a client sees it when TCP just ends.
+        # Waiting for CLOSED keeps websockets from then trying (and loudly
+        # failing) its own closing handshake on the dead socket.
+        ws.transport.abort()
+        await ws.wait_closed()
+        return
+    try:
+        Close(code, reason).check()
+    except Exception:  # websockets raises ProtocolError for codes it won't send
+        payload = b"" if code == 1005 else struct.pack("!H", code & 0xFFFF) + reason.encode()
+        try:
+            await asyncio.wait_for(ws.write_close_frame(Close(code, reason), payload),
+                                   CLOSE_TIMEOUT_S)
+            await asyncio.wait_for(ws.wait_closed(), CLOSE_TIMEOUT_S)
+        except (asyncio.TimeoutError, ConnectionClosed):
+            ws.transport.abort()
+            await ws.wait_closed()
+        return
+    await ws.close(code, reason)
+
+
+async def handler(ws):
+    try:
+        parts = urllib.parse.urlsplit(ws.path).path.split("/")
+        if len(parts) >= 3 and parts[1] == "close":
+            try:
+                code = int(parts[2])
+            except ValueError:
+                code = 1000
+            reason = urllib.parse.unquote("/".join(parts[3:]))
+            await close_with(ws, code, reason)
+            return
+        if parts[1:2] == ["headers"]:
+            headers = {}
+            for name, value in ws.request_headers.raw_items():
+                key = name.lower()
+                headers[key] = headers[key] + ", " + value if key in headers else value
+            await ws.send(json.dumps(headers))
+        await echo(ws)
+    except ConnectionClosed:
+        pass  # the client going away is normal here, not worth a traceback
+
+
+def stdin_is_watchable():
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(sys.stdin.fileno())
+
+
+async def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--ping-interval", type=float, default=None, metavar="S")
+    ap.add_argument("--tls-cert", metavar="F")
+    ap.add_argument("--tls-key", metavar="F")
+    args = ap.parse_args()
+
+    ssl_ctx = None
+    if args.tls_cert:
+        ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ssl_ctx.load_cert_chain(args.tls_cert, args.tls_key)
+
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+
+    def request_stop(*_):
+        if not stop.done():
+            stop.set_result(None)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, request_stop)
+    if stdin_is_watchable():
+        fd = sys.stdin.fileno()
+
+        def on_stdin():
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                request_stop()
+
+        loop.add_reader(fd, on_stdin)
+
+    server = await websockets.serve(
+        handler, args.host, args.port, ssl=ssl_ctx, max_size=None, compression=None,
+        ping_interval=args.ping_interval, subprotocols=SUBPROTOCOLS,
+        select_subprotocol=select_subprotocol, close_timeout=CLOSE_TIMEOUT_S)
+    port = server.sockets[0].getsockname()[1]
+    print("PORT %d" % port, flush=True)
+
+    await stop
+    server.close()  # closes open connections with 1001 (going away)
+    try:
+        await asyncio.wait_for(server.wait_closed(), CLOSE_TIMEOUT_S + 1)
+    except asyncio.TimeoutError:
+        pass
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
