@@ -100,18 +100,30 @@ std::string RequestPath(lws* wsi) {
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 500 ? "Client Error" : "Server Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return status < 500 ? "Client Error" : "Server Error";
   }
 }
 
@@ -121,9 +133,10 @@ const char* ReasonPhrase(int status) {
 // returns nonzero from FILTER_PROTOCOL_CONNECTION and lws closes the connection.
 void RefuseUpgrade(lws* wsi, int status) {
   std::string body = std::to_string(status) + " " + ReasonPhrase(status) + "\n";
-  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status) +
-                     "\r\nContent-Type: text/plain\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  std::string head =
+      "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status) +
+      "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n";
   std::vector<unsigned char> buf(LWS_PRE);
   buf.insert(buf.end(), head.begin(), head.end());
   buf.insert(buf.end(), body.begin(), body.end());
@@ -304,8 +317,7 @@ int EchoServer::Impl::Handle(lws* wsi, lws_callback_reasons reason, void* in, si
           s.close_started = true;
           const std::string& r = s.scenario().close_reason;
           lws_close_reason(wsi, static_cast<lws_close_status>(s.scenario().close_code),
-                           reinterpret_cast<unsigned char*>(const_cast<char*>(r.data())),
-                           r.size());
+                           reinterpret_cast<unsigned char*>(const_cast<char*>(r.data())), r.size());
         }
         return -1;
       }

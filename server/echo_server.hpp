@@ -28,15 +28,15 @@ class EchoServer {
   EchoServer(const EchoServer&) = delete;
   EchoServer& operator=(const EchoServer&) = delete;
 
-  int port() const;                        // the bound TCP port (useful when options.port == 0)
+  int port() const;  // the bound TCP port (useful when options.port == 0)
   const std::string& bind_address() const;
   bool scripted() const;
-  std::string url() const;                 // "ws://<bind address>:<port>" (no trailing slash)
+  std::string url() const;  // "ws://<bind address>:<port>" (no trailing slash)
 
   // Thread-safe counters, readable from any thread while the server runs.
-  uint64_t connections_accepted() const;   // WebSocket upgrades completed
-  uint64_t connections_open() const;       // currently open WebSocket connections
-  uint64_t messages_echoed() const;        // client messages fully handed back to lws
+  uint64_t connections_accepted() const;  // WebSocket upgrades completed
+  uint64_t connections_open() const;      // currently open WebSocket connections
+  uint64_t messages_echoed() const;       // client messages fully handed back to lws
 
   class Impl;  // defined in echo_server.cpp; public so the lws callback can reach it
 

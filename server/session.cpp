@@ -131,12 +131,10 @@ bool Session::Drain(lws* wsi, uint64_t* echoed) {
                                          : m.frame_sizes[m.next_frame];
     const bool first = m.offset == 0;
     const bool last = m.offset + frame >= total;
-    const int flags =
-        lws_write_ws_flags(m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, first, last);
+    const int flags = lws_write_ws_flags(m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, first, last);
     // Headroom for a later frame is the tail of the previous frame's payload, already handed
     // to lws (sent or copied), so lws may overwrite it with the header.
-    if (lws_write(wsi, m.payload() + m.offset, frame, static_cast<lws_write_protocol>(flags)) <
-        0) {
+    if (lws_write(wsi, m.payload() + m.offset, frame, static_cast<lws_write_protocol>(flags)) < 0) {
       return false;
     }
     m.offset += frame;

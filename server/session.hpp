@@ -18,7 +18,7 @@ namespace wsc::server {
 // One message waiting to be written. The buffer starts with LWS_PRE bytes of headroom because
 // lws_write writes the frame header in front of the payload pointer.
 struct OutMessage {
-  std::vector<unsigned char> buf;   // LWS_PRE headroom + payload
+  std::vector<unsigned char> buf;  // LWS_PRE headroom + payload
   bool binary = true;
   bool is_echo = false;             // counts toward messages_echoed once fully written
   std::vector<size_t> frame_sizes;  // explicit framing (/fragmented); empty = automatic chunks

@@ -55,6 +55,15 @@ void LoopCore::start() {
   info.protocols = kProtocols;
   context_ = lws_create_context(&info);
   if (!context_) throw Error(Status::WSC_EINTERNAL, "libwebsockets could not create its context");
+  // Wake-ups (EVENT_WAIT_CANCELLED) reach protocols through vhosts, so one
+  // must exist before the first command: the plain ws:// vhost. Created
+  // before the service thread starts, so this is still single-threaded.
+  std::string error;
+  if (!vhost_for(VhostProfile{}, error)) {
+    lws_context_destroy(context_);
+    context_ = nullptr;
+    throw Error(Status::WSC_EINTERNAL, error);
+  }
   thread_ = std::thread([self = shared_from_this()] { self->run(); });
   thread_id_ = thread_.get_id();
 }

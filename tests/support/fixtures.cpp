@@ -1,0 +1,59 @@
+#include "fixtures.hpp"
+
+namespace wsc::testing {
+
+std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   source_dir() + "/tests/peers/py_echo_server.py"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return std::make_unique<PeerProcess>(argv);
+}
+
+std::string ws_url(int port, const std::string &path) {
+  return "ws://127.0.0.1:" + std::to_string(port) + path;
+}
+
+Callbacks Recorder::callbacks(bool with_messages) {
+  Callbacks cb;
+  auto note = [this](auto &&fn) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      fn();
+    }
+    changed_.notify_all();
+  };
+  cb.on_open = [this, note] { note([&] { ++opens; }); };
+  if (with_messages) {
+    cb.on_message = [this, note](MessageType type, std::string_view data) {
+      note([&] { messages.push_back(Message{type, std::string(data)}); });
+    };
+  }
+  cb.on_error = [this, note](Status s, std::string_view detail) {
+    note([&] { errors.emplace_back(s, std::string(detail)); });
+  };
+  cb.on_close = [this, note](int code, std::string_view reason) {
+    note([&] {
+      ++closes;
+      close_code = code;
+      close_reason = std::string(reason);
+    });
+  };
+  cb.on_state = [this, note](State from, State to) { note([&] { states.emplace_back(from, to); }); };
+  cb.on_drain = [this, note] { note([&] { ++drains; }); };
+  return cb;
+}
+
+bool Recorder::wait_for(const std::function<bool()> &pred, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex);
+  return changed_.wait_for(lock, timeout, pred);
+}
+
+std::string pattern(size_t n, bool text) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    s[i] = text ? static_cast<char>('a' + i % 26) : static_cast<char>((i * 7 + 3) % 256);
+  }
+  return s;
+}
+
+}  // namespace wsc::testing

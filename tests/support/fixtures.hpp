@@ -1,0 +1,50 @@
+// Shared helpers for integration tests: peers on ephemeral loopback ports,
+// and a collector that turns callbacks into something a test can wait on.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <wsc/client.hpp>
+
+#include "peer_process.hpp"
+
+namespace wsc::testing {
+
+// Debian's python3-websockets echo server (a peer no one here wrote).
+std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_args = {});
+
+std::string ws_url(int port, const std::string &path = "/");
+
+// Records every callback of one connection; tests wait on predicates.
+class Recorder {
+ public:
+  Callbacks callbacks(bool with_messages = true);
+
+  // Waits until pred() holds (under the lock); false on timeout.
+  bool wait_for(const std::function<bool()> &pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+  std::mutex mutex;
+  std::vector<Message> messages;
+  std::vector<std::pair<Status, std::string>> errors;
+  std::vector<std::pair<State, State>> states;
+  int opens = 0;
+  int closes = 0;
+  int drains = 0;
+  int close_code = 0;
+  std::string close_reason;
+
+ private:
+  std::condition_variable changed_;
+};
+
+// A payload of n bytes with a recognisable pattern (valid UTF-8 when text).
+std::string pattern(size_t n, bool text);
+
+}  // namespace wsc::testing
