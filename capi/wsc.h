@@ -163,7 +163,9 @@ WSC_API int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out);
  * code 0 = 1000. */
 WSC_API int wsc_close(wsc_conn *c, int code, const char *reason);
 /* Blocks until the connection is in `state` (WSC_OK), can no longer reach it
- * (the status that ended it, or WSC_ECLOSED), or timeout (WSC_ETIMEDOUT). */
+ * (the status that ended it, or WSC_ECLOSED), or timeout (WSC_ETIMEDOUT).
+ * For state WSC_CLOSED it returns how the connection ended: WSC_OK after a
+ * clean close handshake, else the status that ended it. */
 WSC_API int wsc_wait(wsc_conn *c, int state, int timeout_ms);
 /* The state, or WSC_EINVAL for NULL. */
 WSC_API int wsc_conn_state(const wsc_conn *c);

@@ -141,6 +141,8 @@ Status Connection::wait(State target, Millis timeout) {
     changed_.wait(lock, done);
   else if (!changed_.wait_for(lock, timeout, done))
     return Status::WSC_ETIMEDOUT;
+  // Waiting for CLOSED tells how it ended: WSC_OK only for a clean close.
+  if (target == State::Closed) return final_status_;
   if (state_ == target) return Status::WSC_OK;
   return final_status_ != Status::WSC_OK ? final_status_ : Status::WSC_ECLOSED;
 }
@@ -251,7 +253,8 @@ void Connection::connect_to(const std::string &address) {
   ci.port = url_.port;
   ci.path = url_.path.c_str();
   ci.host = host.c_str();
-  ci.origin = options_.origin.empty() ? nullptr : options_.origin.c_str();
+  // Origin goes in APPEND_HANDSHAKE_HEADER: lws 4.1.6 would prefix
+  // "http://" to whatever ccinfo.origin holds.
   ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
   ci.local_protocol_name = "wsc";
   ci.ietf_version_or_minus_one = -1;
@@ -556,7 +559,9 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
       auto **p = static_cast<unsigned char **>(in);
       unsigned char *end = *p + len;
-      for (const auto &[name, value] : options_.headers) {
+      auto headers = options_.headers;
+      if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
+      for (const auto &[name, value] : headers) {
         const std::string key = name + ":";
         if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(key.c_str()),
                                         reinterpret_cast<const unsigned char *>(value.data()),

@@ -163,7 +163,8 @@ class WSC_CXX_API Client {
   Status try_close(int code, std::string_view reason) noexcept;
 
   // Wait until `state` is reached: WSC_OK, the status that ended the
-  // connection, or WSC_ETIMEDOUT.
+  // connection, or WSC_ETIMEDOUT. For State::Closed: WSC_OK only after a
+  // clean close, else the status that ended the connection.
   Status wait(State state, Millis timeout = Millis{-1}) noexcept;
 
   State state() const noexcept;

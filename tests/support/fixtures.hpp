@@ -48,3 +48,22 @@ class Recorder {
 std::string pattern(size_t n, bool text);
 
 }  // namespace wsc::testing
+
+namespace wsc::testing {
+
+// A loopback TCP listener that never accepts or answers: connects succeed
+// in the kernel backlog and then hang, like a stalled server.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  SilentListener(const SilentListener &) = delete;
+  SilentListener &operator=(const SilentListener &) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace wsc::testing
