@@ -81,7 +81,7 @@ Status Connection::send(MessageType type, std::string_view data) {
   bool post_write = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (finished_ || close_requested_) return Status::WSC_ECLOSED;
+    if (finished_ || close_requested_ || state_ == State::Closed) return Status::WSC_ECLOSED;
     if (queued_bytes_ + m.len > options_.send_queue_bytes) {
       drain_armed_ = true;
       return Status::WSC_EAGAIN;
@@ -136,7 +136,7 @@ Status Connection::close(int code, std::string_view reason) {
 
 Status Connection::wait(State target, Millis timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
-  auto done = [&] { return state_ == target || finished_; };
+  auto done = [&] { return finished_ || (state_ == target && target != State::Closed); };
   if (timeout.count() < 0)
     changed_.wait(lock, done);
   else if (!changed_.wait_for(lock, timeout, done))
@@ -441,7 +441,8 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
 }
 
 void Connection::finish(Status status, std::string detail, int code, std::string reason) {
-  if (finished_) return;
+  if (finished_ || finishing_) return;
+  finishing_ = true;
   auto self = shared_from_this();
   cancel_timers();
   size_t discarded = 0, discarded_bytes = 0;
@@ -455,9 +456,7 @@ void Connection::finish(Status status, std::string detail, int code, std::string
     queued_bytes_ = 0;
     stats_.send_discarded += discarded;
     final_status_ = status;
-    finished_ = true;
   }
-  set_state(State::Closed);
   if (discarded) {
     // Nothing disappears silently: say what was never written.
     std::string lost = std::to_string(discarded) + " queued message(s), " +
@@ -468,9 +467,15 @@ void Connection::finish(Status status, std::string detail, int code, std::string
   if (status != Status::WSC_OK) emit([&] {
       if (callbacks_.on_error) callbacks_.on_error(status, detail);
     });
+  set_state(State::Closed);
   emit([&] {
     if (callbacks_.on_close) callbacks_.on_close(code, reason);
   });
+  {
+    // Waiters wake only now, so every callback has run when wait() returns.
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+  }
   changed_.notify_all();
   retired_ = true;
   loop_->retire(this);
@@ -519,9 +524,17 @@ void Connection::handle_close_request() {
       }
       if (attempt_ && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
       break;
-    case State::Connecting:
-      kill_attempt(Status::WSC_OK, "");
+    case State::Connecting: {
+      // With messages queued, a graceful close lets them go out first: the
+      // close proceeds once open. With nothing queued, stop at once.
+      bool queued = !inflight_.empty();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        queued = queued || !send_queue_.empty();
+      }
+      if (!queued || detached_.load() || loop_->stopping()) kill_attempt(Status::WSC_OK, "");
       break;
+    }
     case State::Reconnecting:
       reconnect_timer_.cancel();
       finish(Status::WSC_OK, "", 1006, "closed while waiting to reconnect");

@@ -150,6 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Backoff backoff_;
   uint32_t failed_attempts_ = 0;
   bool retired_ = false;
+  bool finishing_ = false;
   Timer connect_timer_;
   Timer close_timer_;
   Timer reconnect_timer_;

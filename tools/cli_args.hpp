@@ -1,0 +1,50 @@
+// Command-line parsing for the wsc tool: value parsers (durations, sizes, counts) and one
+// parser per command. Everything here is pure, so a bad argument is found before any socket
+// or thread exists and is reported as a UsageError (exit status 2).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <wsc/client.hpp>
+
+namespace wsc::cli {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// "30s", "500ms", "2m", "1h", "1.5s"; a bare number means seconds (like curl and timeout(1)).
+wsc::Millis parse_duration(std::string_view text, std::string_view option);
+// "1048576", "64K", "16M", "1G" (binary units; "KiB"/"KB" are accepted too).
+uint64_t parse_size(std::string_view text, std::string_view option);
+// A plain non-negative decimal integer no larger than max.
+uint64_t parse_uint(std::string_view text, std::string_view option, uint64_t max);
+
+struct ClientArgs {
+  std::string url;
+  wsc::Options options;
+  bool binary = false;  // stdin is one binary message (or --chunk sized pieces)
+  size_t chunk = 0;     // 0 = all of stdin as one message
+  bool raw = false;     // print received binary messages as raw bytes
+  bool verbose = false;
+  bool insecure = false;
+  uint64_t count = 0;  // 0 = no limit
+  wsc::Millis wait{1000};
+};
+
+struct ServeArgs {
+  std::string bind = "127.0.0.1";
+  int port = 0;
+  bool scripted = false;
+};
+
+// args excludes the program name (and, for serve/demo, the command word).
+ClientArgs parse_client_args(const std::vector<std::string> &args);
+ServeArgs parse_serve_args(const std::vector<std::string> &args);
+void parse_demo_args(const std::vector<std::string> &args);
+
+}  // namespace wsc::cli
