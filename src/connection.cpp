@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -28,6 +30,12 @@ std::string join_subprotocols(const std::vector<std::string> &list) {
   std::string out;
   for (const auto &p : list) out += (out.empty() ? "" : ", ") + p;
   return out;
+}
+
+using Clock = std::chrono::steady_clock;
+
+std::chrono::microseconds until(Clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(when - Clock::now());
 }
 
 bool contains(const std::string &text, const char *what) {
@@ -375,6 +383,11 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   connect_timer_.cancel();
   close_timer_.cancel();
   stable_timer_.cancel();
+  ping_timer_.cancel();
+  pong_timer_.cancel();
+  idle_timer_.cancel();
+  write_timer_.cancel();
+  ping_due_ = pong_pending_ = false;
 
   int code = 1006;
   std::string reason;
@@ -486,6 +499,122 @@ void Connection::cancel_timers() {
   close_timer_.cancel();
   reconnect_timer_.cancel();
   stable_timer_.cancel();
+  ping_timer_.cancel();
+  pong_timer_.cancel();
+  idle_timer_.cancel();
+  write_timer_.cancel();
+}
+
+// ---- loop thread: heartbeat and timeouts ------------------------------
+
+void Connection::start_liveness_timers() {
+  last_rx_ = Clock::now();
+  last_write_progress_ = last_rx_;
+  ping_due_ = pong_pending_ = false;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  if (options_.ping_interval.count() > 0) {
+    ping_timer_.start(loop_->context(), options_.ping_interval, [weak] {
+      if (auto self = weak.lock()) self->on_ping_timer();
+    });
+  }
+  if (options_.idle_timeout.count() > 0) {
+    idle_timer_.start(loop_->context(), options_.idle_timeout, [weak] {
+      if (auto self = weak.lock()) self->on_idle_timer();
+    });
+  }
+}
+
+bool Connection::socket_has_unread_data() const {
+  // A callback that blocked the loop may have kept lws from reading a pong
+  // that already arrived; judge a deadline only after reading it.
+  if (!attempt_ || !attempt_->wsi) return false;
+  pollfd p{lws_get_socket_fd(attempt_->wsi), POLLIN, 0};
+  return p.fd >= 0 && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+void Connection::on_ping_timer() {
+  if (!attempt_ || !attempt_->established || state() != State::Open) return;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  const auto next = last_rx_ + options_.ping_interval;
+  if (Clock::now() < next) {
+    // Traffic proves liveness: a busy connection sends no extra pings.
+    ping_timer_.start(loop_->context(), until(next), [weak] {
+      if (auto self = weak.lock()) self->on_ping_timer();
+    });
+    return;
+  }
+  ping_due_ = true;
+  lws_callback_on_writable(attempt_->wsi);
+  ping_timer_.start(loop_->context(), options_.ping_interval, [weak] {
+    if (auto self = weak.lock()) self->on_ping_timer();
+  });
+}
+
+void Connection::on_pong_deadline() {
+  if (!attempt_) return;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  if (socket_has_unread_data()) {
+    pong_timer_.start(loop_->context(), std::chrono::milliseconds(5), [weak] {
+      if (auto self = weak.lock()) self->on_pong_deadline();
+    });
+    return;
+  }
+  kill_attempt(Status::WSC_ETIMEDOUT, "no pong from " + url_.host_header() + " within " +
+                                          std::to_string(options_.pong_timeout.count()) +
+                                          " ms (pong timeout)");
+}
+
+void Connection::on_pong() {
+  const auto now = Clock::now();
+  if (!pong_pending_) return;  // unsolicited, or an old ping's
+  pong_pending_ = false;
+  const int64_t rtt =
+      std::chrono::duration_cast<std::chrono::microseconds>(now - ping_sent_at_).count();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.rtt_us_last = rtt;
+  // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
+  stats_.rtt_us_smoothed =
+      stats_.rtt_us_smoothed < 0 ? rtt : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+}
+
+void Connection::on_idle_timer() {
+  if (!attempt_ || !attempt_->established) return;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  auto again = [&](std::chrono::microseconds delay) {
+    idle_timer_.start(loop_->context(), delay, [weak] {
+      if (auto self = weak.lock()) self->on_idle_timer();
+    });
+  };
+  const auto deadline = last_rx_ + options_.idle_timeout;
+  if (Clock::now() < deadline) return again(until(deadline));
+  if (socket_has_unread_data()) return again(std::chrono::milliseconds(5));
+  kill_attempt(Status::WSC_ETIMEDOUT, "nothing received from " + url_.host_header() + " for " +
+                                          std::to_string(options_.idle_timeout.count()) +
+                                          " ms (idle timeout)");
+}
+
+void Connection::arm_write_timer() {
+  if (options_.write_timeout.count() <= 0 || write_timer_.armed()) return;
+  std::weak_ptr<Connection> weak = shared_from_this();
+  write_timer_.start(loop_->context(), until(last_write_progress_ + options_.write_timeout),
+                     [weak] {
+                       if (auto self = weak.lock()) self->on_write_timer();
+                     });
+}
+
+void Connection::on_write_timer() {
+  if (!attempt_ || !attempt_->established) return;
+  bool pending = !inflight_.empty();
+  if (!pending) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending = !send_queue_.empty();
+  }
+  if (!pending) return;
+  if (Clock::now() < last_write_progress_ + options_.write_timeout) return arm_write_timer();
+  kill_attempt(Status::WSC_ETIMEDOUT,
+               "the send queue made no progress for " +
+                   std::to_string(options_.write_timeout.count()) +
+                   " ms: the peer stopped reading (write timeout)");
 }
 
 void Connection::on_loop_shutdown() {
@@ -600,6 +729,11 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
     case LWS_CALLBACK_CLIENT_RECEIVE:
       on_receive(in, len);
       return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+      last_rx_ = Clock::now();
+      pong_timer_.cancel();
+      on_pong();
+      return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
       return on_writeable();
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
@@ -645,6 +779,7 @@ void Connection::on_established() {
     }
   });
   if (paused) lws_rx_flow_control(a.wsi, 0);
+  start_liveness_timers();
   emit([&] {
     if (callbacks_.on_open) callbacks_.on_open();
   });
@@ -676,6 +811,9 @@ void Connection::fail_receive(int close_code, Status status, std::string detail)
 void Connection::on_receive(const void *in, size_t len) {
   Attempt &a = *attempt_;
   if (a.local_close_code) return;  // closing after a protocol failure
+  // Any frame proves the peer alive, an outstanding ping included.
+  last_rx_ = Clock::now();
+  pong_timer_.cancel();
   lws *wsi = a.wsi;
   const auto *bytes = static_cast<const unsigned char *>(in);
   if (!rx_in_message_) {
@@ -756,6 +894,24 @@ int Connection::on_writeable() {
     a.close_sent = true;
     return -1;
   }
+  if (ping_due_) {
+    ping_due_ = false;
+    // Control frames may go between the fragments of a message.
+    unsigned char ping[LWS_PRE + 8];
+    const uint64_t id = ++ping_count_;
+    std::memcpy(ping + LWS_PRE, &id, sizeof id);
+    if (lws_write(wsi, ping + LWS_PRE, sizeof id, LWS_WRITE_PING) < 0) return -1;
+    ping_sent_at_ = Clock::now();
+    pong_pending_ = true;
+    // The deadline runs from the first unanswered ping: later pings (when
+    // the interval is shorter than the timeout) must not push it back.
+    if (!pong_timer_.armed()) {
+      std::weak_ptr<Connection> weak = shared_from_this();
+      pong_timer_.start(loop_->context(), options_.pong_timeout, [weak] {
+        if (auto self = weak.lock()) self->on_pong_deadline();
+      });
+    }
+  }
   uint64_t sent_msgs = 0, sent_bytes = 0;
   bool failed = false;
   for (;;) {
@@ -777,6 +933,7 @@ int Connection::on_writeable() {
     }
     m.started = true;
     m.written += chunk;
+    last_write_progress_ = Clock::now();
     if (m.written == m.len) {
       ++sent_msgs;
       sent_bytes += m.len;
@@ -784,6 +941,7 @@ int Connection::on_writeable() {
     }
     if (lws_send_pipe_choked(wsi)) {
       lws_callback_on_writable(wsi);
+      arm_write_timer();
       break;
     }
   }

@@ -102,6 +102,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_close_request();
   void handle_detach();
   void set_state(State next);
+  void start_liveness_timers();
+  void on_ping_timer();
+  void on_pong_deadline();
+  void on_idle_timer();
+  void on_write_timer();
+  void on_pong();
+  bool socket_has_unread_data() const;
+  void arm_write_timer();
   Status classify(const Attempt &a, std::string &detail) const;
   bool wants_reconnect(Status status, int close_code) const;
 
@@ -155,6 +163,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Timer close_timer_;
   Timer reconnect_timer_;
   Timer stable_timer_;
+  Timer ping_timer_;
+  Timer pong_timer_;
+  Timer idle_timer_;
+  Timer write_timer_;
+  using TimePoint = std::chrono::steady_clock::time_point;
+  TimePoint last_rx_{};
+  TimePoint last_write_progress_{};
+  TimePoint ping_sent_at_{};
+  bool ping_due_ = false;     // a ping waits for WRITEABLE
+  bool pong_pending_ = false;
+  uint64_t ping_count_ = 0;
 };
 
 }  // namespace wsc::detail

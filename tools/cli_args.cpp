@@ -1,5 +1,6 @@
 #include "cli_args.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <optional>

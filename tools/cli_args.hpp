@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
 #include <wsc/client.hpp>
 
 namespace wsc::cli {

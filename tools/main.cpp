@@ -1,0 +1,109 @@
+// wsc: command-line WebSocket client, echo server and demo. This file only dispatches to
+// the commands and owns the help text and exit status conventions:
+//   0 success, 1 connection/runtime failure, 2 bad usage, 128+signal when interrupted.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+#include <wsc/client.hpp>
+
+#include "cli_args.hpp"
+#include "commands.hpp"
+#include "signals.hpp"
+
+#ifndef WSC_VERSION
+#define WSC_VERSION "unknown"
+#endif
+
+namespace {
+
+const char kUsage[] =
+    R"(usage: wsc [options] URL      interactive WebSocket client (ws:// or wss://)
+       wsc serve [--port N] [--bind ADDR] [--scripted]
+       wsc demo                   echo round trips against an in-process server
+       wsc help | --help | --version
+
+Client: each line of stdin is sent as a text message (without its newline);
+received messages are printed to stdout, text as-is plus a newline, binary as
+"<binary N bytes>" and the hex of the first 32 bytes. At end of stdin wsc waits
+until it has received as many messages as it sent (at most --wait), closes with
+1000 and exits 0. Ctrl-C closes gracefully and exits 130 (twice: at once).
+
+  -H, --header 'Name: value'  extra handshake header (repeatable)
+      --origin O              Origin header
+      --subprotocol P         offer subprotocol P (repeatable, in order)
+      --connect-timeout DUR   TCP + TLS + upgrade limit (default 10s)
+      --max-message BYTES     largest message accepted (default 16M)
+  -b, --binary                send all of stdin as ONE binary message at EOF
+                              (so a file arrives intact: wsc -b URL < file)
+      --chunk BYTES           with --binary: one message per BYTES of stdin
+      --raw                   print received binary messages as raw bytes
+  -n, --count N               exit after N messages received (end of stdin
+                              then no longer ends the session)
+      --wait DUR              after end of stdin, wait this long for replies
+                              (default 1s)
+      --reconnect             reconnect with backoff after recoverable errors
+      --ping DUR              send a ping every DUR
+      --pong-timeout DUR      give up when a pong takes longer (default 10s)
+      --cacert FILE           trust these CAs (PEM) instead of the system store
+      --cert FILE, --key FILE client certificate and key (PEM)
+      --ciphers LIST          TLS 1.2 cipher list (OpenSSL syntax)
+      --tls-min 1.2|1.3       lowest TLS version (default 1.2)
+  -k, --insecure              do not verify the server certificate (unsafe)
+      --proxy URL             HTTP CONNECT proxy: http://[user:pass@]host:port
+  -v, --verbose               state changes, subprotocol, close code and
+                              stats on stderr
+
+Serve: runs the echo server, prints "listening on ws://ADDR:PORT", stops on
+Ctrl-C/SIGTERM.
+  -p, --port N                TCP port (default 0 = pick a free one)
+      --bind ADDR             address to listen on (default 127.0.0.1)
+      --scripted              enable fault paths (/close/<code>, /drop, ...)
+
+DUR is a number with a unit: 500ms, 30s, 2m, 1h (no unit = seconds).
+BYTES is a number with an optional K, M or G suffix (powers of 1024).
+Exit status: 0 ok, 1 connection or runtime failure, 2 bad usage or URL, 130 on Ctrl-C.
+)";
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  // Before any thread exists, so the library's and the server's threads inherit the mask
+  // and only our sigwait() thread ever sees SIGINT/SIGTERM.
+  wsc::cli::block_termination_signals();
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  for (const auto &a : args) {
+    if (a == "--") break;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+  }
+  const std::string &first = args.front();
+  if (first == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (first == "--version" || first == "-V") {
+    std::printf("wsc %s\n", WSC_VERSION);
+    return 0;
+  }
+
+  try {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (first == "serve") return wsc::cli::run_serve(rest);
+    if (first == "demo") return wsc::cli::run_demo(rest);
+    return wsc::cli::run_client(args);
+  } catch (const wsc::cli::UsageError &e) {
+    std::fprintf(stderr, "wsc: %s\n(see wsc --help)\n", e.what());
+    return 2;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "wsc: %s\n", e.what());
+    return 1;
+  }
+}
