@@ -8,6 +8,11 @@ ROOT="$(pwd)"
 PY=/usr/bin/python3  # the pyenv python3 on PATH lacks Debian's modules
 
 extra_failures=()
+interrupted=0
+# A CI job timeout or ^C signals the whole process group: meson test then
+# writes its log and exits, and this script skips what is left but still
+# prints the summary (the interrupted test shows up as a failure).
+trap 'interrupted=1' TERM INT
 
 if ! bash "$ROOT/scripts/bootstrap.sh"; then
   # Carry on: maybe everything needed is there anyway, and the build will say.
@@ -32,6 +37,10 @@ run_build() {
   local name="$1" dir="$2" suite_args="$3"
   shift 4
   local log="$dir/meson-logs/testlog.json"
+  if [ "$interrupted" -ne 0 ]; then
+    extra_failures+=(--failure "$name: not run (interrupted)")
+    return
+  fi
   echo "=== $name: configure and build $dir"
   # A stale log from an earlier run must not be counted as this run's result.
   rm -f "$ROOT/$log"

@@ -181,8 +181,8 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s) {
   };
   cb.on_state = [&a, &s](wsc::State from, wsc::State to) {
     if (a.verbose) std::fprintf(stderr, "wsc: %s -> %s\n", state_name(from), state_name(to));
-    if (to == wsc::State::Reconnecting) {
-      // Said even without -v: otherwise a retrying client looks hung.
+    if (to == wsc::State::Reconnecting && !a.verbose) {
+      // -v already printed the error; without -v a retrying client would look hung.
       std::lock_guard<std::mutex> lock(s.m);
       std::fprintf(stderr, "wsc: %s; reconnecting\n", describe(s.error, s.error_detail).c_str());
     }
@@ -265,7 +265,10 @@ int run_client(const std::vector<std::string> &args) {
     if (s.signal) {
       exit_code = 128 + s.signal;
     } else if (s.output_failed) {
-      std::fprintf(stderr, "wsc: cannot write to stdout: %s\n", std::strerror(s.output_errno));
+      // A reader that went away (wsc ... | head) is a normal way to stop, not worth a word.
+      if (s.output_errno != EPIPE) {
+        std::fprintf(stderr, "wsc: cannot write to stdout: %s\n", std::strerror(s.output_errno));
+      }
       exit_code = 1;
     } else if (a.count && s.received >= a.count) {
       exit_code = 0;
