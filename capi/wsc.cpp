@@ -364,6 +364,26 @@ int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
   });
 }
 
+int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out) {
+  if (!c || !out) return fail(WSC_EINVAL, "conn and out must not be NULL");
+  if (out->struct_size != sizeof(wsc_tls_info)) {
+    return fail(WSC_EINVAL, "out->struct_size must be sizeof(wsc_tls_info)");
+  }
+  return guarded([&] {
+    const wsc::TlsInfo info = c->client->tls_info();
+    if (info.version.empty()) return fail(WSC_ESTATE, "no TLS connection has been opened");
+    auto copy = [](char *dst, size_t cap, const std::string &src) {
+      const size_t n = std::min(cap - 1, src.size());
+      std::memcpy(dst, src.data(), n);
+      dst[n] = '\0';
+    };
+    copy(out->version, sizeof out->version, info.version);
+    copy(out->cipher, sizeof out->cipher, info.cipher);
+    copy(out->group, sizeof out->group, info.group);
+    return ok();
+  });
+}
+
 void wsc_conn_free(wsc_conn *c) {
   try {
     delete c;

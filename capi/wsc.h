@@ -109,6 +109,13 @@ typedef struct wsc_stats {
   int last_http_status;      /* of the last upgrade response, 0 if none */
 } wsc_stats;
 
+typedef struct wsc_tls_info {
+  size_t struct_size;        /* caller sets sizeof(wsc_tls_info) */
+  char version[32];          /* e.g. "TLSv1.3" */
+  char cipher[96];           /* e.g. "TLS_AES_256_GCM_SHA384" */
+  char group[48];            /* key exchange group, e.g. "X25519" */
+} wsc_tls_info;
+
 /* Callbacks run on the loop thread with no wsc lock held. Inside them any
  * wsc_* call is allowed (wsc_send, wsc_close and wsc_conn_free only enqueue),
  * except blocking ones on the same loop (wsc_wait, wsc_recv with a timeout,
@@ -173,6 +180,9 @@ WSC_API int wsc_conn_stats(const wsc_conn *c, wsc_stats *out);
 /* Copies the subprotocol the server selected ("" if none) with its NUL
  * into buf; WSC_ETOOBIG if buf_len is too small. */
 WSC_API int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len);
+/* What TLS negotiated on the current or last open connection. WSC_ESTATE
+ * for ws:// or before the first open. */
+WSC_API int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out);
 /* Any thread, even inside a callback; no callback for c starts after it
  * returns. Pending messages are discarded (and a Close 1001 sent). */
 WSC_API void wsc_conn_free(wsc_conn *c);

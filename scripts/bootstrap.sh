@@ -20,8 +20,24 @@ for pkg in $PACKAGES; do
   fi
 done
 
+# Node.js runs the npm test peers (Node `ws`); the machine image may bring
+# its own node, so Debian's is installed only when there is none.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing="$missing nodejs npm"
+fi
+
+install_node_peers() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/peers/node"
+  if [ ! -d "$dir/node_modules/ws" ]; then
+    echo "bootstrap: npm install in tests/peers/node"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 if [ -z "$missing" ]; then
   echo "bootstrap: all packages present"
+  install_node_peers
   exit 0
 fi
 
@@ -35,3 +51,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update
 # shellcheck disable=SC2086  # word splitting of $missing is intended
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+install_node_peers

@@ -108,5 +108,6 @@ Status Client::wait(State state, Millis timeout) noexcept {
 State Client::state() const noexcept { return conn_->state(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
+TlsInfo Client::tls_info() const { return conn_->tls_info(); }
 
 }  // namespace wsc

@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include <poll.h>
@@ -167,6 +168,11 @@ Stats Connection::stats() const {
   return s;
 }
 
+TlsInfo Connection::tls_info() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return tls_info_;
+}
+
 std::string Connection::subprotocol() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return subprotocol_;
@@ -205,7 +211,9 @@ void Connection::begin_attempt() {
                        std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
     }
   });
-  if (url_.host_is_ip) {
+  // Through a proxy the proxy resolves the name (the client may not see
+  // that DNS at all); lws sends CONNECT host:port.
+  if (url_.host_is_ip || !options_.proxy.empty()) {
     attempt_->addresses = {url_.host};
     connect_to(url_.host);
     return;
@@ -761,6 +769,15 @@ void Connection::on_established() {
   Attempt &a = *attempt_;
   a.established = true;
   connect_timer_.cancel();
+  if (SSL *ssl = lws_get_ssl(a.wsi)) {
+    TlsInfo info;
+    info.version = SSL_get_version(ssl);
+    info.cipher = SSL_get_cipher_name(ssl);
+    const int group = SSL_get_negotiated_group(ssl);
+    if (const char *name = OBJ_nid2sn(group & ~TLSEXT_nid_unknown)) info.group = name;
+    std::lock_guard<std::mutex> lock(mutex_);
+    tls_info_ = std::move(info);
+  }
   bool reopened = false, paused = false, have_data = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

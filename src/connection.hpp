@@ -75,6 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state() const;
   Stats stats() const;
   std::string subprotocol() const;
+  TlsInfo tls_info() const;
   // No callback starts after this returns; the loop then drops the wsi.
   void detach();
 
@@ -141,6 +142,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool resume_posted_ = false;
   Stats stats_;
   std::string subprotocol_;
+  TlsInfo tls_info_;
 
   // Callbacks run under callback_mutex_ so that detach() from another
   // thread can wait for a running one to return.

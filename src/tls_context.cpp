@@ -1,6 +1,7 @@
 #include "tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstring>
@@ -70,6 +71,9 @@ SslCtxPtr make_client_ssl_ctx(const Options::Tls &tls) {
       fail("certificate file '" + tls.cert_file + "' holds no usable PEM certificate");
     }
     if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+        fail("key file '" + tls.key_file + "' does not match certificate '" + tls.cert_file + "'");
+      }
       fail("key file '" + tls.key_file + "' holds no usable PEM private key");
     }
     if (SSL_CTX_check_private_key(ctx.get()) != 1) {

@@ -93,6 +93,13 @@ struct Stats {
   int last_http_status = 0;
 };
 
+// What TLS negotiated on the current (or last) connection; empty for ws://.
+struct TlsInfo {
+  std::string version;  // e.g. "TLSv1.3"
+  std::string cipher;   // e.g. "TLS_AES_256_GCM_SHA384"
+  std::string group;    // key exchange group, e.g. "X25519"
+};
+
 struct Message {
   MessageType type = MessageType::Binary;
   std::string data;
@@ -170,6 +177,7 @@ class WSC_CXX_API Client {
   State state() const noexcept;
   Stats stats() const noexcept;
   std::string subprotocol() const;
+  TlsInfo tls_info() const;
 
  private:
   std::shared_ptr<detail::Connection> conn_;

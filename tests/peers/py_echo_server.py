@@ -13,6 +13,8 @@ armed when stdin is a pipe, socket or terminal, so `peer </dev/null &` keeps
 running.
 
 Paths:
+  /tls                      send one text message, a JSON object with the
+                            negotiated TLS version and cipher, then echo
   /headers                  send one text message, a JSON object of the
                             request headers (lowercased names; repeated
                             headers joined with ", "), then echo
@@ -97,6 +99,11 @@ async def handler(ws):
             reason = urllib.parse.unquote("/".join(parts[3:]))
             await close_with(ws, code, reason)
             return
+        if parts[1:2] == ["tls"]:
+            sslobj = ws.transport.get_extra_info("ssl_object")
+            info = {"version": sslobj.version(), "cipher": sslobj.cipher()[0],
+                    "sni": LAST_SNI[0]} if sslobj else {}
+            await ws.send(json.dumps(info))
         if parts[1:2] == ["headers"]:
             headers = {}
             for name, value in ws.request_headers.raw_items():
@@ -106,6 +113,9 @@ async def handler(ws):
         await echo(ws)
     except ConnectionClosed:
         pass  # the client going away is normal here, not worth a traceback
+
+
+LAST_SNI = [None]  # the server name the last TLS client sent (SNI)
 
 
 def stdin_is_watchable():
@@ -123,12 +133,22 @@ async def main():
     ap.add_argument("--ping-interval", type=float, default=None, metavar="S")
     ap.add_argument("--tls-cert", metavar="F")
     ap.add_argument("--tls-key", metavar="F")
+    ap.add_argument("--tls-max", choices=["1.2", "1.3"], help="highest TLS version offered")
+    ap.add_argument("--tls-client-ca", metavar="F", help="require a client certificate from this CA")
     args = ap.parse_args()
 
     ssl_ctx = None
     if args.tls_cert:
         ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        def remember_sni(sslobj, name, _ctx):
+            LAST_SNI[0] = name
+        ssl_ctx.sni_callback = remember_sni
+        if args.tls_max == "1.2":
+            ssl_ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if args.tls_client_ca:
+            ssl_ctx.verify_mode = ssl.CERT_REQUIRED
+            ssl_ctx.load_verify_locations(args.tls_client_ca)
 
     loop = asyncio.get_running_loop()
     stop = loop.create_future()

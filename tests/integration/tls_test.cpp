@@ -1,0 +1,244 @@
+// TLS against real peers: Python websockets over ssl for verification,
+// versions and ciphers; Node ws over https for mutual TLS. Certificates are
+// generated at test time by tests/support/make_certs.sh.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "fixtures.hpp"
+
+namespace wsc::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string cert_dir() {
+  static const std::string dir = [] {
+    std::string d = std::string(std::getenv("WSC_BUILD_DIR") ? std::getenv("WSC_BUILD_DIR") : "/tmp") +
+                    "/test-certs";
+    const std::string cmd = "bash '" + source_dir() + "/tests/support/make_certs.sh' '" + d + "'";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("make_certs.sh failed");
+    return d;
+  }();
+  return dir;
+}
+
+std::string cert(const std::string &name) { return cert_dir() + "/" + name; }
+
+std::unique_ptr<PeerProcess> tls_peer(const std::string &name, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--tls-cert", cert(name + ".pem"), "--tls-key", cert(name + ".key")};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start_python_echo(args);
+}
+
+std::string wss(int port, const std::string &host = "localhost", const std::string &path = "/") {
+  return "wss://" + host + ":" + std::to_string(port) + path;
+}
+
+Options trusting_test_ca() {
+  Options o;
+  o.tls.ca_file = cert("ca.pem");
+  return o;
+}
+
+TEST(Tls, TrustedServerEchoesAndReportsWhatWasNegotiated) {
+  auto peer = tls_peer("server");
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer->port(), "localhost", "/tls"), trusting_test_ca(), rec.callbacks());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+  const TlsInfo info = c.tls_info();
+  EXPECT_EQ(info.version, "TLSv1.3");
+  EXPECT_FALSE(info.cipher.empty());
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  // The server saw SNI for the URL's host name.
+  EXPECT_NE(rec.messages[0].data.find("\"sni\": \"localhost\""), std::string::npos)
+      << rec.messages[0].data;
+  EXPECT_NE(rec.messages[0].data.find(info.cipher), std::string::npos);
+}
+
+TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
+  auto peer = tls_peer("server");
+  Loop loop;
+  Client c(loop, wss(peer->port(), "127.0.0.1"), trusting_test_ca());
+  EXPECT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+}
+
+TEST(Tls, SystemStoreByDefaultRejectsTheTestCa) {
+  auto peer = tls_peer("server");
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer->port()), Options{}, rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ETLS);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_FALSE(rec.errors.empty());
+  EXPECT_NE(rec.errors[0].second.find("local issuer"), std::string::npos) << rec.errors[0].second;
+}
+
+struct BadCert {
+  const char *name;
+  const char *reason;  // words expected in the error detail
+};
+
+class TlsFailures : public ::testing::TestWithParam<BadCert> {};
+
+TEST_P(TlsFailures, FatalWithTheReasonAndOneAttempt) {
+  const BadCert k = GetParam();
+  auto peer = tls_peer(k.name);
+  Options o = trusting_test_ca();
+  o.reconnect = true;  // a certificate failure is never retried
+  o.reconnect_min = std::chrono::milliseconds(20);
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer->port()), o, rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ETLS);
+  EXPECT_EQ(c.stats().connect_attempts, 1u);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_EQ(rec.errors.size(), 1u);
+  EXPECT_NE(rec.errors[0].second.find(k.reason), std::string::npos) << rec.errors[0].second;
+}
+
+INSTANTIATE_TEST_SUITE_P(Certs, TlsFailures,
+                         ::testing::Values(BadCert{"wronghost", "mismatch"},
+                                           BadCert{"expired", "expired"},
+                                           BadCert{"selfsigned", "self-signed"}),
+                         [](const auto &info) { return std::string(info.param.name); });
+
+TEST(Tls, VerificationOffAcceptsAnyCertificate) {
+  for (const char *name : {"selfsigned", "wronghost", "expired"}) {
+    auto peer = tls_peer(name);
+    Options o;
+    o.tls.verify = false;
+    Loop loop;
+    Client c(loop, wss(peer->port()), o);
+    EXPECT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK) << name;
+  }
+}
+
+TEST(Tls, MinimumVersion13AgainstATls12OnlyServerFails) {
+  auto peer = tls_peer("server", {"--tls-max", "1.2"});
+  Loop loop;
+  Options o = trusting_test_ca();
+  o.tls.min_version = 13;
+  Recorder rec;
+  Client c(loop, wss(peer->port()), o, rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ETLS);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_FALSE(rec.errors.empty());
+  EXPECT_NE(rec.errors[0].second.find("TLS handshake"), std::string::npos) << rec.errors[0].second;
+
+  // The same server with the default minimum negotiates TLS 1.2.
+  Client ok(loop, wss(peer->port()), trusting_test_ca());
+  ASSERT_EQ(ok.wait(State::Open, seconds(10)), Status::WSC_OK);
+  EXPECT_EQ(ok.tls_info().version, "TLSv1.2");
+}
+
+TEST(Tls, OneSuiteCipherListsAreWhatGetsNegotiated) {
+  auto peer12 = tls_peer("server", {"--tls-max", "1.2"});
+  auto peer13 = tls_peer("server");
+  Loop loop;
+  Options o12 = trusting_test_ca();
+  o12.tls.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305";
+  Client c12(loop, wss(peer12->port()), o12);
+  Options o13 = trusting_test_ca();
+  o13.tls.tls13_ciphersuites = "TLS_CHACHA20_POLY1305_SHA256";
+  o13.tls.groups = "P-256";
+  Client c13(loop, wss(peer13->port()), o13);
+  // Two TLS profiles on one loop at the same time.
+  ASSERT_EQ(c12.wait(State::Open, seconds(10)), Status::WSC_OK);
+  ASSERT_EQ(c13.wait(State::Open, seconds(10)), Status::WSC_OK);
+  EXPECT_EQ(c12.tls_info().cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
+  EXPECT_EQ(c13.tls_info().cipher, "TLS_CHACHA20_POLY1305_SHA256");
+  EXPECT_EQ(c13.tls_info().group, "prime256v1");
+}
+
+TEST(Tls, ServerNameOverridesSniAndVerification) {
+  auto peer = tls_peer("server");
+  Options o = trusting_test_ca();
+  o.tls.server_name = "localhost";
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer->port(), "127.0.0.1", "/tls"), o, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  EXPECT_NE(rec.messages[0].data.find("\"sni\": \"localhost\""), std::string::npos);
+}
+
+TEST(Tls, BadFilesAndStringsFailSynchronouslyNamingTheCulprit) {
+  Loop loop;
+  auto expect_einval = [&](Options o, const std::string &words) {
+    try {
+      Client c(loop, "wss://localhost:1/", o);
+      ADD_FAILURE() << "accepted: " << words;
+    } catch (const Error &e) {
+      EXPECT_EQ(e.status(), Status::WSC_EINVAL);
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  Options o;
+  o.tls.ca_file = "/nonexistent/ca.pem";
+  expect_einval(o, "/nonexistent/ca.pem");
+  o = Options{};
+  o.tls.ca_file = cert("server.key");
+  expect_einval(o, "server.key");
+  o = Options{};
+  o.tls.cert_file = cert("client.pem");
+  o.tls.key_file = cert("server.key");
+  expect_einval(o, "does not match");
+  o = Options{};
+  o.tls.cert_file = cert("client.pem");
+  expect_einval(o, "TLS_KEY_FILE");
+  o = Options{};
+  o.tls.ciphers = "NOT-A-CIPHER";
+  expect_einval(o, "NOT-A-CIPHER");
+  o = Options{};
+  o.tls.tls13_ciphersuites = "TLS_NOPE";
+  expect_einval(o, "TLS_NOPE");
+  o = Options{};
+  o.tls.groups = "P-999";
+  expect_einval(o, "P-999");
+}
+
+class MutualTls : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string node_dir = source_dir() + "/tests/peers/node";
+    if (access((node_dir + "/node_modules/ws").c_str(), F_OK) != 0) {
+      GTEST_SKIP() << "npm peers not installed (scripts/bootstrap.sh installs them)";
+    }
+    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
+        "node", node_dir + "/mtls_echo_server.js", "--cert", cert("server.pem"), "--key",
+        cert("server.key"), "--ca", cert("ca.pem")});
+  }
+  static void TearDownTestSuite() { peer_.reset(); }
+  static inline std::unique_ptr<PeerProcess> peer_;
+};
+
+TEST_F(MutualTls, ClientCertificateIsAccepted) {
+  Options o = trusting_test_ca();
+  o.tls.cert_file = cert("client.pem");
+  o.tls.key_file = cert("client.key");
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer_->port()), o, rec.callbacks());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  c.send_text("whoami");
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  EXPECT_EQ(rec.messages[0].data, "wsc test client");
+}
+
+TEST_F(MutualTls, WithoutAClientCertificateTheHandshakeFails) {
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer_->port()), trusting_test_ca(), rec.callbacks());
+  const Status s = c.wait(State::Closed, seconds(10));
+  EXPECT_TRUE(s == Status::WSC_ETLS || s == Status::WSC_EHANDSHAKE) << status_text(s);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  EXPECT_EQ(rec.opens, 0);
+}
+
+}  // namespace
+}  // namespace wsc::testing
