@@ -4,6 +4,7 @@
 // checks (echo, send queue limits, freeing from callbacks and freeing a loop
 // under open connections) run against the in-process lws echo server.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "echo_server.hpp"
 #include "wsc.h"
@@ -42,16 +41,15 @@ void clear_detail() {
 
 // Runs `call` after clearing the detail; checks the status and that the
 // detail is non-empty and contains `needle` (case-sensitive).
-#define EXPECT_FAILS(call, status, needle)                                              \
-  do {                                                                                  \
-    clear_detail();                                                                     \
-    const int rc_ = (call);                                                             \
-    const std::string detail_ = wsc_last_error_detail();                                \
-    EXPECT_EQ(rc_, (status)) << #call << " -> " << wsc_strerror(rc_) << " (" << detail_ \
-                             << ")";                                                    \
-    EXPECT_FALSE(detail_.empty()) << #call << ": empty wsc_last_error_detail()";        \
-    EXPECT_NE(detail_.find(needle), std::string::npos)                                  \
-        << #call << ": detail '" << detail_ << "' does not mention '" << (needle) << "'"; \
+#define EXPECT_FAILS(call, status, needle)                                                      \
+  do {                                                                                          \
+    clear_detail();                                                                             \
+    const int rc_ = (call);                                                                     \
+    const std::string detail_ = wsc_last_error_detail();                                        \
+    EXPECT_EQ(rc_, (status)) << #call << " -> " << wsc_strerror(rc_) << " (" << detail_ << ")"; \
+    EXPECT_FALSE(detail_.empty()) << #call << ": empty wsc_last_error_detail()";                \
+    EXPECT_NE(detail_.find(needle), std::string::npos)                                          \
+        << #call << ": detail '" << detail_ << "' does not mention '" << (needle) << "'";       \
   } while (0)
 
 std::string ws_url(int port, const char *path = "/") {
@@ -138,6 +136,9 @@ TEST_F(CapiTest, NullConnectionHandlesAreRejected) {
   EXPECT_FAILS(wsc_conn_stats(nullptr, &st), WSC_EINVAL, "NULL");
   EXPECT_FAILS(wsc_conn_subprotocol(nullptr, buf, sizeof buf), WSC_EINVAL, "NULL");
   EXPECT_STREQ(buf, "untouched");
+  wsc_tls_info tls{};
+  tls.struct_size = sizeof tls;
+  EXPECT_FAILS(wsc_conn_tls_info(nullptr, &tls), WSC_EINVAL, "NULL");
 }
 
 TEST_F(CapiTest, NullOptionsHandlesAreRejected) {
@@ -158,6 +159,19 @@ TEST_F(CapiTest, NullOutParametersAreRejected) {
   EXPECT_FAILS(wsc_recv(c.get(), 0, nullptr), WSC_EINVAL, "NULL");
   EXPECT_FAILS(wsc_conn_stats(c.get(), nullptr), WSC_EINVAL, "NULL");
   EXPECT_FAILS(wsc_conn_subprotocol(c.get(), nullptr, 16), WSC_EINVAL, "NULL");
+  EXPECT_FAILS(wsc_conn_tls_info(c.get(), nullptr), WSC_EINVAL, "NULL");
+}
+
+TEST_F(CapiTest, TlsInfoStructSizeAndPlainConnection) {
+  ConnPtr c = open_pull();
+  ASSERT_NE(c, nullptr);
+  wsc_tls_info tls{};
+  tls.struct_size = 0;
+  EXPECT_FAILS(wsc_conn_tls_info(c.get(), &tls), WSC_EINVAL, "struct_size");
+  tls.struct_size = sizeof tls + 1;
+  EXPECT_FAILS(wsc_conn_tls_info(c.get(), &tls), WSC_EINVAL, "struct_size");
+  tls.struct_size = sizeof tls;
+  EXPECT_FAILS(wsc_conn_tls_info(c.get(), &tls), WSC_ESTATE, "TLS");  // ws://, not wss://
 }
 
 TEST(CapiFree, FreeFunctionsAcceptNull) {
@@ -328,12 +342,12 @@ TEST_F(CapiTest, InvalidUtf8TextIsRejected) {
   ConnPtr c = open_pull();
   ASSERT_NE(c, nullptr);
   const std::string bad[] = {
-      "\xff",                  // never valid
-      "abc\xc3",               // truncated sequence
-      "\xc0\xaf",              // overlong '/'
-      "\xed\xa0\x80",          // UTF-16 surrogate
-      "\xf4\x90\x80\x80",      // above U+10FFFF
-      std::string("a\x80z"),   // stray continuation byte
+      "\xff",                 // never valid
+      "abc\xc3",              // truncated sequence
+      "\xc0\xaf",             // overlong '/'
+      "\xed\xa0\x80",         // UTF-16 surrogate
+      "\xf4\x90\x80\x80",     // above U+10FFFF
+      std::string("a\x80z"),  // stray continuation byte
   };
   for (const std::string &s : bad) {
     SCOPED_TRACE("bytes of length " + std::to_string(s.size()));
@@ -545,8 +559,7 @@ TEST_F(CapiTest, SubprotocolBufferTooSmall) {
   ConnPtr plain = open_pull();
   ASSERT_NE(plain, nullptr);
   one[0] = 'x';
-  EXPECT_EQ(wsc_conn_subprotocol(plain.get(), one, sizeof one), WSC_OK)
-      << wsc_last_error_detail();
+  EXPECT_EQ(wsc_conn_subprotocol(plain.get(), one, sizeof one), WSC_OK) << wsc_last_error_detail();
   EXPECT_EQ(one[0], '\0');
 }
 
@@ -737,8 +750,7 @@ TEST_F(CapiTest, FreeLoopWithTwentyOpenConnections) {
   g_loop_free_closes = 0;
   for (int i = 0; i < kConns; ++i) {
     wsc_conn *c = nullptr;
-    ASSERT_EQ(wsc_connect(loop_.get(), url().c_str(), nullptr, i % 2 ? &cbs : nullptr, nullptr,
-                          &c),
+    ASSERT_EQ(wsc_connect(loop_.get(), url().c_str(), nullptr, i % 2 ? &cbs : nullptr, nullptr, &c),
               WSC_OK)
         << wsc_last_error_detail();
     conns.push_back(c);

@@ -3,7 +3,6 @@
  * declarations are used (and main runs) so nothing is optimized away. */
 #include <stdio.h>
 #include <string.h>
-
 #include <wsc/wsc.h>
 
 /* Defined in header_cpp.cpp: the same checks compiled as C++. */

@@ -11,8 +11,9 @@ namespace {
 
 void on_close(wsc_conn *, int, const char *, void *) {}
 
-static_assert(std::is_same<decltype(&wsc_send), int (*)(wsc_conn *, int, const void *, size_t)>::value,
-              "wsc_send signature");
+static_assert(
+    std::is_same<decltype(&wsc_send), int (*)(wsc_conn *, int, const void *, size_t)>::value,
+    "wsc_send signature");
 static_assert(WSC_OK == 0 && WSC_EINVAL < 0, "status values");
 static_assert(WSC_OPT_SUBPROTOCOLS == 100, "string options start at 100");
 

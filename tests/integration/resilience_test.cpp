@@ -85,36 +85,6 @@ TEST(Resilience, ConnectTimeoutRetriesFollowTheBackoffBounds) {
   }
 }
 
-TEST(Resilience, SameSeedGivesTheSameDelays) {
-  // The seed option makes jitter reproducible (it exists for tests).
-  SilentListener silent;
-  auto delays = [&] {
-    Options o = reconnecting(20, 2000);
-    o.connect_timeout = milliseconds(50);
-    o.reconnect_max_attempts = 4;
-    Loop loop;
-    std::mutex mutex;
-    std::vector<int64_t> out;
-    Clock::time_point started;
-    Callbacks cb;
-    cb.on_state = [&](State, State to) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (to == State::Reconnecting) started = Clock::now();
-      if (to == State::Connecting) {
-        out.push_back(std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
-      }
-    };
-    Client c(loop, ws_url(silent.port()), o, cb);
-    c.wait(State::Closed, seconds(20));
-    std::lock_guard<std::mutex> lock(mutex);
-    return out;
-  };
-  const auto a = delays(), b = delays();
-  ASSERT_EQ(a.size(), 3u);
-  ASSERT_EQ(b.size(), 3u);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 15) << i;
-}
-
 TEST(Resilience, BlockingCallbackDoesNotCauseAFalsePongTimeout) {
   auto peer = start_python_echo();
   Options o;
