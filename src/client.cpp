@@ -3,6 +3,7 @@
 
 #include "connection.hpp"
 #include "loop_core.hpp"
+#include "proxy.hpp"
 #include "url.hpp"
 
 namespace wsc {
@@ -21,10 +22,15 @@ Loop &Loop::default_loop() {
 Client::Client(Loop &loop, std::string_view url, const Options &options, Callbacks callbacks) {
   detail::Url parsed = detail::parse_url(url);
   validate(options);
+  Options effective = options;
+  if (effective.proxy.empty() && effective.proxy_from_env) {
+    effective.proxy = detail::proxy_from_env(parsed.secure, parsed.host);
+    if (!effective.proxy.empty()) validate(effective);  // names a bad variable value
+  }
   // Build (or find) the TLS context now, so a missing CA file or a bad
   // cipher string fails here, synchronously, naming the culprit.
   if (parsed.secure) loop.core()->ssl_ctx_for(options.tls);
-  conn_ = std::make_shared<detail::Connection>(loop.core(), std::move(parsed), options,
+  conn_ = std::make_shared<detail::Connection>(loop.core(), std::move(parsed), effective,
                                                std::move(callbacks));
   conn_->start();
 }

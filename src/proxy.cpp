@@ -1,5 +1,8 @@
 #include "proxy.hpp"
 
+#include <cctype>
+#include <cstdlib>
+
 #include <wsc/client.hpp>
 
 namespace wsc::detail {
@@ -40,6 +43,43 @@ ProxyUrl parse_proxy_url(std::string_view text) {
     }
   }
   proxy.port = port;
+  return proxy;
+}
+
+bool no_proxy_matches(std::string_view list, std::string_view host) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*") return true;
+    if (!item.empty() && item.front() == '.') item.remove_prefix(1);
+    if (item.empty() || item.size() > host.size()) continue;
+    const std::string_view tail = host.substr(host.size() - item.size());
+    bool same = true;
+    for (size_t i = 0; i < item.size(); ++i) {
+      same = same && std::tolower(static_cast<unsigned char>(item[i])) ==
+                         std::tolower(static_cast<unsigned char>(tail[i]));
+    }
+    if (same && (host.size() == item.size() || host[host.size() - item.size() - 1] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string proxy_from_env(bool secure, const std::string &host) {
+  auto env = [](const char *name) -> std::string {
+    const char *v = std::getenv(name);
+    return v ? v : "";
+  };
+  std::string no_proxy = env("no_proxy");
+  if (no_proxy.empty()) no_proxy = env("NO_PROXY");
+  if (!no_proxy.empty() && no_proxy_matches(no_proxy, host)) return "";
+  std::string proxy = secure ? env("https_proxy") : env("http_proxy");
+  if (proxy.empty() && secure) proxy = env("HTTPS_PROXY");
+  if (!proxy.empty() && proxy.find("://") == std::string::npos) proxy = "http://" + proxy;
   return proxy;
 }
 

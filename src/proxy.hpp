@@ -17,4 +17,14 @@ struct ProxyUrl {
 // Throws Error(WSC_EINVAL) saying what is wrong.
 ProxyUrl parse_proxy_url(std::string_view text);
 
+// The proxy curl would use for this host from the environment: https_proxy
+// (or HTTPS_PROXY) for wss, http_proxy for ws (lowercase only, as curl),
+// unless no_proxy/NO_PROXY matches the host. A value without a scheme is
+// taken as http://. Empty when no proxy applies.
+std::string proxy_from_env(bool secure, const std::string &host);
+
+// curl's no_proxy rule: "*" matches all; otherwise a comma-separated list of
+// names (a leading dot is optional) matching the host or any subdomain.
+bool no_proxy_matches(std::string_view no_proxy, std::string_view host);
+
 }  // namespace wsc::detail

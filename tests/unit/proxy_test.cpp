@@ -1,0 +1,53 @@
+// Proxy URLs and curl's environment rules (http_proxy, https_proxy, no_proxy).
+#include "proxy.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <wsc/client.hpp>
+
+namespace wsc::detail {
+namespace {
+
+TEST(ProxyUrl, ParsesCredentialsHostAndPort) {
+  const ProxyUrl p = parse_proxy_url("http://user:pa%3Ass@proxy.local:3128/");
+  EXPECT_EQ(p.userinfo, "user:pa%3Ass");
+  EXPECT_EQ(p.host, "proxy.local");
+  EXPECT_EQ(p.port, 3128u);
+  EXPECT_EQ(p.lws_address(), "user:pa%3Ass@proxy.local");
+  EXPECT_EQ(parse_proxy_url("http://10.0.0.1:8080").lws_address(), "10.0.0.1");
+}
+
+TEST(ProxyUrl, RejectsWhatLwsCannotUse) {
+  for (const char *bad : {"https://p:1", "socks5://p:1", "http://p", "http://p:", "http://p:0",
+                          "http://p:70000", "http://user@p:1", "http://p q:1"}) {
+    EXPECT_THROW(parse_proxy_url(bad), Error) << bad;
+  }
+}
+
+TEST(NoProxy, CurlRules) {
+  EXPECT_TRUE(no_proxy_matches("*", "anything"));
+  EXPECT_TRUE(no_proxy_matches("example.com", "example.com"));
+  EXPECT_TRUE(no_proxy_matches("example.com", "api.example.com"));
+  EXPECT_TRUE(no_proxy_matches(".example.com", "api.example.com"));
+  EXPECT_TRUE(no_proxy_matches("foo, Example.COM ", "example.com"));
+  EXPECT_FALSE(no_proxy_matches("example.com", "badexample.com"));
+  EXPECT_FALSE(no_proxy_matches("", "example.com"));
+  EXPECT_TRUE(no_proxy_matches("localhost,127.0.0.1", "127.0.0.1"));
+}
+
+TEST(ProxyFromEnv, PicksTheVariableForTheScheme) {
+  setenv("http_proxy", "proxy-a:3128", 1);
+  setenv("https_proxy", "http://proxy-b:3129", 1);
+  setenv("no_proxy", "internal.test", 1);
+  EXPECT_EQ(proxy_from_env(false, "example.com"), "http://proxy-a:3128");
+  EXPECT_EQ(proxy_from_env(true, "example.com"), "http://proxy-b:3129");
+  EXPECT_EQ(proxy_from_env(true, "db.internal.test"), "");
+  unsetenv("http_proxy");
+  unsetenv("https_proxy");
+  unsetenv("no_proxy");
+  EXPECT_EQ(proxy_from_env(false, "example.com"), "");
+}
+
+}  // namespace
+}  // namespace wsc::detail
