@@ -91,6 +91,13 @@ void LoopCore::run() {
   // Anything never attached to a wsi (resolving, waiting to reconnect).
   auto rest = std::move(connections_);
   for (auto &[raw, conn] : rest) conn->on_loop_shutdown();
+  // Nothing can be queued any more (accepting_ is false); drop anything left
+  // so the references it holds are released.
+  std::vector<std::function<void()>> left;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    left.swap(commands_);
+  }
 }
 
 void LoopCore::shutdown() {
@@ -99,7 +106,6 @@ void LoopCore::shutdown() {
     if (!accepting_) {
       // Already shutting down; still join below if asked from outside.
     } else {
-      stopping_ = true;
       commands_.push_back([this] { begin_shutdown(); });
       accepting_ = false;
       if (context_) lws_cancel_service(context_);
@@ -129,6 +135,10 @@ void LoopCore::drain_commands() {
 }
 
 void LoopCore::begin_shutdown() {
+  // Set here, on the loop thread, not in shutdown(): maybe_stop() must not
+  // end the loop before this command ran (commands queued behind would
+  // never run, and their references would never be released).
+  stopping_ = true;
   auto conns = connections_;  // on_loop_shutdown may retire entries
   for (auto &[raw, conn] : conns) conn->on_loop_shutdown();
   shutdown_deadline_.start(context_, kShutdownGrace, [this] {
