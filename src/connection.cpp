@@ -903,7 +903,9 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
 int Connection::on_writeable() {
   Attempt &a = *attempt_;
   lws *wsi = a.wsi;
-  if (a.close_sent) return -1;
+  // lws calls WRITEABLE again while it waits for the server's Close: doing
+  // nothing lets it wait (returning -1 again would drop the socket at once).
+  if (a.close_sent) return 0;
   if (a.local_close_code) {
     const std::string why = a.local_close_code == 1009 ? "message too big" : "invalid UTF-8";
     lws_close_reason(wsi, static_cast<lws_close_status>(a.local_close_code),

@@ -253,6 +253,11 @@ int run_client(const std::vector<std::string> &args) {
     std::string proto = client->subprotocol();
     std::fprintf(stderr, "wsc: connected to %s (subprotocol: %s)\n", a.url.c_str(),
                  proto.empty() ? "none" : proto.c_str());
+    const wsc::TlsInfo tls = client->tls_info();
+    if (!tls.version.empty()) {
+      std::fprintf(stderr, "wsc: TLS %s, cipher %s, group %s\n", tls.version.c_str(),
+                   tls.cipher.c_str(), tls.group.empty() ? "?" : tls.group.c_str());
+    }
   }
   // Started only now, so a failed connect leaves stdin unread for whoever comes next.
   pump = std::thread(pump_stdin, std::ref(*client), std::cref(a), std::ref(reader), std::ref(s));

@@ -2,6 +2,7 @@
 // backoff bounds, heartbeats without false timeouts, pong timeouts, and the
 // fatal/recoverable classification, all against real servers on loopback.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <thread>
@@ -215,6 +216,58 @@ INSTANTIATE_TEST_SUITE_P(
       for (char &ch : name) ch = ch == '/' ? '_' : ch;
       return name;
     });
+
+TEST(Resilience, ServerPingsAreAnswered) {
+  // websockets closes with 1011 when its pings go unanswered for 0.2 s.
+  auto peer = start_python_echo({"--ping-interval", "0.1"});
+  Loop loop;
+  Recorder rec;
+  Client c(loop, ws_url(peer->port()), Options{}, rec.callbacks());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_EQ(c.state(), State::Open);
+  c.send_text("still here");
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  EXPECT_TRUE(rec.errors.empty());
+}
+
+TEST(Resilience, CloseGivesUpWhenTheServerNeverAnswers) {
+  server::EchoServer server(scripted());
+  Loop loop;
+  Recorder rec;
+  // /no-pong stops reading: our Close frame is never answered.
+  Client c(loop, ws_url(server.port(), "/no-pong"), Options{}, rec.callbacks());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  const auto start = Clock::now();
+  c.close(1000, "bye");
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ETIMEDOUT);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_GE(elapsed, milliseconds(2900));
+  EXPECT_LT(elapsed, milliseconds(6000));
+}
+
+TEST(Resilience, LoopFreeWithAThousandLiveConnections) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  lim.rlim_cur = std::min<rlim_t>(lim.rlim_max, 8192);
+  setrlimit(RLIMIT_NOFILE, &lim);
+  server::EchoServer server;
+  auto loop = std::make_unique<Loop>();
+  std::atomic<int> closes{0};
+  std::vector<std::unique_ptr<Client>> clients;
+  Callbacks cb;
+  cb.on_close = [&closes](int, std::string_view) { ++closes; };
+  for (int i = 0; i < 1000; ++i) {
+    clients.push_back(std::make_unique<Client>(*loop, ws_url(server.port()), Options{}, cb));
+  }
+  for (auto &c : clients) ASSERT_EQ(c->wait(State::Open, seconds(30)), Status::WSC_OK);
+  const auto start = Clock::now();
+  loop.reset();
+  EXPECT_LT(Clock::now() - start, seconds(5));
+  EXPECT_EQ(closes.load(), 1000);
+  for (auto &c : clients) EXPECT_EQ(c->state(), State::Closed);
+}
 
 TEST(Resilience, FreeWhileReconnecting) {
   Options o = reconnecting(200, 400);

@@ -1,0 +1,3 @@
+module wsc.example/wsc
+
+go 1.19
