@@ -7,7 +7,6 @@
 #include <memory>
 #include <new>
 #include <string>
-
 #include <wsc/client.hpp>
 
 struct wsc_loop {
@@ -121,7 +120,8 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
     return ok();
   };
   auto count = [&](uint32_t &field, const char *name) {
-    if (value < 0 || value > UINT32_MAX) return fail(WSC_EINVAL, std::string(name) + " out of range");
+    if (value < 0 || value > UINT32_MAX)
+      return fail(WSC_EINVAL, std::string(name) + " out of range");
     field = static_cast<uint32_t>(value);
     return ok();
   };
@@ -129,13 +129,17 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
     case WSC_OPT_CONNECT_TIMEOUT_MS:
       if (value == 0) return fail(WSC_EINVAL, "CONNECT_TIMEOUT_MS must be at least 1");
       return millis(x.connect_timeout, "CONNECT_TIMEOUT_MS");
-    case WSC_OPT_PING_INTERVAL_MS: return millis(x.ping_interval, "PING_INTERVAL_MS");
+    case WSC_OPT_PING_INTERVAL_MS:
+      return millis(x.ping_interval, "PING_INTERVAL_MS");
     case WSC_OPT_PONG_TIMEOUT_MS:
       if (value == 0) return fail(WSC_EINVAL, "PONG_TIMEOUT_MS must be at least 1");
       return millis(x.pong_timeout, "PONG_TIMEOUT_MS");
-    case WSC_OPT_IDLE_TIMEOUT_MS: return millis(x.idle_timeout, "IDLE_TIMEOUT_MS");
-    case WSC_OPT_WRITE_TIMEOUT_MS: return millis(x.write_timeout, "WRITE_TIMEOUT_MS");
-    case WSC_OPT_RECONNECT: return flag(x.reconnect, "RECONNECT");
+    case WSC_OPT_IDLE_TIMEOUT_MS:
+      return millis(x.idle_timeout, "IDLE_TIMEOUT_MS");
+    case WSC_OPT_WRITE_TIMEOUT_MS:
+      return millis(x.write_timeout, "WRITE_TIMEOUT_MS");
+    case WSC_OPT_RECONNECT:
+      return flag(x.reconnect, "RECONNECT");
     case WSC_OPT_RECONNECT_MIN_MS:
       if (value == 0) return fail(WSC_EINVAL, "RECONNECT_MIN_MS must be at least 1");
       return millis(x.reconnect_min, "RECONNECT_MIN_MS");
@@ -146,18 +150,26 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       return count(x.reconnect_max_attempts, "RECONNECT_MAX_ATTEMPTS");
     case WSC_OPT_RECONNECT_ON_NORMAL_CLOSE:
       return flag(x.reconnect_on_normal_close, "RECONNECT_ON_NORMAL_CLOSE");
-    case WSC_OPT_MAX_MESSAGE_BYTES: return bytes(x.max_message_bytes, "MAX_MESSAGE_BYTES");
-    case WSC_OPT_SEND_QUEUE_BYTES: return bytes(x.send_queue_bytes, "SEND_QUEUE_BYTES");
-    case WSC_OPT_RECV_QUEUE_BYTES: return bytes(x.recv_queue_bytes, "RECV_QUEUE_BYTES");
-    case WSC_OPT_SEND_RATE_PER_S: return count(x.send_rate_per_s, "SEND_RATE_PER_S");
-    case WSC_OPT_SEND_BURST: return count(x.send_burst, "SEND_BURST");
-    case WSC_OPT_COMPRESSION: return flag(x.compression, "COMPRESSION");
-    case WSC_OPT_TLS_VERIFY: return flag(x.tls.verify, "TLS_VERIFY");
+    case WSC_OPT_MAX_MESSAGE_BYTES:
+      return bytes(x.max_message_bytes, "MAX_MESSAGE_BYTES");
+    case WSC_OPT_SEND_QUEUE_BYTES:
+      return bytes(x.send_queue_bytes, "SEND_QUEUE_BYTES");
+    case WSC_OPT_RECV_QUEUE_BYTES:
+      return bytes(x.recv_queue_bytes, "RECV_QUEUE_BYTES");
+    case WSC_OPT_SEND_RATE_PER_S:
+      return count(x.send_rate_per_s, "SEND_RATE_PER_S");
+    case WSC_OPT_SEND_BURST:
+      return count(x.send_burst, "SEND_BURST");
+    case WSC_OPT_COMPRESSION:
+      return flag(x.compression, "COMPRESSION");
+    case WSC_OPT_TLS_VERIFY:
+      return flag(x.tls.verify, "TLS_VERIFY");
     case WSC_OPT_TLS_MIN_VERSION:
       if (value != 12 && value != 13) return fail(WSC_EINVAL, "TLS_MIN_VERSION must be 12 or 13");
       x.tls.min_version = static_cast<int>(value);
       return ok();
-    case WSC_OPT_PROXY_FROM_ENV: return flag(x.proxy_from_env, "PROXY_FROM_ENV");
+    case WSC_OPT_PROXY_FROM_ENV:
+      return flag(x.proxy_from_env, "PROXY_FROM_ENV");
     case WSC_OPT_RECONNECT_SEED:
       if (value < 0) return fail(WSC_EINVAL, "RECONNECT_SEED must be >= 0");
       x.reconnect_seed = static_cast<uint64_t>(value);
@@ -189,17 +201,36 @@ int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
         }
         break;
       }
-      case WSC_OPT_ORIGIN: x.origin = v; break;
-      case WSC_OPT_TLS_CA_FILE: x.tls.ca_file = v; break;
-      case WSC_OPT_TLS_CERT_FILE: x.tls.cert_file = v; break;
-      case WSC_OPT_TLS_KEY_FILE: x.tls.key_file = v; break;
-      case WSC_OPT_TLS_CIPHERS: x.tls.ciphers = v; break;
-      case WSC_OPT_TLS13_CIPHERSUITES: x.tls.tls13_ciphersuites = v; break;
-      case WSC_OPT_TLS_GROUPS: x.tls.groups = v; break;
-      case WSC_OPT_TLS_SERVER_NAME: x.tls.server_name = v; break;
-      case WSC_OPT_PROXY: x.proxy = v; break;
+      case WSC_OPT_ORIGIN:
+        x.origin = v;
+        break;
+      case WSC_OPT_TLS_CA_FILE:
+        x.tls.ca_file = v;
+        break;
+      case WSC_OPT_TLS_CERT_FILE:
+        x.tls.cert_file = v;
+        break;
+      case WSC_OPT_TLS_KEY_FILE:
+        x.tls.key_file = v;
+        break;
+      case WSC_OPT_TLS_CIPHERS:
+        x.tls.ciphers = v;
+        break;
+      case WSC_OPT_TLS13_CIPHERSUITES:
+        x.tls.tls13_ciphersuites = v;
+        break;
+      case WSC_OPT_TLS_GROUPS:
+        x.tls.groups = v;
+        break;
+      case WSC_OPT_TLS_SERVER_NAME:
+        x.tls.server_name = v;
+        break;
+      case WSC_OPT_PROXY:
+        x.proxy = v;
+        break;
       default:
-        if (opt > 0 && opt < 100) return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
+        if (opt > 0 && opt < 100)
+          return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
         return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
     }
     return ok();
@@ -232,7 +263,8 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
     auto handle = std::make_unique<wsc_conn>();
     handle->user = user;
     // Older callers may pass a shorter struct: copy what they gave.
-    if (cbs) std::memcpy(&handle->callbacks, cbs, std::min(cbs->struct_size, sizeof(wsc_callbacks)));
+    if (cbs)
+      std::memcpy(&handle->callbacks, cbs, std::min(cbs->struct_size, sizeof(wsc_callbacks)));
     handle->callbacks.struct_size = sizeof(wsc_callbacks);
     wsc_conn *c = handle.get();
     const wsc_callbacks &cb = c->callbacks;
@@ -272,10 +304,12 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
 
 int wsc_send(wsc_conn *c, int type, const void *data, size_t len) {
   if (!c) return fail(WSC_EINVAL, "conn is NULL");
-  if (type != WSC_TEXT && type != WSC_BINARY) return fail(WSC_EINVAL, "type must be WSC_TEXT or WSC_BINARY");
+  if (type != WSC_TEXT && type != WSC_BINARY)
+    return fail(WSC_EINVAL, "type must be WSC_TEXT or WSC_BINARY");
   if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
   const char *bytes = data ? static_cast<const char *>(data) : "";
-  const int s = from(c->client->try_send(static_cast<wsc::MessageType>(type), std::string_view(bytes, len)));
+  const int s =
+      from(c->client->try_send(static_cast<wsc::MessageType>(type), std::string_view(bytes, len)));
   if (s == WSC_EINVAL) return fail(s, "text message is not valid UTF-8");
   if (s == WSC_ETOOBIG) return fail(s, "message is larger than SEND_QUEUE_BYTES");
   if (s == WSC_EAGAIN) return fail(s, "send queue is full (SEND_QUEUE_BYTES); wait for on_drain");

@@ -16,7 +16,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <wsc/status.h>
 
 #if defined(_WIN32)
@@ -46,37 +45,37 @@ enum wsc_state {
 /* Option keys. Integer options (set with wsc_options_set_int) are < 100,
  * string options (wsc_options_set_str) are >= 100. Numbers never change. */
 enum wsc_option {
-  WSC_OPT_CONNECT_TIMEOUT_MS = 1,   /* TCP + TLS + upgrade; default 10000 */
-  WSC_OPT_PING_INTERVAL_MS = 2,     /* 0 = no heartbeat (default) */
-  WSC_OPT_PONG_TIMEOUT_MS = 3,      /* default 10000 */
-  WSC_OPT_IDLE_TIMEOUT_MS = 4,      /* 0 = none (default) */
-  WSC_OPT_WRITE_TIMEOUT_MS = 5,     /* 0 = none (default) */
-  WSC_OPT_RECONNECT = 6,            /* 0/1, default 0 */
-  WSC_OPT_RECONNECT_MIN_MS = 7,     /* default 500 */
-  WSC_OPT_RECONNECT_MAX_MS = 8,     /* default 30000 */
-  WSC_OPT_RECONNECT_MAX_ATTEMPTS = 9, /* 0 = unlimited (default) */
+  WSC_OPT_CONNECT_TIMEOUT_MS = 1,         /* TCP + TLS + upgrade; default 10000 */
+  WSC_OPT_PING_INTERVAL_MS = 2,           /* 0 = no heartbeat (default) */
+  WSC_OPT_PONG_TIMEOUT_MS = 3,            /* default 10000 */
+  WSC_OPT_IDLE_TIMEOUT_MS = 4,            /* 0 = none (default) */
+  WSC_OPT_WRITE_TIMEOUT_MS = 5,           /* 0 = none (default) */
+  WSC_OPT_RECONNECT = 6,                  /* 0/1, default 0 */
+  WSC_OPT_RECONNECT_MIN_MS = 7,           /* default 500 */
+  WSC_OPT_RECONNECT_MAX_MS = 8,           /* default 30000 */
+  WSC_OPT_RECONNECT_MAX_ATTEMPTS = 9,     /* 0 = unlimited (default) */
   WSC_OPT_RECONNECT_ON_NORMAL_CLOSE = 10, /* 0/1, default 0 */
-  WSC_OPT_MAX_MESSAGE_BYTES = 11,   /* default 16 MiB */
-  WSC_OPT_SEND_QUEUE_BYTES = 12,    /* default 64 MiB */
-  WSC_OPT_RECV_QUEUE_BYTES = 13,    /* pull mode; default 64 MiB */
-  WSC_OPT_SEND_RATE_PER_S = 14,     /* 0 = unlimited (default) */
-  WSC_OPT_SEND_BURST = 15,          /* messages; default = rate */
-  WSC_OPT_COMPRESSION = 16,         /* 0/1 permessage-deflate, default 0 */
-  WSC_OPT_TLS_VERIFY = 17,          /* 0/1, default 1 */
-  WSC_OPT_TLS_MIN_VERSION = 18,     /* 12 or 13, default 12 */
-  WSC_OPT_PROXY_FROM_ENV = 19,      /* 0/1, default 0 */
-  WSC_OPT_RECONNECT_SEED = 20,      /* tests only: nonzero = deterministic jitter */
+  WSC_OPT_MAX_MESSAGE_BYTES = 11,         /* default 16 MiB */
+  WSC_OPT_SEND_QUEUE_BYTES = 12,          /* default 64 MiB */
+  WSC_OPT_RECV_QUEUE_BYTES = 13,          /* pull mode; default 64 MiB */
+  WSC_OPT_SEND_RATE_PER_S = 14,           /* 0 = unlimited (default) */
+  WSC_OPT_SEND_BURST = 15,                /* messages; default = rate */
+  WSC_OPT_COMPRESSION = 16,               /* 0/1 permessage-deflate, default 0 */
+  WSC_OPT_TLS_VERIFY = 17,                /* 0/1, default 1 */
+  WSC_OPT_TLS_MIN_VERSION = 18,           /* 12 or 13, default 12 */
+  WSC_OPT_PROXY_FROM_ENV = 19,            /* 0/1, default 0 */
+  WSC_OPT_RECONNECT_SEED = 20,            /* tests only: nonzero = deterministic jitter */
 
-  WSC_OPT_SUBPROTOCOLS = 100,       /* comma-separated list */
+  WSC_OPT_SUBPROTOCOLS = 100, /* comma-separated list */
   WSC_OPT_ORIGIN = 101,
-  WSC_OPT_TLS_CA_FILE = 102,        /* PEM bundle; replaces the system store */
+  WSC_OPT_TLS_CA_FILE = 102, /* PEM bundle; replaces the system store */
   WSC_OPT_TLS_CERT_FILE = 103,
   WSC_OPT_TLS_KEY_FILE = 104,
-  WSC_OPT_TLS_CIPHERS = 105,        /* TLS 1.2 cipher list */
+  WSC_OPT_TLS_CIPHERS = 105, /* TLS 1.2 cipher list */
   WSC_OPT_TLS13_CIPHERSUITES = 106,
   WSC_OPT_TLS_GROUPS = 107,
-  WSC_OPT_TLS_SERVER_NAME = 108,    /* SNI and name to verify */
-  WSC_OPT_PROXY = 109               /* http://[user:pass@]host:port */
+  WSC_OPT_TLS_SERVER_NAME = 108, /* SNI and name to verify */
+  WSC_OPT_PROXY = 109            /* http://[user:pass@]host:port */
 };
 
 /* A loop: one event loop and its service thread; many connections share it.
@@ -89,14 +88,14 @@ typedef struct wsc_options wsc_options;
 typedef struct wsc_conn wsc_conn;
 
 typedef struct wsc_message {
-  int type;                  /* WSC_TEXT or WSC_BINARY */
+  int type; /* WSC_TEXT or WSC_BINARY */
   size_t len;
   const unsigned char *data; /* valid until wsc_message_free */
 } wsc_message;
 
 typedef struct wsc_stats {
-  size_t struct_size;        /* caller sets sizeof(wsc_stats) */
-  uint64_t msgs_sent;        /* written to the socket by lws */
+  size_t struct_size; /* caller sets sizeof(wsc_stats) */
+  uint64_t msgs_sent; /* written to the socket by lws */
   uint64_t msgs_received;
   uint64_t bytes_sent;
   uint64_t bytes_received;
@@ -110,10 +109,10 @@ typedef struct wsc_stats {
 } wsc_stats;
 
 typedef struct wsc_tls_info {
-  size_t struct_size;        /* caller sets sizeof(wsc_tls_info) */
-  char version[32];          /* e.g. "TLSv1.3" */
-  char cipher[96];           /* e.g. "TLS_AES_256_GCM_SHA384" */
-  char group[48];            /* key exchange group, e.g. "X25519" */
+  size_t struct_size; /* caller sets sizeof(wsc_tls_info) */
+  char version[32];   /* e.g. "TLSv1.3" */
+  char cipher[96];    /* e.g. "TLS_AES_256_GCM_SHA384" */
+  char group[48];     /* key exchange group, e.g. "X25519" */
 } wsc_tls_info;
 
 /* Callbacks run on the loop thread with no wsc lock held. Inside them any

@@ -1,9 +1,8 @@
 #include "connection.hpp"
 
-#include <openssl/ssl.h>
 #include <openssl/objects.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
-
 #include <poll.h>
 
 #include <algorithm>
@@ -45,7 +44,8 @@ bool contains(const std::string &text, const char *what) {
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options, Callbacks callbacks)
+Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
+                       Callbacks callbacks)
     : loop_(std::move(loop)),
       url_(std::move(url)),
       options_(std::move(options)),
@@ -350,7 +350,8 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     detail = "WebSocket handshake with " + where + " failed: " + text;
     return Status::WSC_EHANDSHAKE;
   }
-  if (contains(text, "SSL") || contains(text, "ssl") || (url_.secure && contains(text, "read failed"))) {
+  if (contains(text, "SSL") || contains(text, "ssl") ||
+      (url_.secure && contains(text, "read failed"))) {
     detail = "TLS handshake with " + where + " failed";
     return Status::WSC_ETLS;
   }
@@ -412,9 +413,10 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
     }
   }
   if (wants_reconnect(status, a->established ? code : 1006)) {
-    schedule_reconnect(status, status == Status::WSC_OK
-                                   ? "server closed the connection with code " + std::to_string(code)
-                                   : detail);
+    schedule_reconnect(status,
+                       status == Status::WSC_OK
+                           ? "server closed the connection with code " + std::to_string(code)
+                           : detail);
     return;
   }
   finish(status, detail, code, reason);
@@ -451,7 +453,8 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
            "gave up after " + std::to_string(failed_attempts_) + " attempts: " + detail, 1006, "");
     return;
   }
-  if (status != Status::WSC_OK) emit([&] {
+  if (status != Status::WSC_OK)
+    emit([&] {
       if (callbacks_.on_error) callbacks_.on_error(status, detail);
     });
   set_state(State::Reconnecting);
@@ -485,7 +488,8 @@ void Connection::finish(Status status, std::string detail, int code, std::string
     detail = detail.empty() ? lost : detail + "; " + lost;
     if (status == Status::WSC_OK) status = Status::WSC_ECLOSED;
   }
-  if (status != Status::WSC_OK) emit([&] {
+  if (status != Status::WSC_OK)
+    emit([&] {
       if (callbacks_.on_error) callbacks_.on_error(status, detail);
     });
   set_state(State::Closed);
@@ -581,8 +585,9 @@ void Connection::on_pong() {
   std::lock_guard<std::mutex> lock(mutex_);
   stats_.rtt_us_last = rtt;
   // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
-  stats_.rtt_us_smoothed =
-      stats_.rtt_us_smoothed < 0 ? rtt : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+  stats_.rtt_us_smoothed = stats_.rtt_us_smoothed < 0
+                               ? rtt
+                               : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
 }
 
 void Connection::on_idle_timer() {
@@ -619,10 +624,9 @@ void Connection::on_write_timer() {
   }
   if (!pending) return;
   if (Clock::now() < last_write_progress_ + options_.write_timeout) return arm_write_timer();
-  kill_attempt(Status::WSC_ETIMEDOUT,
-               "the send queue made no progress for " +
-                   std::to_string(options_.write_timeout.count()) +
-                   " ms: the peer stopped reading (write timeout)");
+  kill_attempt(Status::WSC_ETIMEDOUT, "the send queue made no progress for " +
+                                          std::to_string(options_.write_timeout.count()) +
+                                          " ms: the peer stopped reading (write timeout)");
 }
 
 void Connection::on_loop_shutdown() {
@@ -946,7 +950,8 @@ int Connection::on_writeable() {
     if (m.written + chunk < m.len) flags |= LWS_WRITE_NO_FIN;
     // lws writes the frame header into the LWS_PRE bytes before the chunk:
     // the headroom for the first, already-sent payload for later ones.
-    if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) < 0) {
+    if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) <
+        0) {
       failed = true;
       break;
     }
@@ -976,8 +981,8 @@ int Connection::on_writeable() {
       drain_armed_ = false;
       drained = true;
     }
-    closing = close_requested_ && send_queue_.empty() && inflight_.empty() &&
-              state_ == State::Closing;
+    closing =
+        close_requested_ && send_queue_.empty() && inflight_.empty() && state_ == State::Closing;
     code = close_code_;
     reason = close_reason_;
   }
@@ -986,7 +991,8 @@ int Connection::on_writeable() {
     a.local_detail = "writing to " + url_.host_header() + " failed";
     return -1;
   }
-  if (drained) emit([&] {
+  if (drained)
+    emit([&] {
       if (callbacks_.on_drain) callbacks_.on_drain();
     });
   if (closing && attempt_ && !a.close_sent) {

@@ -15,7 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-
 #include <wsc/client.hpp>
 
 #include "backoff.hpp"
@@ -173,7 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   TimePoint last_rx_{};
   TimePoint last_write_progress_{};
   TimePoint ping_sent_at_{};
-  bool ping_due_ = false;     // a ping waits for WRITEABLE
+  bool ping_due_ = false;  // a ping waits for WRITEABLE
   bool pong_pending_ = false;
   uint64_t ping_count_ = 0;
 };

@@ -1,7 +1,6 @@
 // Option validation: every field is checked at connect, so a bad value is a
 // synchronous WSC_EINVAL naming the field, never a failure later.
 #include <string>
-
 #include <wsc/client.hpp>
 
 #include "proxy.hpp"
@@ -26,7 +25,8 @@ bool is_token(const std::string &s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     if (c <= 32 || c >= 127) return false;
-    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) != std::string_view::npos) {
+    if (std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
+        std::string_view::npos) {
       return false;
     }
   }
@@ -44,7 +44,8 @@ bool iequals(const std::string &a, const char *b) {
   std::string_view bv(b);
   if (a.size() != bv.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(bv[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(bv[i]))) {
       return false;
     }
   }
@@ -78,11 +79,12 @@ void validate(const Options &o) {
   for (const auto &[name, value] : o.headers) {
     if (!is_token(name)) bad("header name '" + name + "' is not a valid token");
     if (!is_header_value(value)) bad("value of header '" + name + "' contains a control character");
-    for (const char *reserved : {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
-                                 "Sec-WebSocket-Version", "Sec-WebSocket-Extensions",
-                                 "Sec-WebSocket-Protocol", "Origin", "Content-Length"}) {
+    for (const char *reserved :
+         {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+          "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Origin", "Content-Length"}) {
       if (iequals(name, reserved)) {
-        bad("header '" + name + "' is set by wsc itself (use the options for subprotocols and origin)");
+        bad("header '" + name +
+            "' is set by wsc itself (use the options for subprotocols and origin)");
       }
     }
   }

@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cstdlib>
-
 #include <wsc/client.hpp>
 
 namespace wsc::detail {

@@ -35,9 +35,10 @@ ResolveResult resolve_now(const std::string &host, int port) {
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(list, &freeaddrinfo);
   for (addrinfo *ai = list; ai; ai = ai->ai_next) {
     char text[INET6_ADDRSTRLEN] = {0};
-    const void *where = ai->ai_family == AF_INET6
-                            ? static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(ai->ai_addr)->sin6_addr)
-                            : static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(ai->ai_addr)->sin_addr);
+    const void *where =
+        ai->ai_family == AF_INET6
+            ? static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(ai->ai_addr)->sin6_addr)
+            : static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(ai->ai_addr)->sin_addr);
     if (!inet_ntop(ai->ai_family, where, text, sizeof text)) continue;
     std::string address(text);
     bool seen = false;
@@ -59,9 +60,8 @@ Resolver::~Resolver() {
 
 void Resolver::resolve(std::string host, int port, Done done) {
   std::lock_guard<std::mutex> lock(shared_->mutex);
-  shared_->jobs.push_back([host = std::move(host), port, done = std::move(done)] {
-    done(resolve_now(host, port));
-  });
+  shared_->jobs.push_back(
+      [host = std::move(host), port, done = std::move(done)] { done(resolve_now(host, port)); });
   shared_->wake.notify_one();
   if (shared_->worker_running) return;
   shared_->worker_running = true;

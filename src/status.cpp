@@ -6,7 +6,7 @@ namespace wsc {
 const char *status_text(Status s) noexcept {
   switch (static_cast<int>(s)) {
 #define WSC_TEXT_CASE(name, value, fatal, text) \
-  case value:                                  \
+  case value:                                   \
     return text;
     WSC_STATUS_MAP(WSC_TEXT_CASE)
 #undef WSC_TEXT_CASE
@@ -17,7 +17,7 @@ const char *status_text(Status s) noexcept {
 bool status_is_fatal(Status s) noexcept {
   switch (static_cast<int>(s)) {
 #define WSC_FATAL_CASE(name, value, fatal, text) \
-  case value:                                   \
+  case value:                                    \
     return fatal != 0;
     WSC_STATUS_MAP(WSC_FATAL_CASE)
 #undef WSC_FATAL_CASE

@@ -46,11 +46,13 @@ static void require_readable(const std::string &path, const char *what) {
 SslCtxPtr make_client_ssl_ctx(const Options::Tls &tls) {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) throw Error(Status::WSC_ENOMEM, "cannot create an OpenSSL context: " + openssl_error_text());
+  if (!ctx)
+    throw Error(Status::WSC_ENOMEM, "cannot create an OpenSSL context: " + openssl_error_text());
 
   // TLS 1.0 and 1.1 are never allowed.
   const int min = tls.min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;
-  if (SSL_CTX_set_min_proto_version(ctx.get(), min) != 1) fail("cannot set the minimum TLS version");
+  if (SSL_CTX_set_min_proto_version(ctx.get(), min) != 1)
+    fail("cannot set the minimum TLS version");
 
   if (!tls.ca_file.empty()) {
     require_readable(tls.ca_file, "CA file");
@@ -62,7 +64,8 @@ SslCtxPtr make_client_ssl_ctx(const Options::Tls &tls) {
   }
 
   if (tls.cert_file.empty() != tls.key_file.empty()) {
-    throw Error(Status::WSC_EINVAL, "a client certificate needs both TLS_CERT_FILE and TLS_KEY_FILE");
+    throw Error(Status::WSC_EINVAL,
+                "a client certificate needs both TLS_CERT_FILE and TLS_KEY_FILE");
   }
   if (!tls.cert_file.empty()) {
     require_readable(tls.cert_file, "certificate file");

@@ -8,7 +8,6 @@
 
 #include <memory>
 #include <string>
-
 #include <wsc/client.hpp>
 
 namespace wsc::detail {

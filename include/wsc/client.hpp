@@ -5,6 +5,8 @@
 // a Client are allowed, blocking calls on the same loop are not.
 #pragma once
 
+#include <wsc/status.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,8 +17,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <wsc/status.h>
 
 // The C++ API is exported from libwsc.so next to the C ABI (all of it in
 // namespace wsc); everything else stays hidden.
@@ -63,12 +63,12 @@ struct Options {
   Millis reconnect_max{30000};
   uint32_t reconnect_max_attempts = 0;  // 0 = unlimited
   bool reconnect_on_normal_close = false;
-  uint64_t reconnect_seed = 0;          // tests only: deterministic jitter
+  uint64_t reconnect_seed = 0;  // tests only: deterministic jitter
   size_t max_message_bytes = 16u << 20;
   size_t send_queue_bytes = 64u << 20;
   size_t recv_queue_bytes = 64u << 20;
-  uint32_t send_rate_per_s = 0;         // 0 = unlimited
-  uint32_t send_burst = 0;              // 0 = same as the rate
+  uint32_t send_rate_per_s = 0;  // 0 = unlimited
+  uint32_t send_burst = 0;       // 0 = same as the rate
   bool compression = false;
   std::vector<std::string> subprotocols;
   std::string origin;
@@ -78,7 +78,7 @@ struct Options {
     int min_version = 12;  // 12 or 13
     std::string ca_file, cert_file, key_file, ciphers, tls13_ciphersuites, groups, server_name;
   } tls;
-  std::string proxy;           // http://[user:pass@]host:port
+  std::string proxy;  // http://[user:pass@]host:port
   bool proxy_from_env = false;
 };
 

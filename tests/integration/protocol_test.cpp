@@ -221,8 +221,9 @@ TEST_F(PythonPeer, StateTransitionsInOrder) {
     ASSERT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
   }
   std::lock_guard<std::mutex> lock(rec.mutex);
-  const std::vector<std::pair<State, State>> expected = {
-      {State::Connecting, State::Open}, {State::Open, State::Closing}, {State::Closing, State::Closed}};
+  const std::vector<std::pair<State, State>> expected = {{State::Connecting, State::Open},
+                                                         {State::Open, State::Closing},
+                                                         {State::Closing, State::Closed}};
   EXPECT_EQ(rec.states, expected);
   EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(rec.closes, 1);

@@ -73,9 +73,14 @@ TEST_F(Proxy, WsThroughConnectTunnel) {
 }
 
 TEST_F(Proxy, WssThroughConnectTunnel) {
-  const std::string certs = std::string(std::getenv("WSC_BUILD_DIR") ? std::getenv("WSC_BUILD_DIR") : "/tmp") + "/test-certs";
-  ASSERT_EQ(system(("bash '" + source_dir() + "/tests/support/make_certs.sh' '" + certs + "'").c_str()), 0);
-  auto tls = start_python_echo({"--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server.key"});
+  const std::string certs =
+      std::string(std::getenv("WSC_BUILD_DIR") ? std::getenv("WSC_BUILD_DIR") : "/tmp") +
+      "/test-certs";
+  ASSERT_EQ(
+      system(("bash '" + source_dir() + "/tests/support/make_certs.sh' '" + certs + "'").c_str()),
+      0);
+  auto tls =
+      start_python_echo({"--tls-cert", certs + "/server.pem", "--tls-key", certs + "/server.key"});
   Options o;
   o.proxy = proxy(open_->port());
   o.tls.ca_file = certs + "/ca.pem";

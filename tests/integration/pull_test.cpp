@@ -46,8 +46,8 @@ TEST(PullMode, FullQueuePausesTheSocketAndResumes) {
   Options o;
   o.recv_queue_bytes = 1 << 20;
   Loop loop;
-  Client c(loop, ws_url(server.port(), "/flood/" + std::to_string(kCount) + "/" +
-                                           std::to_string(kSize)),
+  Client c(loop,
+           ws_url(server.port(), "/flood/" + std::to_string(kCount) + "/" + std::to_string(kSize)),
            o);
   ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
   // Do not read: the queue fills to its bound and the socket is paused.

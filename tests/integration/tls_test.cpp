@@ -15,8 +15,9 @@ using std::chrono::seconds;
 
 std::string cert_dir() {
   static const std::string dir = [] {
-    std::string d = std::string(std::getenv("WSC_BUILD_DIR") ? std::getenv("WSC_BUILD_DIR") : "/tmp") +
-                    "/test-certs";
+    std::string d =
+        std::string(std::getenv("WSC_BUILD_DIR") ? std::getenv("WSC_BUILD_DIR") : "/tmp") +
+        "/test-certs";
     const std::string cmd = "bash '" + source_dir() + "/tests/support/make_certs.sh' '" + d + "'";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("make_certs.sh failed");
     return d;
@@ -26,8 +27,10 @@ std::string cert_dir() {
 
 std::string cert(const std::string &name) { return cert_dir() + "/" + name; }
 
-std::unique_ptr<PeerProcess> tls_peer(const std::string &name, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--tls-cert", cert(name + ".pem"), "--tls-key", cert(name + ".key")};
+std::unique_ptr<PeerProcess> tls_peer(const std::string &name,
+                                      std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--tls-cert", cert(name + ".pem"), "--tls-key",
+                                   cert(name + ".key")};
   args.insert(args.end(), extra.begin(), extra.end());
   return start_python_echo(args);
 }

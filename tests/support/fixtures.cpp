@@ -38,7 +38,9 @@ Callbacks Recorder::callbacks(bool with_messages) {
       close_reason = std::string(reason);
     });
   };
-  cb.on_state = [this, note](State from, State to) { note([&] { states.emplace_back(from, to); }); };
+  cb.on_state = [this, note](State from, State to) {
+    note([&] { states.emplace_back(from, to); });
+  };
   cb.on_drain = [this, note] { note([&] { ++drains; }); };
   return cb;
 }
@@ -74,7 +76,8 @@ SilentListener::SilentListener() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  if (::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 || ::listen(fd_, 64) != 0 ||
+  if (::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
+      ::listen(fd_, 64) != 0 ||
       ::getsockname(fd_, reinterpret_cast<sockaddr *>(&addr), &len) != 0) {
     ::close(fd_);
     throw std::runtime_error("cannot open a silent listener");

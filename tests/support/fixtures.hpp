@@ -9,7 +9,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
 #include <wsc/client.hpp>
 
 #include "peer_process.hpp"

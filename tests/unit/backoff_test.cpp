@@ -25,8 +25,8 @@ TEST(Backoff, CapsDoubleUpToTheMaximum) {
 }
 
 TEST(Backoff, SameSeedSameSequenceDifferentSeedDiffers) {
-  Backoff a(milliseconds(10), milliseconds(100000), 42), b(milliseconds(10), milliseconds(100000), 42),
-      c(milliseconds(10), milliseconds(100000), 43);
+  Backoff a(milliseconds(10), milliseconds(100000), 42),
+      b(milliseconds(10), milliseconds(100000), 42), c(milliseconds(10), milliseconds(100000), 43);
   bool any_difference = false;
   for (int i = 0; i < 12; ++i) {
     const auto x = a.next(), y = b.next(), z = c.next();

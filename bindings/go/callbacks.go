@@ -1,0 +1,111 @@
+package wsc
+
+// Callbacks from the library's loop thread (a non-Go thread; cgo handles
+// the switch). Only events that carry information the pull-mode ABI cannot
+// give afterwards are wired: the error detail (wsc_wait only returns the
+// status), the close code and reason, and "send queue drained" to wake
+// senders blocked on a full queue. Messages are pulled with wsc_recv, so
+// the receive queue stays bounded by RECV_QUEUE_BYTES and a slow Go reader
+// slows the server down instead of growing memory.
+//
+// This file has //export functions, so its preamble holds declarations only.
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"sync"
+	"sync/atomic"
+)
+
+// liveHandles counts cgo.Handles not yet deleted (checked by the tests).
+var liveHandles atomic.Int64
+
+func newHandle(st *connState) cgo.Handle {
+	liveHandles.Add(1)
+	return cgo.NewHandle(st)
+}
+
+func deleteHandle(h cgo.Handle) {
+	h.Delete()
+	liveHandles.Add(-1)
+}
+
+// connState is what the C callbacks reach through the cgo.Handle.
+type connState struct {
+	mu          sync.Mutex
+	lastStatus  Status
+	lastDetail  string
+	closeCode   int
+	closeReason string
+	closed      bool          // on_close ran
+	drain       chan struct{} // closed and replaced on each on_drain
+}
+
+func newConnState() *connState {
+	return &connState{drain: make(chan struct{})}
+}
+
+// drainSignal returns a channel closed at the next on_drain. Take it before
+// the send that may fail with WSC_EAGAIN, so a drain in between is not lost.
+func (s *connState) drainSignal() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drain
+}
+
+// detailFor returns the detail the last on_error gave for status, if any.
+func (s *connState) detailFor(status Status) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastStatus == status {
+		return s.lastDetail
+	}
+	return ""
+}
+
+func (s *connState) closeInfo() (code int, reason string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeCode, s.closeReason, s.closed
+}
+
+func stateOf(h C.uintptr_t) *connState {
+	return cgo.Handle(h).Value().(*connState)
+}
+
+//export wscgoOnError
+func wscgoOnError(h C.uintptr_t, status C.int, detail *C.char) {
+	s := stateOf(h)
+	d := C.GoString(detail)
+	s.mu.Lock()
+	s.lastStatus = Status(status)
+	s.lastDetail = d
+	s.mu.Unlock()
+}
+
+//export wscgoOnClose
+func wscgoOnClose(h C.uintptr_t, code C.int, reason *C.char) {
+	s := stateOf(h)
+	r := C.GoString(reason)
+	s.mu.Lock()
+	s.closeCode = int(code)
+	s.closeReason = r
+	s.closed = true
+	// Wake blocked senders: the next wsc_send reports WSC_ECLOSED.
+	close(s.drain)
+	s.drain = make(chan struct{})
+	s.mu.Unlock()
+}
+
+//export wscgoOnDrain
+func wscgoOnDrain(h C.uintptr_t) {
+	s := stateOf(h)
+	s.mu.Lock()
+	close(s.drain)
+	s.drain = make(chan struct{})
+	s.mu.Unlock()
+}

@@ -1,0 +1,93 @@
+package wsc
+
+/*
+#cgo pkg-config: wsc
+#include "helpers.h"
+*/
+import "C"
+
+import "unsafe"
+
+// Status is a wsc status code (include/wsc/status.h). Every non-zero Status
+// is an error; the ErrXxx constants are the sentinels to use with errors.Is:
+//
+//	if errors.Is(err, wsc.ErrTLS) { ... }
+type Status int
+
+// Sentinel statuses, one per wsc_status value.
+const (
+	ErrInvalid   Status = C.WSC_EINVAL     // invalid argument or option
+	ErrState     Status = C.WSC_ESTATE     // not allowed in the current state
+	ErrAgain     Status = C.WSC_EAGAIN     // send queue full (Send retries it until ctx is done)
+	ErrNoMem     Status = C.WSC_ENOMEM     // out of memory
+	ErrClosed    Status = C.WSC_ECLOSED    // connection is closed
+	ErrTimeout   Status = C.WSC_ETIMEDOUT  // timed out (connect, pong, idle, write, close)
+	ErrConnect   Status = C.WSC_ECONNECT   // could not connect (DNS, refused, unreachable)
+	ErrHandshake Status = C.WSC_EHANDSHAKE // HTTP upgrade rejected (4xx)
+	ErrTLS       Status = C.WSC_ETLS       // TLS failure (certificate, version, ciphers)
+	ErrProto     Status = C.WSC_EPROTO     // WebSocket protocol error
+	ErrTooBig    Status = C.WSC_ETOOBIG    // message too big
+	ErrDecode    Status = C.WSC_EDECODE    // could not decode message
+	ErrInternal  Status = C.WSC_EINTERNAL  // internal error
+	ErrLost      Status = C.WSC_ELOST      // connection lost without a close handshake
+	ErrServer    Status = C.WSC_ESERVER    // HTTP 5xx on the upgrade
+
+	// ErrQueueFull is ErrAgain under the name a Go reader looks for.
+	ErrQueueFull = ErrAgain
+)
+
+// Error returns the library's words for the status (wsc_strerror).
+func (s Status) Error() string { return "wsc: " + s.Text() }
+
+// Text is wsc_strerror(s) without the "wsc: " prefix.
+func (s Status) Text() string { return C.GoString(C.wsc_strerror(C.int(s))) }
+
+// Fatal reports whether a connection that ends with this status is never
+// retried by auto-reconnect (wsc_status_is_fatal).
+func (s Status) Fatal() bool { return C.wsc_status_is_fatal(C.int(s)) != 0 }
+
+// Error is what the package's functions return for a failed wsc call: the
+// operation, the status and the library's detail (wsc_last_error_detail or
+// the on_error text). errors.Is(err, wsc.ErrX) matches Status; an error from
+// Send or Recv on a connection that has ended also matches ErrClosed, even
+// when Status tells how it ended (for example ErrLost).
+type Error struct {
+	Op     string // "dial", "send", "recv", "close", "option"
+	Status Status
+	Detail string // may be empty
+
+	ended bool // the connection has ended: also matches ErrClosed
+}
+
+func (e *Error) Error() string {
+	msg := "wsc: " + e.Op + ": " + e.Status.Text()
+	if e.Detail != "" && e.Detail != e.Status.Text() {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Unwrap returns the Status, so errors.As(err, &status) works too.
+func (e *Error) Unwrap() error { return e.Status }
+
+// Is matches the Status sentinels (see the type comment).
+func (e *Error) Is(target error) bool {
+	s, ok := target.(Status)
+	if !ok {
+		return false
+	}
+	return s == e.Status || (e.ended && s == ErrClosed)
+}
+
+// Timeout reports whether the status is ErrTimeout (as net.Error does).
+func (e *Error) Timeout() bool { return e.Status == ErrTimeout }
+
+// errorFrom turns a C result into an *Error, freeing the C detail.
+func errorFrom(op string, r C.wscgo_result) *Error {
+	e := &Error{Op: op, Status: Status(r.status)}
+	if r.detail != nil {
+		e.Detail = C.GoString(r.detail)
+		C.free(unsafe.Pointer(r.detail))
+	}
+	return e
+}

@@ -1,0 +1,191 @@
+"""Loading libwsc with ctypes and declaring the C ABI of ``capi/wsc.h``.
+
+Search order (the first that loads wins):
+
+1. the file named by the ``WSC_LIBRARY`` environment variable (if set, it is
+   the only place tried);
+2. a copy beside this package (``wsc/libwsc.so.0``, ``wsc/libwsc.so``,
+   ``wsc/libwsc.dylib``, ``wsc/wsc.dll``);
+3. the system, through ``ctypes.util.find_library("wsc")``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_int64, c_size_t,
+                    c_uint64, c_void_p)
+from typing import List, Optional
+
+from .errors import LibraryNotFound, error_for, WscError
+
+# --- enums (values never change) -------------------------------------------
+WSC_TEXT = 1
+WSC_BINARY = 2
+
+WSC_CONNECTING = 0
+WSC_OPEN = 1
+WSC_CLOSING = 2
+WSC_CLOSED = 3
+WSC_RECONNECTING = 4
+
+
+class wsc_message(Structure):
+    _fields_ = [("type", c_int), ("len", c_size_t), ("data", c_void_p)]
+
+
+class wsc_stats(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("msgs_sent", c_uint64),
+        ("msgs_received", c_uint64),
+        ("bytes_sent", c_uint64),
+        ("bytes_received", c_uint64),
+        ("reconnects", c_uint64),
+        ("send_discarded", c_uint64),
+        ("send_queue_bytes", c_size_t),
+        ("rtt_us_last", c_int64),
+        ("rtt_us_smoothed", c_int64),
+        ("connect_attempts", c_uint64),
+        ("last_http_status", c_int),
+    ]
+
+
+class wsc_tls_info(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("version", c_char * 32),
+        ("cipher", c_char * 96),
+        ("group", c_char * 48),
+    ]
+
+
+ON_OPEN = CFUNCTYPE(None, c_void_p, c_void_p)
+ON_MESSAGE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t, c_void_p)
+ON_ERROR = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
+ON_CLOSE = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
+ON_STATE = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
+ON_DRAIN = CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+class wsc_callbacks(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("on_open", ON_OPEN),
+        ("on_message", ON_MESSAGE),
+        ("on_error", ON_ERROR),
+        ("on_close", ON_CLOSE),
+        ("on_state", ON_STATE),
+        ("on_drain", ON_DRAIN),
+    ]
+
+
+_PROTOTYPES = {
+    "wsc_version": (c_char_p, []),
+    "wsc_strerror": (c_char_p, [c_int]),
+    "wsc_status_is_fatal": (c_int, [c_int]),
+    "wsc_last_error_detail": (c_char_p, []),
+    "wsc_options_new": (c_void_p, []),
+    "wsc_options_free": (None, [c_void_p]),
+    "wsc_options_set_int": (c_int, [c_void_p, c_int, c_int64]),
+    "wsc_options_set_str": (c_int, [c_void_p, c_int, c_char_p]),
+    "wsc_options_add_header": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "wsc_message_free": (None, [POINTER(wsc_message)]),
+    "wsc_connect": (c_int, [c_void_p, c_char_p, c_void_p, POINTER(wsc_callbacks), c_void_p,
+                            POINTER(c_void_p)]),
+    "wsc_send": (c_int, [c_void_p, c_int, c_char_p, c_size_t]),
+    "wsc_recv": (c_int, [c_void_p, c_int, POINTER(POINTER(wsc_message))]),
+    "wsc_close": (c_int, [c_void_p, c_int, c_char_p]),
+    "wsc_wait": (c_int, [c_void_p, c_int, c_int]),
+    "wsc_conn_state": (c_int, [c_void_p]),
+    "wsc_conn_stats": (c_int, [c_void_p, POINTER(wsc_stats)]),
+    "wsc_conn_subprotocol": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
+    "wsc_conn_free": (None, [c_void_p]),
+}
+
+_BESIDE = ("libwsc.so.0", "libwsc.so", "libwsc.0.dylib", "libwsc.dylib", "wsc.dll", "libwsc.dll")
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+
+
+def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+def _load() -> ctypes.CDLL:
+    tried: List[str] = []
+    env = os.environ.get("WSC_LIBRARY")
+    if env:
+        try:
+            return _declare(ctypes.CDLL(env))
+        except (OSError, AttributeError) as e:
+            raise LibraryNotFound(
+                "cannot load libwsc from WSC_LIBRARY=%r: %s (unset WSC_LIBRARY to search beside "
+                "the package and the system instead)" % (env, e)) from None
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _BESIDE:
+        path = os.path.join(here, name)
+        if not os.path.exists(path):
+            tried.append("%s (not found)" % path)
+            continue
+        try:
+            return _declare(ctypes.CDLL(path))
+        except (OSError, AttributeError) as e:
+            tried.append("%s (%s)" % (path, e))
+    found = ctypes.util.find_library("wsc")
+    if found:
+        try:
+            return _declare(ctypes.CDLL(found))
+        except (OSError, AttributeError) as e:
+            tried.append("system library %s (%s)" % (found, e))
+    else:
+        tried.append("the system via ctypes.util.find_library('wsc') (not found)")
+    raise LibraryNotFound(
+        "cannot load libwsc. Set WSC_LIBRARY to the path of libwsc.so.0, copy the library "
+        "beside the wsc package, or install it system-wide. Tried:\n  - WSC_LIBRARY (not set)\n  - "
+        + "\n  - ".join(tried))
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded libwsc with its prototypes declared (loaded on first use)."""
+    global _lib
+    if _lib is None:
+        with _lock:
+            if _lib is None:
+                _lib = _load()
+    return _lib
+
+
+def strerror(status: int) -> str:
+    return lib().wsc_strerror(status).decode("utf-8", "replace")
+
+
+def last_detail() -> str:
+    """``wsc_last_error_detail()`` of this thread (call right after the failure)."""
+    d = lib().wsc_last_error_detail()
+    return d.decode("utf-8", "replace") if d else ""
+
+
+def fail(status: int, *, http_status: int = 0) -> WscError:
+    """The exception for a status just returned by a call on this thread."""
+    return error_for(status, last_detail(), http_status=http_status, text=strerror(status))
+
+
+def check(status: int) -> int:
+    """Raise the mapped exception when ``status`` is negative."""
+    if status < 0:
+        raise fail(status)
+    return status
+
+
+def version() -> str:
+    """The version of the loaded libwsc."""
+    return lib().wsc_version().decode()
