@@ -629,16 +629,17 @@ void Connection::on_write_timer() {
                                           " ms: the peer stopped reading (write timeout)");
 }
 
+void Connection::request_going_away() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (close_requested_) return;  // the user's own close code wins
+  close_requested_ = true;
+  close_code_ = 1001;
+  close_reason_ = "going away";
+}
+
 void Connection::on_loop_shutdown() {
   if (finished_) return;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!close_requested_) {
-      close_requested_ = true;
-      close_code_ = 1001;
-      close_reason_ = "going away";
-    }
-  }
+  request_going_away();
   if (attempt_ && attempt_->established && !loop_->context()) return;
   if (attempt_ && attempt_->established) {
     handle_close_request();
@@ -687,13 +688,9 @@ void Connection::handle_close_request() {
 
 void Connection::handle_detach() {
   if (finished_) return;
+  request_going_away();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!close_requested_) {
-      close_requested_ = true;
-      close_code_ = 1001;
-      close_reason_ = "going away";
-    }
     // Freed by its owner: queued messages are dropped, not waited for.
     stats_.send_discarded += inflight_.size() + send_queue_.size();
     inflight_.clear();

@@ -101,6 +101,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void resume_reading();
   void handle_close_request();
   void handle_detach();
+  void request_going_away();
   void set_state(State next);
   void start_liveness_timers();
   void on_ping_timer();
