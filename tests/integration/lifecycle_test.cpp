@@ -52,6 +52,8 @@ TEST_F(Lifecycle, FreeFromInsideOnMessage) {
   ASSERT_TRUE(freed);
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_EQ(after_free.load(), 0) << "a callback ran after the client was freed";
+  std::lock_guard<std::mutex> lock(mutex);  // the callback wrote `client`
+  EXPECT_EQ(client, nullptr);
 }
 
 TEST_F(Lifecycle, FreeFromInsideOnClose) {
@@ -72,6 +74,8 @@ TEST_F(Lifecycle, FreeFromInsideOnClose) {
   const auto deadline = Clock::now() + seconds(10);
   while (!done && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(5));
   EXPECT_TRUE(done);
+  std::lock_guard<std::mutex> lock(mutex);  // the callback wrote `client`
+  EXPECT_EQ(client, nullptr);
 }
 
 TEST_F(Lifecycle, FreeWhileConnectingIsPrompt) {
