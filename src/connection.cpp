@@ -51,7 +51,8 @@ Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
       pull_mode_(!callbacks_.on_message),
-      backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed) {}
+      backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed),
+      rate_(options_.send_rate_per_s, options_.send_burst) {}
 
 Connection::~Connection() = default;
 
@@ -515,6 +516,7 @@ void Connection::cancel_timers() {
   pong_timer_.cancel();
   idle_timer_.cancel();
   write_timer_.cancel();
+  rate_timer_.cancel();
 }
 
 // ---- loop thread: heartbeat and timeouts ------------------------------
@@ -941,6 +943,15 @@ int Connection::on_writeable() {
       inflight_.swap(send_queue_);
     }
     OutMessage &m = inflight_.front();
+    std::chrono::microseconds wait{0};
+    if (!m.started && !rate_.try_take(Clock::now(), wait)) {
+      // Over SEND_RATE_PER_S: come back when the next token is there.
+      std::weak_ptr<Connection> weak = shared_from_this();
+      rate_timer_.start(loop_->context(), wait, [weak] {
+        if (auto self = weak.lock()) self->request_writable();
+      });
+      break;
+    }
     const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
     int flags = m.started ? LWS_WRITE_CONTINUATION
                           : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);

@@ -18,6 +18,7 @@
 #include <wsc/client.hpp>
 
 #include "backoff.hpp"
+#include "rate_limiter.hpp"
 #include "timer.hpp"
 #include "url.hpp"
 #include "utf8.hpp"
@@ -169,6 +170,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Timer pong_timer_;
   Timer idle_timer_;
   Timer write_timer_;
+  Timer rate_timer_;
+  RateLimiter rate_;
   using TimePoint = std::chrono::steady_clock::time_point;
   TimePoint last_rx_{};
   TimePoint last_write_progress_{};

@@ -175,6 +175,24 @@ TEST_F(Scripted, UnresolvableHostIsEconnect) {
   EXPECT_NE(rec.errors[0].second.find("nonexistent.invalid"), std::string::npos);
 }
 
+TEST_F(Scripted, SendRateLimitSpacesMessages) {
+  Options o;
+  o.send_rate_per_s = 100;
+  o.send_burst = 10;
+  Recorder rec;
+  Client c(loop_, url("/"), o, rec.callbacks());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60; ++i) c.send_text(std::to_string(i));
+  ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 60; }));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // 10 at once, then 50 at 100 per second: about 0.5 s.
+  EXPECT_GE(elapsed, std::chrono::milliseconds(450));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2000));
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(rec.messages[i].data, std::to_string(i));
+}
+
 class PythonPeer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { peer_ = start_python_echo(); }
@@ -210,6 +228,25 @@ TEST_F(PythonPeer, NoSubprotocolWhenNoneRequested) {
   Client c(loop_, ws_url(peer_->port()), Options{}, Callbacks{});
   ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
   EXPECT_EQ(c.subprotocol(), "");
+}
+
+TEST(Compression, PermessageDeflateWhenAsked) {
+  auto peer = start_python_echo({"--compression"});
+  Loop loop;
+  for (bool on : {true, false}) {
+    Options o;
+    o.compression = on;
+    Recorder rec;
+    Client c(loop, ws_url(peer->port(), "/extensions"), o, rec.callbacks());
+    ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+    const std::string big = pattern(300000, true);
+    c.send_text(big);
+    ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 2; }));
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_EQ(rec.messages[0].data.find("permessage-deflate") != std::string::npos, on)
+        << rec.messages[0].data;
+    EXPECT_TRUE(rec.messages[1].data == big);
+  }
 }
 
 TEST_F(PythonPeer, StateTransitionsInOrder) {

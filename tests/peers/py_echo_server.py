@@ -13,6 +13,8 @@ armed when stdin is a pipe, socket or terminal, so `peer </dev/null &` keeps
 running.
 
 Paths:
+  /extensions               send one text message, a JSON list of the
+                            negotiated extensions, then echo
   /tls                      send one text message, a JSON object with the
                             negotiated TLS version and cipher, then echo
   /headers                  send one text message, a JSON object of the
@@ -99,6 +101,8 @@ async def handler(ws):
             reason = urllib.parse.unquote("/".join(parts[3:]))
             await close_with(ws, code, reason)
             return
+        if parts[1:2] == ["extensions"]:
+            await ws.send(json.dumps([str(e.name) for e in ws.extensions]))
         if parts[1:2] == ["tls"]:
             sslobj = ws.transport.get_extra_info("ssl_object")
             info = {"version": sslobj.version(), "cipher": sslobj.cipher()[0],
@@ -133,6 +137,8 @@ async def main():
     ap.add_argument("--ping-interval", type=float, default=None, metavar="S")
     ap.add_argument("--tls-cert", metavar="F")
     ap.add_argument("--tls-key", metavar="F")
+    ap.add_argument("--compression", action="store_true",
+                    help="accept permessage-deflate when the client offers it")
     ap.add_argument("--tls-max", choices=["1.2", "1.3"], help="highest TLS version offered")
     ap.add_argument("--tls-client-ca", metavar="F", help="require a client certificate from this CA")
     args = ap.parse_args()
@@ -174,7 +180,8 @@ async def main():
         loop.add_reader(fd, on_stdin)
 
     server = await websockets.serve(
-        handler, args.host, args.port, ssl=ssl_ctx, max_size=None, compression=None,
+        handler, args.host, args.port, ssl=ssl_ctx, max_size=None,
+        compression="deflate" if args.compression else None,
         ping_interval=args.ping_interval, subprotocols=SUBPROTOCOLS,
         select_subprotocol=select_subprotocol, close_timeout=CLOSE_TIMEOUT_S)
     port = server.sockets[0].getsockname()[1]
