@@ -398,6 +398,24 @@ int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
   });
 }
 
+int wsc_conn_last_error(const wsc_conn *c, char *buf, size_t buf_len) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (!buf && buf_len) return fail(WSC_EINVAL, "buf is NULL but buf_len is not 0");
+  try {
+    std::string detail;
+    const int status = from(c->client->last_error(detail));
+    if (buf_len) {
+      const size_t n = std::min(buf_len - 1, detail.size());
+      std::memcpy(buf, detail.data(), n);
+      buf[n] = '\0';
+    }
+    last_detail.clear();
+    return status;
+  } catch (...) {
+    return fail(WSC_ENOMEM, "out of memory");
+  }
+}
+
 int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out) {
   if (!c || !out) return fail(WSC_EINVAL, "conn and out must not be NULL");
   if (out->struct_size != sizeof(wsc_tls_info)) {

@@ -171,7 +171,8 @@ WSC_API int wsc_close(wsc_conn *c, int code, const char *reason);
 /* Blocks until the connection is in `state` (WSC_OK), can no longer reach it
  * (the status that ended it, or WSC_ECLOSED), or timeout (WSC_ETIMEDOUT).
  * For state WSC_CLOSED it returns how the connection ended: WSC_OK after a
- * clean close handshake, else the status that ended it. */
+ * clean close handshake, else the status that ended it. For WSC_OPEN it
+ * returns WSC_OK once the connection has opened, even if it closed again. */
 WSC_API int wsc_wait(wsc_conn *c, int state, int timeout_ms);
 /* The state, or WSC_EINVAL for NULL. */
 WSC_API int wsc_conn_state(const wsc_conn *c);
@@ -179,6 +180,11 @@ WSC_API int wsc_conn_stats(const wsc_conn *c, wsc_stats *out);
 /* Copies the subprotocol the server selected ("" if none) with its NUL
  * into buf; WSC_ETOOBIG if buf_len is too small. */
 WSC_API int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len);
+/* The last error the connection reported (the status on_error got, also
+ * for recoverable errors during reconnects), WSC_OK if none; its detail is
+ * copied into buf (truncated to buf_len - 1 bytes, always NUL-terminated).
+ * buf may be NULL when buf_len is 0. */
+WSC_API int wsc_conn_last_error(const wsc_conn *c, char *buf, size_t buf_len);
 /* What TLS negotiated on the current or last open connection. WSC_ESTATE
  * for ws:// or before the first open. */
 WSC_API int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out);

@@ -125,5 +125,6 @@ State Client::state() const noexcept { return conn_->state(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
 TlsInfo Client::tls_info() const { return conn_->tls_info(); }
+Status Client::last_error(std::string &detail) const { return conn_->last_error(detail); }
 
 }  // namespace wsc

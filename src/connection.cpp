@@ -146,7 +146,10 @@ Status Connection::close(int code, std::string_view reason) {
 
 Status Connection::wait(State target, Millis timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
-  auto done = [&] { return finished_ || (state_ == target && target != State::Closed); };
+  auto done = [&] {
+    return finished_ || (state_ == target && target != State::Closed) ||
+           (target == State::Open && opened_ever_);
+  };
   if (timeout.count() < 0)
     changed_.wait(lock, done);
   else if (!changed_.wait_for(lock, timeout, done))
@@ -154,6 +157,8 @@ Status Connection::wait(State target, Millis timeout) {
   // Waiting for CLOSED tells how it ended: WSC_OK only for a clean close.
   if (target == State::Closed) return final_status_;
   if (state_ == target) return Status::WSC_OK;
+  // A connection that opened and closed before the waiter looked did open.
+  if (target == State::Open && stats_.connect_attempts && opened_ever_) return Status::WSC_OK;
   return final_status_ != Status::WSC_OK ? final_status_ : Status::WSC_ECLOSED;
 }
 
@@ -167,6 +172,23 @@ Stats Connection::stats() const {
   Stats s = stats_;
   s.send_queue_bytes = queued_bytes_;
   return s;
+}
+
+Status Connection::last_error(std::string &detail) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  detail = last_error_detail_;
+  return last_error_;
+}
+
+void Connection::report_error(Status status, const std::string &detail) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_error_ = status;
+    last_error_detail_ = detail;
+  }
+  emit([&] {
+    if (callbacks_.on_error) callbacks_.on_error(status, detail);
+  });
 }
 
 TlsInfo Connection::tls_info() const {
@@ -454,10 +476,7 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
            "gave up after " + std::to_string(failed_attempts_) + " attempts: " + detail, 1006, "");
     return;
   }
-  if (status != Status::WSC_OK)
-    emit([&] {
-      if (callbacks_.on_error) callbacks_.on_error(status, detail);
-    });
+  if (status != Status::WSC_OK) report_error(status, detail);
   set_state(State::Reconnecting);
   std::weak_ptr<Connection> weak = shared_from_this();
   reconnect_timer_.start(loop_->context(), backoff_.next(), [weak] {
@@ -489,10 +508,7 @@ void Connection::finish(Status status, std::string detail, int code, std::string
     detail = detail.empty() ? lost : detail + "; " + lost;
     if (status == Status::WSC_OK) status = Status::WSC_ECLOSED;
   }
-  if (status != Status::WSC_OK)
-    emit([&] {
-      if (callbacks_.on_error) callbacks_.on_error(status, detail);
-    });
+  if (status != Status::WSC_OK) report_error(status, detail);
   set_state(State::Closed);
   emit([&] {
     if (callbacks_.on_close) callbacks_.on_close(code, reason);
@@ -731,6 +747,7 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       char proto[256] = {0};
       const int n = lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL);
       std::lock_guard<std::mutex> lock(mutex_);
+      stats_.last_http_status = attempt->http_status;
       subprotocol_ = n > 0 ? std::string(proto, static_cast<size_t>(n)) : std::string();
       return 0;
     }
@@ -784,7 +801,8 @@ void Connection::on_established() {
   bool reopened = false, paused = false, have_data = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    reopened = stats_.connect_attempts > 1;
+    reopened = opened_ever_;
+    opened_ever_ = true;
     if (reopened) ++stats_.reconnects;
     paused = rx_paused_;
     have_data = !send_queue_.empty() || !inflight_.empty();

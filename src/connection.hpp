@@ -76,6 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Stats stats() const;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
+  Status last_error(std::string &detail) const;
   // No callback starts after this returns; the loop then drops the wsi.
   void detach();
 
@@ -104,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_detach();
   void request_going_away();
   void set_state(State next);
+  void report_error(Status status, const std::string &detail);
   void start_liveness_timers();
   void on_ping_timer();
   void on_pong_deadline();
@@ -130,6 +132,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state_ = State::Connecting;
   Status final_status_ = Status::WSC_OK;
   bool finished_ = false;
+  bool opened_ever_ = false;
   bool close_requested_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
@@ -144,6 +147,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Stats stats_;
   std::string subprotocol_;
   TlsInfo tls_info_;
+  Status last_error_ = Status::WSC_OK;
+  std::string last_error_detail_;
 
   // Callbacks run under callback_mutex_ so that detach() from another
   // thread can wait for a running one to return.

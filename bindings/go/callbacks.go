@@ -2,9 +2,10 @@ package wsc
 
 // Callbacks from the library's loop thread (a non-Go thread; cgo handles
 // the switch). Only events that carry information the pull-mode ABI cannot
-// give afterwards are wired: the error detail (wsc_wait only returns the
-// status), the close code and reason, and "send queue drained" to wake
-// senders blocked on a full queue. Messages are pulled with wsc_recv, so
+// give afterwards are wired: whether the connection ever opened (a server
+// may close it before Dial's wait sees OPEN), the error detail (wsc_wait
+// only returns the status), the close code and reason, and "send queue
+// drained" to wake senders blocked on a full queue. Messages are pulled with wsc_recv, so
 // the receive queue stays bounded by RECV_QUEUE_BYTES and a slow Go reader
 // slows the server down instead of growing memory.
 //
@@ -37,6 +38,7 @@ func deleteHandle(h cgo.Handle) {
 // connState is what the C callbacks reach through the cgo.Handle.
 type connState struct {
 	mu          sync.Mutex
+	opened      bool // on_open ran at least once
 	lastStatus  Status
 	lastDetail  string
 	closeCode   int
@@ -75,6 +77,20 @@ func (s *connState) closeInfo() (code int, reason string, ok bool) {
 
 func stateOf(h C.uintptr_t) *connState {
 	return cgo.Handle(h).Value().(*connState)
+}
+
+func (s *connState) everOpened() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+//export wscgoOnOpen
+func wscgoOnOpen(h C.uintptr_t) {
+	s := stateOf(h)
+	s.mu.Lock()
+	s.opened = true
+	s.mu.Unlock()
 }
 
 //export wscgoOnError

@@ -28,6 +28,11 @@ wscgo_result wscgo_add_header(wsc_options *o, const char *name, const char *valu
 
 /* Loop thread -> Go. The detail/reason pointers are valid only during the
  * call; the Go side copies them. */
+static void on_open_cb(wsc_conn *c, void *user) {
+  (void)c;
+  wscgoOnOpen((uintptr_t)user);
+}
+
 static void on_error_cb(wsc_conn *c, int status, const char *detail, void *user) {
   (void)c;
   wscgoOnError((uintptr_t)user, status, (char *)detail);
@@ -48,6 +53,7 @@ wscgo_result wscgo_connect(const char *url, const wsc_options *o, uintptr_t hand
   wsc_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
   cbs.struct_size = sizeof cbs;
+  cbs.on_open = on_open_cb;
   cbs.on_error = on_error_cb;
   cbs.on_close = on_close_cb;
   cbs.on_drain = on_drain_cb;

@@ -17,7 +17,7 @@ typedef struct wscgo_result {
 wscgo_result wscgo_set_int(wsc_options *o, int opt, int64_t value);
 wscgo_result wscgo_set_str(wsc_options *o, int opt, const char *value);
 wscgo_result wscgo_add_header(wsc_options *o, const char *name, const char *value);
-/* Connects on the default loop with on_error/on_close/on_drain wired to Go
+/* Connects on the default loop with on_open/on_error/on_close/on_drain wired to Go
  * and on_message NULL (pull mode). handle is a runtime/cgo.Handle. */
 wscgo_result wscgo_connect(const char *url, const wsc_options *o, uintptr_t handle,
                            wsc_conn **out);

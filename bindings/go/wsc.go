@@ -205,6 +205,11 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 				s = ErrClosed
 			}
 		}
+		if st.everOpened() {
+			// It opened and has already ended (the server closed at
+			// once): Dial succeeded; Recv tells how it ended.
+			return conn, nil
+		}
 		err := &Error{Op: "dial", Status: s, Detail: st.detailFor(s)}
 		conn.release()
 		return nil, err

@@ -178,6 +178,10 @@ class WSC_CXX_API Client {
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
+  // The last error reported through on_error (recoverable ones during
+  // reconnects included), with its detail; WSC_OK if none yet. Useful in
+  // pull mode, where there is no on_error.
+  Status last_error(std::string &detail) const;
 
  private:
   std::shared_ptr<detail::Connection> conn_;

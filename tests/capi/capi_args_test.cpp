@@ -160,6 +160,22 @@ TEST_F(CapiTest, NullOutParametersAreRejected) {
   EXPECT_FAILS(wsc_conn_stats(c.get(), nullptr), WSC_EINVAL, "NULL");
   EXPECT_FAILS(wsc_conn_subprotocol(c.get(), nullptr, 16), WSC_EINVAL, "NULL");
   EXPECT_FAILS(wsc_conn_tls_info(c.get(), nullptr), WSC_EINVAL, "NULL");
+  EXPECT_FAILS(wsc_conn_last_error(c.get(), nullptr, 16), WSC_EINVAL, "NULL");
+  EXPECT_FAILS(wsc_conn_last_error(nullptr, nullptr, 0), WSC_EINVAL, "NULL");
+}
+
+TEST_F(CapiTest, LastErrorCarriesTheDetailInPullMode) {
+  wsc_conn *raw = nullptr;
+  ASSERT_EQ(wsc_connect(nullptr, "ws://127.0.0.1:1/", nullptr, nullptr, nullptr, &raw), WSC_OK);
+  ConnPtr c(raw);
+  EXPECT_EQ(wsc_wait(c.get(), WSC_CLOSED, 10000), WSC_ECONNECT);
+  char detail[256];
+  EXPECT_EQ(wsc_conn_last_error(c.get(), detail, sizeof detail), WSC_ECONNECT);
+  EXPECT_NE(std::string(detail).find("127.0.0.1:1"), std::string::npos) << detail;
+  char tiny[4];
+  EXPECT_EQ(wsc_conn_last_error(c.get(), tiny, sizeof tiny), WSC_ECONNECT);
+  EXPECT_EQ(std::strlen(tiny), 3u);  // truncated, NUL-terminated
+  EXPECT_EQ(wsc_conn_last_error(c.get(), nullptr, 0), WSC_ECONNECT);
 }
 
 TEST_F(CapiTest, TlsInfoStructSizeAndPlainConnection) {

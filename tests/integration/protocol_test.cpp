@@ -133,6 +133,9 @@ TEST_F(Scripted, RefusedPortIsEconnect) {
   // Port 1 on loopback: nothing listens there in a test environment.
   Client c(loop_, "ws://127.0.0.1:1/", Options{}, rec.callbacks());
   EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ECONNECT);
+  std::string detail;
+  EXPECT_EQ(c.last_error(detail), Status::WSC_ECONNECT);
+  EXPECT_NE(detail.find("127.0.0.1:1"), std::string::npos) << detail;
   std::lock_guard<std::mutex> lock(rec.mutex);
   EXPECT_EQ(rec.opens, 0);
   EXPECT_EQ(rec.closes, 1);
@@ -222,6 +225,9 @@ TEST_F(PythonPeer, SelectedSubprotocolIsReadable) {
   Client c(loop_, ws_url(peer_->port()), o, rec.callbacks());
   ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
   EXPECT_EQ(c.subprotocol(), "chat.v2");
+  EXPECT_EQ(c.stats().last_http_status, 101);
+  std::string detail;
+  EXPECT_EQ(c.last_error(detail), Status::WSC_OK);
 }
 
 TEST_F(PythonPeer, NoSubprotocolWhenNoneRequested) {

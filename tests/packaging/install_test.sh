@@ -4,7 +4,11 @@
 # against that stage and run them against the staged `wsc serve`.
 #
 # usage: install_test.sh BUILD_DIR SOURCE_DIR
-# env:   MESON, PKG_CONFIG, CC, CXX (defaults: meson, pkg-config, cc, c++)
+# The Python and Go examples run too, against the same staged libwsc (Python
+# through bindings/python with WSC_LIBRARY, Go through bindings/go with cgo and
+# the staged pkg-config), when python3 / go are found.
+# env:   MESON, PKG_CONFIG, CC, CXX (defaults: meson, pkg-config, cc, c++),
+#        PYTHON (default python3), GO (default go; "" = skip the Go example)
 set -eu
 
 BUILD=$(cd "$1" && pwd)
@@ -65,9 +69,10 @@ fi
 PCDIR=$TMP/pkgconfig
 mkdir -p "$PCDIR"
 sed "s|^prefix=.*|prefix=$STAGE$PREFIX|" "$STAGE$LIBDIR/pkgconfig/wsc.pc" >"$PCDIR/wsc.pc"
-grep -q '^Requires.private:.*libwebsockets' "$PCDIR/wsc.pc" &&
-  grep -q '^Requires.private:.*openssl' "$PCDIR/wsc.pc" ||
+if ! grep -q '^Requires.private:.*libwebsockets' "$PCDIR/wsc.pc" ||
+  ! grep -q '^Requires.private:.*openssl' "$PCDIR/wsc.pc"; then
   fail "wsc.pc lacks Requires.private: libwebsockets, openssl"
+fi
 PKG_CONFIG_PATH=$PCDIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 export PKG_CONFIG_PATH
 FLAGS=$("$PKG_CONFIG" --cflags --libs wsc) || fail "pkg-config --cflags --libs wsc failed"
@@ -100,12 +105,13 @@ done
 URL=$URL/
 echo "server: $URL"
 
-# run NAME EXPECTED CMD...: run a consumer, compare its stdout with EXPECTED.
+# check NAME EXPECTED STDIN CMD...: run a consumer with STDIN as its input and
+# compare the "echo: " lines of its stdout with EXPECTED.
 check() {
-  name=$1 expected=$2
-  shift 2
+  name=$1 expected=$2 input=$3
+  shift 3
   rc=0
-  "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+  "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
   sed -n '/^echo: /p' "$TMP/$name.out" >"$TMP/$name.echoes"
   if [ "$rc" -ne 0 ] || [ "$(cat "$TMP/$name.echoes")" != "$expected" ]; then
     echo "--- $name stdout:" >&2; cat "$TMP/$name.out" >&2
@@ -117,11 +123,45 @@ $expected"
 }
 nl='
 '
-check c_argv "echo: hello${nl}echo: wsc world" "$TMP/echo_chat_c" "$URL" hello "wsc world"
+# Messages from argv, then from stdin (the empty line is skipped).
 printf 'one\ntwo\n\nthree\n' >"$TMP/lines"
-check c_stdin "echo: one${nl}echo: two${nl}echo: three" \
-  sh -c '"$1" "$2" <"$3"' sh "$TMP/echo_chat_c" "$URL" "$TMP/lines"
-check cpp_argv "echo: hello${nl}echo: wsc world" "$TMP/echo_chat_cpp" "$URL" hello "wsc world"
-check cpp_stdin "echo: one${nl}echo: two${nl}echo: three" \
-  sh -c '"$1" "$2" <"$3"' sh "$TMP/echo_chat_cpp" "$URL" "$TMP/lines"
+ARGV_ECHOES="echo: hello${nl}echo: wsc world"
+STDIN_ECHOES="echo: one${nl}echo: two${nl}echo: three"
+check c_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_c" "$URL" hello "wsc world"
+check c_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_c" "$URL"
+check cpp_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_cpp" "$URL" hello "wsc world"
+check cpp_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_cpp" "$URL"
+
+# --- Python example: bindings/python loading the staged libwsc.so.0 ------------
+PYTHON=${PYTHON:-python3}
+if [ ! -f "$SRC/bindings/python/wsc/__init__.py" ]; then
+  echo "skip: Python example (no bindings/python)"
+elif ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "skip: Python example (no $PYTHON)"
+else
+  set -- env PYTHONPATH="$SRC/bindings/python" WSC_LIBRARY="$STAGE$LIBDIR/libwsc.so.0" \
+    PYTHONDONTWRITEBYTECODE=1 "$PYTHON" "$SRC/examples/python/echo_chat.py" "$URL"
+  check py_argv "$ARGV_ECHOES" /dev/null "$@" hello "wsc world"
+  check py_stdin "$STDIN_ECHOES" "$TMP/lines" "$@"
+fi
+
+# --- Go example: bindings/go via cgo and `pkg-config wsc` on the stage ----------
+GO=${GO-go}
+if [ ! -f "$SRC/bindings/go/go.mod" ]; then
+  echo "skip: Go example (no bindings/go)"
+elif [ -z "$GO" ] || ! command -v "$GO" >/dev/null 2>&1; then
+  echo "skip: Go example (no go)"
+else
+  # Offline, standard library only. A fresh build cache: a shared one can
+  # hold cgo link flags naming an earlier run's (deleted) stage.
+  mkdir -p "$TMP/go/cache" "$TMP/go/path" "$TMP/go/tmp"
+  (
+    cd "$SRC/examples/go" &&
+      env GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOTMPDIR="$TMP/go/tmp" CGO_ENABLED=1 \
+        GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on \
+        "$GO" build -o "$TMP/echo_chat_go" .
+  ) >"$TMP/go-build.log" 2>&1 || { cat "$TMP/go-build.log" >&2; fail "Go example did not build"; }
+  check go_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_go" "$URL" hello "wsc world"
+  check go_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_go" "$URL"
+fi
 echo "install_test: PASS"

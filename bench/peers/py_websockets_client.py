@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Peer client on Python websockets (Debian python3-websockets 10.4, asyncio).
+Same CLI, protocol and RESULT line as the C/C++ clients (bench/bench_common.h)."""
+import argparse
+import asyncio
+import resource
+import sys
+import time
+
+import websockets
+
+
+def args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", default="ws://127.0.0.1:9001/")
+    ap.add_argument("--mode", default="throughput", choices=["throughput", "latency", "connect", "scale"])
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--window", type=int, default=1)
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--conns", type=int, default=1000)
+    ap.add_argument("--ping-ms", type=int, default=10000)
+    ap.add_argument("--idle-ms", type=int, default=12000)
+    a = ap.parse_args()
+    if a.mode == "latency":
+        a.window = 1
+    return a
+
+
+def pattern(size):
+    return bytes(8) + bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))] / 1000.0 if v else 0.0
+
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def cpu_s():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def result_msgs(a, seconds, samples, verified):
+    conn = a.mode == "connect"
+    print("RESULT client=py_websockets mode=%s size=%d window=%d count=%d seconds=%.6f "
+          "msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d" % (
+              a.mode, 0 if conn else a.size, 0 if conn else a.window, a.count, seconds,
+              a.count / seconds, 0.0 if conn else a.count * a.size / seconds / 1e6,
+              pct(samples, 0.5), pct(samples, 0.99), pct(samples, 0.999), verified), flush=True)
+
+
+async def messages(a):
+    pat = pattern(a.size)
+    tail = pat[8:]
+    t_send = [0] * a.count
+    rtt = [0] * a.count
+    sem = asyncio.Semaphore(a.window)
+    async with websockets.connect(a.url, compression=None, max_size=None, ping_interval=None,
+                                  max_queue=None) as ws:
+        async def sender():
+            for seq in range(a.count):
+                await sem.acquire()
+                t_send[seq] = time.perf_counter_ns()
+                await ws.send(seq.to_bytes(8, "little") + tail)
+
+        async def receiver():
+            for seq in range(a.count):
+                m = await ws.recv()
+                now = time.perf_counter_ns()
+                if (len(m) != a.size or int.from_bytes(m[:8], "little") != seq
+                        or m[8:] != tail):
+                    print("verify: message %d differs" % seq, file=sys.stderr)
+                    return -1, 0
+                rtt[seq] = now - t_send[seq]
+                sem.release()
+            return seq + 1, now
+
+        t0 = time.perf_counter_ns()
+        _, (verified, t_end) = await asyncio.gather(sender(), receiver())
+        if verified != a.count:
+            return 1
+    result_msgs(a, (t_end - t0) / 1e9, rtt, verified)
+    return 0
+
+
+async def connect(a):
+    lat = []
+    t0 = time.perf_counter_ns()
+    for _ in range(a.count):
+        s = time.perf_counter_ns()
+        ws = await websockets.connect(a.url, compression=None, ping_interval=None)
+        await ws.close()
+        if ws.close_code != 1000:
+            print("close not clean: %s" % ws.close_code, file=sys.stderr)
+            return 1
+        lat.append(time.perf_counter_ns() - s)
+    result_msgs(a, (time.perf_counter_ns() - t0) / 1e9, lat, a.count)
+    return 0
+
+
+async def scale(a):
+    rss0 = rss_kb()
+    t0 = time.perf_counter_ns()
+    conns = await asyncio.gather(*[
+        websockets.connect(a.url, compression=None, ping_interval=a.ping_ms / 1000.0,
+                           ping_timeout=30, open_timeout=60) for _ in range(a.conns)])
+    open_s = (time.perf_counter_ns() - t0) / 1e9
+    rss1 = rss_kb()
+    c0, w0 = cpu_s(), time.perf_counter_ns()
+    await asyncio.sleep(a.idle_ms / 1000.0)
+    cpu, wall = cpu_s() - c0, (time.perf_counter_ns() - w0) / 1e9
+    dropped = sum(1 for c in conns if c.closed)
+    if dropped:
+        print("scale: %d connections dropped while idle" % dropped, file=sys.stderr)
+        return 1
+    print("RESULT client=py_websockets mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
+          "rss_before_kb=%d rss_after_kb=%d idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d verified=%d" % (
+              a.conns, open_s, (rss1 - rss0) / a.conns, rss0, rss1, 100.0 * cpu / wall, a.ping_ms,
+              a.idle_ms, len(conns)), flush=True)
+    await asyncio.gather(*[c.close() for c in conns])
+    return 0
+
+
+def main():
+    a = args()
+    fn = {"connect": connect, "scale": scale}.get(a.mode, messages)
+    return asyncio.run(fn(a))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

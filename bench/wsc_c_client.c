@@ -1,0 +1,239 @@
+/* Benchmark client on the wsc C ABI (capi/wsc.h). Protocol: bench_common.h. */
+#include "bench_common.h"
+
+#include <pthread.h>
+#include <unistd.h>
+#include <wsc.h> /* capi/ is on the include path */
+
+typedef struct run {
+  const bench_args *a;
+  unsigned char *pattern, *out;
+  uint64_t *t_send, *rtt;
+  wsc_conn *conn;
+  pthread_mutex_t mu; /* serialises "assign a sequence number + send" */
+  pthread_cond_t cv;
+  uint64_t sent, received, t_end;
+  int done, failed;
+  /* scale */
+  long opened, closed;
+  uint64_t t_all;
+} run;
+
+static void finish(run *r, int failed) {
+  r->failed |= failed;
+  r->done = 1;
+  pthread_cond_broadcast(&r->cv);
+}
+
+/* mu held */
+static void send_more(run *r) {
+  while (r->sent < (uint64_t)r->a->count && r->sent - r->received < (uint64_t)r->a->window) {
+    int rc;
+    bench_set_seq(r->out, r->sent);
+    r->t_send[r->sent] = bench_now_ns();
+    rc = wsc_send(r->conn, WSC_BINARY, r->out, r->a->size);
+    if (rc != WSC_OK) {
+      fprintf(stderr, "wsc_send: %s\n", wsc_strerror(rc));
+      finish(r, 1);
+      return;
+    }
+    r->sent++;
+  }
+}
+
+static void on_message(wsc_conn *c, int type, const void *data, size_t len, void *user) {
+  run *r = (run *)user;
+  uint64_t now = bench_now_ns();
+  (void)c;
+  (void)type;
+  pthread_mutex_lock(&r->mu);
+  if (!r->done) {
+    if (!bench_verify(data, len, r->a->size, r->received, r->pattern)) {
+      finish(r, 1);
+    } else {
+      r->rtt[r->received] = now - r->t_send[r->received];
+      r->received++;
+      if (r->received == (uint64_t)r->a->count) {
+        r->t_end = now;
+        finish(r, 0);
+      } else {
+        send_more(r);
+      }
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
+static void on_close_msgs(wsc_conn *c, int code, const char *reason, void *user) {
+  run *r = (run *)user;
+  (void)c;
+  (void)reason;
+  pthread_mutex_lock(&r->mu);
+  if (!r->done) {
+    fprintf(stderr, "closed early (code %d)\n", code);
+    finish(r, 1);
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
+static int run_messages(const bench_args *a) {
+  run r;
+  wsc_loop *loop = wsc_loop_new();
+  wsc_options *o = wsc_options_new();
+  wsc_callbacks cb;
+  wsc_conn *conn = NULL;
+  uint64_t t0;
+  int rc;
+  memset(&r, 0, sizeof r);
+  memset(&cb, 0, sizeof cb);
+  r.a = a;
+  r.pattern = bench_pattern(a->size);
+  r.out = bench_pattern(a->size);
+  r.t_send = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
+  r.rtt = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
+  pthread_mutex_init(&r.mu, NULL);
+  pthread_cond_init(&r.cv, NULL);
+  cb.struct_size = sizeof cb;
+  cb.on_message = on_message;
+  cb.on_close = on_close_msgs;
+  if (a->size + 1024 > (16u << 20)) wsc_options_set_int(o, WSC_OPT_MAX_MESSAGE_BYTES, (int64_t)a->size + 1024);
+  rc = wsc_connect(loop, a->url, o, &cb, &r, &conn);
+  if (rc != WSC_OK || wsc_wait(conn, WSC_OPEN, 10000) != WSC_OK) {
+    fprintf(stderr, "open failed: %s\n", wsc_last_error_detail());
+    return 1;
+  }
+  pthread_mutex_lock(&r.mu);
+  r.conn = conn;
+  t0 = bench_now_ns();
+  send_more(&r);
+  while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
+  pthread_mutex_unlock(&r.mu);
+  if (r.failed) return 1;
+  wsc_close(conn, 1000, "");
+  wsc_wait(conn, WSC_CLOSED, 5000);
+  wsc_conn_free(conn);
+  bench_result_msgs("wsc_c", a, (double)(r.t_end - t0) / 1e9, r.rtt, (size_t)a->count,
+                    (long)r.received);
+  wsc_options_free(o);
+  wsc_loop_free(loop);
+  return 0;
+}
+
+static int run_connect(const bench_args *a) {
+  wsc_loop *loop = wsc_loop_new();
+  uint64_t *lat = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
+  uint64_t t0 = bench_now_ns();
+  long i;
+  for (i = 0; i < a->count; i++) {
+    uint64_t s = bench_now_ns();
+    wsc_conn *c = NULL;
+    int rc = wsc_connect(loop, a->url, NULL, NULL, NULL, &c);
+    if (rc != WSC_OK || wsc_wait(c, WSC_OPEN, 10000) != WSC_OK) {
+      fprintf(stderr, "open %ld failed\n", i);
+      return 1;
+    }
+    wsc_close(c, 1000, "");
+    if (wsc_wait(c, WSC_CLOSED, 10000) != WSC_OK) {
+      fprintf(stderr, "close %ld not clean\n", i);
+      return 1;
+    }
+    wsc_conn_free(c);
+    lat[i] = bench_now_ns() - s;
+  }
+  bench_result_msgs("wsc_c", a, (double)(bench_now_ns() - t0) / 1e9, lat, (size_t)a->count,
+                    a->count);
+  wsc_loop_free(loop);
+  return 0;
+}
+
+static void scale_open(wsc_conn *c, void *user) {
+  run *r = (run *)user;
+  (void)c;
+  pthread_mutex_lock(&r->mu);
+  if (++r->opened == r->a->conns) {
+    r->t_all = bench_now_ns();
+    pthread_cond_broadcast(&r->cv);
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
+static void scale_close(wsc_conn *c, int code, const char *reason, void *user) {
+  run *r = (run *)user;
+  (void)c;
+  (void)code;
+  (void)reason;
+  pthread_mutex_lock(&r->mu);
+  r->closed++;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+static int run_scale(const bench_args *a) {
+  run r;
+  wsc_loop *loop = wsc_loop_new();
+  wsc_options *o = wsc_options_new();
+  wsc_callbacks cb;
+  wsc_conn **conns = (wsc_conn **)calloc((size_t)a->conns, sizeof(wsc_conn *));
+  long rss0, rss1;
+  uint64_t t0, w0;
+  double c0, cpu, wall;
+  struct timespec deadline;
+  int i;
+  memset(&r, 0, sizeof r);
+  memset(&cb, 0, sizeof cb);
+  r.a = a;
+  pthread_mutex_init(&r.mu, NULL);
+  pthread_cond_init(&r.cv, NULL);
+  cb.struct_size = sizeof cb;
+  cb.on_open = scale_open;
+  cb.on_close = scale_close;
+  wsc_options_set_int(o, WSC_OPT_PING_INTERVAL_MS, a->ping_ms);
+  wsc_options_set_int(o, WSC_OPT_CONNECT_TIMEOUT_MS, 30000);
+  usleep(100000);
+  rss0 = bench_rss_kb();
+  t0 = bench_now_ns();
+  for (i = 0; i < a->conns; i++) {
+    if (wsc_connect(loop, a->url, o, &cb, &r, &conns[i]) != WSC_OK) {
+      fprintf(stderr, "connect %d: %s\n", i, wsc_last_error_detail());
+      return 1;
+    }
+  }
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 60;
+  pthread_mutex_lock(&r.mu);
+  while (r.opened < a->conns && r.closed == 0)
+    if (pthread_cond_timedwait(&r.cv, &r.mu, &deadline) != 0) break;
+  pthread_mutex_unlock(&r.mu);
+  if (r.opened < a->conns) {
+    fprintf(stderr, "scale: %ld of %d opened, %ld closed\n", r.opened, a->conns, r.closed);
+    return 1;
+  }
+  rss1 = bench_rss_kb();
+  c0 = bench_cpu_s();
+  w0 = bench_now_ns();
+  usleep((useconds_t)a->idle_ms * 1000);
+  cpu = bench_cpu_s() - c0;
+  wall = (double)(bench_now_ns() - w0) / 1e9;
+  if (r.closed > 0) {
+    fprintf(stderr, "scale: %ld connections dropped while idle\n", r.closed);
+    return 1;
+  }
+  bench_result_scale("wsc_c", a, (double)(r.t_all - t0) / 1e9, rss0, rss1, cpu, wall, r.opened);
+  for (i = 0; i < a->conns; i++) wsc_conn_free(conns[i]);
+  wsc_loop_free(loop);
+  wsc_options_free(o);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  bench_args a;
+  bench_parse(argc, argv, &a);
+  switch (a.mode) {
+    case BENCH_CONNECT:
+      return run_connect(&a);
+    case BENCH_SCALE:
+      return run_scale(&a);
+    default:
+      return run_messages(&a);
+  }
+}

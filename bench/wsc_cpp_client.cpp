@@ -1,0 +1,208 @@
+// Benchmark client on the wsc C++ API (include/wsc/client.hpp). Protocol: bench_common.h.
+#include "bench_common.h"
+
+#include <wsc/client.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Run {
+  const bench_args *a = nullptr;
+  unsigned char *pattern = nullptr;
+  std::vector<unsigned char> out;  // scratch for the next message
+  std::vector<uint64_t> t_send, rtt;
+  wsc::Client *client = nullptr;
+  std::mutex mu;  // serialises "assign a sequence number + send" between the two threads
+  std::condition_variable cv;
+  uint64_t sent = 0, received = 0;
+  uint64_t t_end = 0;
+  bool done = false, failed = false;
+
+  // Called with mu held.
+  void send_more() {
+    while (sent < static_cast<uint64_t>(a->count) && sent - received < static_cast<uint64_t>(a->window)) {
+      bench_set_seq(out.data(), sent);
+      t_send[sent] = bench_now_ns();
+      if (client->try_send(wsc::MessageType::Binary,
+                           std::string_view(reinterpret_cast<char *>(out.data()), out.size())) !=
+          wsc::Status::WSC_OK) {
+        fprintf(stderr, "try_send failed\n");
+        failed = true;
+        done = true;
+        cv.notify_all();
+        return;
+      }
+      sent++;
+    }
+  }
+
+  void on_message(std::string_view data) {
+    const uint64_t now = bench_now_ns();
+    std::lock_guard<std::mutex> lock(mu);
+    if (done) return;
+    if (!bench_verify(data.data(), data.size(), a->size, received, pattern)) {
+      failed = true;
+      done = true;
+      cv.notify_all();
+      return;
+    }
+    rtt[received] = now - t_send[received];
+    received++;
+    if (received == static_cast<uint64_t>(a->count)) {
+      t_end = now;
+      done = true;
+      cv.notify_all();
+      return;
+    }
+    send_more();
+  }
+};
+
+int run_messages(const bench_args &a) {
+  wsc::Loop loop;
+  Run r;
+  r.a = &a;
+  r.pattern = bench_pattern(a.size);
+  r.out.assign(r.pattern, r.pattern + a.size);
+  r.t_send.assign(a.count, 0);
+  r.rtt.assign(a.count, 0);
+  wsc::Callbacks cb;
+  cb.on_message = [&r](wsc::MessageType, std::string_view d) { r.on_message(d); };
+  cb.on_close = [&r](int code, std::string_view) {
+    std::lock_guard<std::mutex> lock(r.mu);
+    if (!r.done) {
+      fprintf(stderr, "closed early (code %d)\n", code);
+      r.failed = r.done = true;
+      r.cv.notify_all();
+    }
+  };
+  wsc::Options o;
+  o.max_message_bytes = std::max<size_t>(o.max_message_bytes, a.size + 1024);
+  wsc::Client client(loop, a.url, o, cb);
+  if (client.wait(wsc::State::Open, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
+    fprintf(stderr, "open failed\n");
+    return 1;
+  }
+  uint64_t t0;
+  {
+    std::unique_lock<std::mutex> lock(r.mu);
+    r.client = &client;
+    t0 = bench_now_ns();
+    r.send_more();
+    r.cv.wait(lock, [&] { return r.done; });
+  }
+  if (r.failed) return 1;
+  client.close();
+  client.wait(wsc::State::Closed, wsc::Millis{5000});
+  bench_result_msgs("wsc_cpp", &a, (r.t_end - t0) / 1e9, r.rtt.data(), r.rtt.size(),
+                    static_cast<long>(r.received));
+  free(r.pattern);
+  return 0;
+}
+
+int run_connect(const bench_args &a) {
+  wsc::Loop loop;
+  std::vector<uint64_t> lat(a.count);
+  const uint64_t t0 = bench_now_ns();
+  for (long i = 0; i < a.count; i++) {
+    const uint64_t s = bench_now_ns();
+    wsc::Client c(loop, a.url);
+    if (c.wait(wsc::State::Open, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
+      fprintf(stderr, "open %ld failed\n", i);
+      return 1;
+    }
+    c.close();
+    if (c.wait(wsc::State::Closed, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
+      fprintf(stderr, "close %ld not clean\n", i);
+      return 1;
+    }
+    lat[i] = bench_now_ns() - s;
+  }
+  const double secs = (bench_now_ns() - t0) / 1e9;
+  bench_result_msgs("wsc_cpp", &a, secs, lat.data(), lat.size(), a.count);
+  return 0;
+}
+
+int run_scale(const bench_args &a) {
+  wsc::Loop loop;
+  std::atomic<long> opened{0};
+  std::atomic<long> failed{0};
+  wsc::Options o;
+  o.ping_interval = wsc::Millis{a.ping_ms};
+  o.connect_timeout = wsc::Millis{30000};
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const long rss0 = bench_rss_kb();
+  std::mutex mu;  // declared before clients: their callbacks use it until they are destroyed
+  std::condition_variable cv;
+  std::vector<std::unique_ptr<wsc::Client>> clients;
+  clients.reserve(a.conns);
+  uint64_t t_all = 0;
+  const uint64_t t0 = bench_now_ns();
+  for (int i = 0; i < a.conns; i++) {
+    wsc::Callbacks cb;
+    cb.on_open = [&] {
+      if (opened.fetch_add(1) + 1 == a.conns) {
+        std::lock_guard<std::mutex> lock(mu);
+        t_all = bench_now_ns();
+        cv.notify_all();
+      }
+    };
+    cb.on_close = [&](int, std::string_view) {
+      failed.fetch_add(1);
+      std::lock_guard<std::mutex> lock(mu);
+      cv.notify_all();
+    };
+    clients.push_back(std::make_unique<wsc::Client>(loop, a.url, o, std::move(cb)));
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return t_all != 0 || failed > 0; }) ||
+        failed > 0) {
+      fprintf(stderr, "scale: %ld of %d opened, %ld failed\n", opened.load(), a.conns,
+              failed.load());
+      return 1;
+    }
+  }
+  const double open_s = (t_all - t0) / 1e9;
+  const long rss1 = bench_rss_kb();
+  const double c0 = bench_cpu_s();
+  const uint64_t w0 = bench_now_ns();
+  std::this_thread::sleep_for(std::chrono::milliseconds(a.idle_ms));
+  const double cpu = bench_cpu_s() - c0;
+  const double wall = (bench_now_ns() - w0) / 1e9;
+  if (failed > 0) {
+    fprintf(stderr, "scale: %ld connections dropped while idle\n", failed.load());
+    return 1;
+  }
+  bench_result_scale("wsc_cpp", &a, open_s, rss0, rss1, cpu, wall, opened.load());
+  clients.clear();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  bench_args a;
+  bench_parse(argc, argv, &a);
+  try {
+    switch (a.mode) {
+      case BENCH_CONNECT:
+        return run_connect(a);
+      case BENCH_SCALE:
+        return run_scale(a);
+      default:
+        return run_messages(a);
+    }
+  } catch (const std::exception &e) {
+    fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,37 @@
+"""wsc: Python binding of the wsc WebSocket client library (ctypes, stdlib only).
+
+Synchronous::
+
+    import wsc
+    with wsc.connect("ws://127.0.0.1:9001/", ping_interval=20) as ws:
+        ws.send("hello")
+        print(ws.recv(timeout=5))
+
+asyncio::
+
+    async with wsc.aio.connect("ws://127.0.0.1:9001/") as ws:
+        await ws.send(b"\\x00\\x01")
+        async for msg in ws:
+            ...
+
+libwsc is loaded on first use from ``$WSC_LIBRARY``, from a copy beside this
+package, or from the system (see :mod:`wsc._lib`).
+"""
+
+from __future__ import annotations
+
+from . import aio
+from ._lib import version as library_version
+from .connection import Connection, Message, State, Stats, TlsInfo, connect
+from .errors import (ConnectError, ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
+                     HandshakeError, InvalidArgument, LibraryNotFound, MessageTooBig, QueueFull,
+                     Timeout, TlsError, WscError)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "connect", "Connection", "Message", "State", "Stats", "TlsInfo", "aio", "library_version",
+    "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
+    "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
+    "MessageTooBig", "LibraryNotFound",
+]

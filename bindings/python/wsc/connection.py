@@ -1,0 +1,476 @@
+"""The synchronous API: :func:`connect` and :class:`Connection`.
+
+A :class:`Connection` runs in the library's *pull mode*: messages queue inside
+libwsc (bounded by ``recv_queue_bytes``; a slow reader slows the server down)
+and :meth:`Connection.recv` takes them with ``wsc_recv``. Events (open, error,
+close, drain) arrive through short ctypes callbacks on the library's loop
+thread that only record what happened.
+
+Blocking calls wait in slices of 200 ms with the GIL released, so Ctrl-C
+interrupts them and nothing busy-polls.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import enum
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional, Union
+
+from . import _lib
+from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, WSC_BINARY, WSC_CLOSED, WSC_OPEN,
+                   WSC_TEXT, wsc_callbacks, wsc_message, wsc_stats, wsc_tls_info)
+from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_ETIMEDOUT, WSC_OK,
+                     ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
+                     Timeout, WscError, closed_error)
+from .options import Options
+
+Message = Union[str, bytes]
+Data = Union[str, bytes, bytearray, memoryview]
+
+SLICE_MS = 200
+
+
+class State(enum.IntEnum):
+    """``enum wsc_state``."""
+    CONNECTING = 0
+    OPEN = 1
+    CLOSING = 2
+    CLOSED = 3
+    RECONNECTING = 4
+
+
+@dataclass(frozen=True)
+class Stats:
+    """``wsc_stats``: counters of one logical connection (across reconnects)."""
+    msgs_sent: int
+    msgs_received: int
+    bytes_sent: int
+    bytes_received: int
+    reconnects: int
+    send_discarded: int
+    send_queue_bytes: int
+    rtt_us_last: int
+    rtt_us_smoothed: int
+    connect_attempts: int
+    last_http_status: int
+
+
+@dataclass(frozen=True)
+class TlsInfo:
+    """``wsc_tls_info``: what TLS negotiated."""
+    version: str
+    cipher: str
+    group: str
+
+
+def _encode(data: Data) -> "tuple[int, bytes]":
+    if isinstance(data, str):
+        return WSC_TEXT, data.encode("utf-8")
+    if isinstance(data, bytes):
+        return WSC_BINARY, data
+    if isinstance(data, (bytearray, memoryview)):
+        return WSC_BINARY, bytes(data)
+    raise TypeError("send() takes str (text) or bytes-like (binary), not %s" % type(data).__name__)
+
+
+def _decode(mtype: int, payload: bytes) -> Message:
+    return payload.decode("utf-8") if mtype == WSC_TEXT else payload
+
+
+def read_stats(lib: ctypes.CDLL, h: int) -> Stats:
+    s = wsc_stats()
+    s.struct_size = ctypes.sizeof(wsc_stats)
+    _lib.check(lib.wsc_conn_stats(h, ctypes.byref(s)))
+    return Stats(s.msgs_sent, s.msgs_received, s.bytes_sent, s.bytes_received, s.reconnects,
+                 s.send_discarded, s.send_queue_bytes, s.rtt_us_last, s.rtt_us_smoothed,
+                 s.connect_attempts, s.last_http_status)
+
+
+def read_tls_info(lib: ctypes.CDLL, h: int) -> Optional[TlsInfo]:
+    t = wsc_tls_info()
+    t.struct_size = ctypes.sizeof(wsc_tls_info)
+    rc = lib.wsc_conn_tls_info(h, ctypes.byref(t))
+    if rc == WSC_ESTATE:
+        return None
+    _lib.check(rc)
+    return TlsInfo(t.version.decode(), t.cipher.decode(), t.group.decode())
+
+
+def read_subprotocol(lib: ctypes.CDLL, h: int) -> Optional[str]:
+    buf = ctypes.create_string_buffer(256)
+    _lib.check(lib.wsc_conn_subprotocol(h, buf, len(buf)))
+    return buf.value.decode() or None
+
+
+# Connections still holding a handle; freed at interpreter exit so that no
+# callback runs into a finalizing interpreter.
+_live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+@atexit.register
+def _free_all() -> None:
+    for conn in list(_live):
+        try:
+            conn._abandon()
+        except Exception:
+            pass
+
+
+class _Events:
+    """What the loop-thread callbacks learned. Holds no reference to the
+    Connection, so dropping the Connection frees its handle at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.error_status = WSC_OK
+        self.error_detail = ""
+        self.close_code = 0
+        self.close_reason = ""
+        self.opened = threading.Event()
+        self.closed = threading.Event()
+        self.drained = threading.Event()
+
+    # Callbacks: short, never raise (an exception cannot cross into C).
+    def on_open(self, _c: Any, _u: Any) -> None:
+        try:
+            with self.lock:
+                self.error_status, self.error_detail = WSC_OK, ""
+            self.opened.set()
+        except BaseException:
+            pass
+
+    def on_error(self, _c: Any, status: int, detail: Optional[bytes], _u: Any) -> None:
+        try:
+            with self.lock:
+                self.error_status = status
+                self.error_detail = detail.decode("utf-8", "replace") if detail else ""
+        except BaseException:
+            pass
+
+    def on_close(self, _c: Any, code: int, reason: Optional[bytes], _u: Any) -> None:
+        try:
+            with self.lock:
+                self.close_code = code
+                self.close_reason = reason.decode("utf-8", "replace") if reason else ""
+            self.closed.set()
+            self.drained.set()  # wake a sender waiting for room
+        except BaseException:
+            pass
+
+    def on_drain(self, _c: Any, _u: Any) -> None:
+        try:
+            self.drained.set()
+        except BaseException:
+            pass
+
+
+class Connection:
+    """A WebSocket connection (one logical connection; it survives reconnects
+    when ``reconnect=True``). Create it with :func:`connect`.
+
+    Thread safety: :meth:`send`, :meth:`recv` and :meth:`close` may be called
+    from different threads at the same time.
+    """
+
+    def __init__(self, url: str, *, open_timeout: Optional[float] = None, **options: Any) -> None:
+        self.url = url
+        self._lib = _lib.lib()
+        self._mu = threading.Lock()
+        self._h: Optional[int] = None
+        self._busy = 0
+        self._free_pending = False
+        self._final: Optional[WscError] = None
+        self._last_stats: Optional[Stats] = None
+        ev = self._events = _Events()
+        # Keep the ctypes callback objects alive as long as the handle.
+        self._cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks),
+                                  on_open=ON_OPEN(ev.on_open), on_error=ON_ERROR(ev.on_error),
+                                  on_close=ON_CLOSE(ev.on_close), on_drain=ON_DRAIN(ev.on_drain))
+        with Options(**options) as opts:
+            out = ctypes.c_void_p()
+            rc = self._lib.wsc_connect(None, url.encode("utf-8"), opts.handle,
+                                       ctypes.byref(self._cbs), None, ctypes.byref(out))
+            if rc < 0:
+                raise _lib.fail(rc)
+        self._h = out.value
+        _live.add(self)
+        try:
+            self._wait_open(open_timeout)
+        except BaseException:
+            self._release()
+            raise
+
+    # --- handle lifetime ------------------------------------------------------
+    def _enter(self) -> int:
+        with self._mu:
+            if self._h is None or self._free_pending:
+                raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+            self._busy += 1
+            return self._h
+
+    def _leave(self) -> None:
+        h = None
+        with self._mu:
+            self._busy -= 1
+            if self._free_pending and self._busy == 0 and self._h is not None:
+                h, self._h = self._h, None
+        if h is not None:
+            self._free_handle(h)
+
+    def _release(self) -> None:
+        """Free the handle now, or when the last call using it returns."""
+        h = None
+        with self._mu:
+            self._free_pending = True
+            if self._busy == 0 and self._h is not None:
+                h, self._h = self._h, None
+        if h is not None:
+            self._free_handle(h)
+
+    def _free_handle(self, h: int) -> None:
+        try:
+            self._last_stats = read_stats(self._lib, h)
+        except WscError:
+            pass
+        if self._final is None:
+            self._final = self._outcome(h) if self._events.closed.is_set() else \
+                ConnectionClosedOK(1000, "", detail="connection was closed")
+        # Never called with self._mu held: wsc_conn_free waits for a running
+        # callback, and ctypes releases the GIL around the call.
+        self._lib.wsc_conn_free(h)
+        _live.discard(self)
+
+    def _abandon(self) -> None:
+        self._release()
+        deadline = time.monotonic() + 0.5
+        while self._h is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def __del__(self) -> None:
+        try:
+            if getattr(self, "_h", None) is not None:
+                self._release()
+        except Exception:
+            pass
+
+    # --- outcome ---------------------------------------------------------------
+    def _outcome(self, h: int) -> WscError:
+        """The exception that says how the (finished) connection ended."""
+        if self._final is not None:
+            return self._final
+        status = self._lib.wsc_wait(h, WSC_CLOSED, 0)
+        if status == WSC_ETIMEDOUT:  # not finished yet: closing
+            return ConnectionClosedError(1006, "", detail="connection is closing")
+        ev = self._events
+        with ev.lock:
+            code, reason, detail = ev.close_code, ev.close_reason, ev.error_detail
+        http = 0
+        try:
+            http = read_stats(self._lib, h).last_http_status
+        except WscError:
+            pass
+        err = closed_error(status, code, reason, detail, http_status=http,
+                           text=_lib.strerror(status))
+        self._final = err
+        return err
+
+    def _wait_open(self, timeout: Optional[float]) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        h = self._enter()
+        try:
+            while True:
+                ms = SLICE_MS
+                if deadline is not None:
+                    ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
+                rc = self._lib.wsc_wait(h, WSC_OPEN, ms)
+                if rc == WSC_OK or self._events.opened.is_set():
+                    return  # open (perhaps already closed again: recv will tell)
+                if rc != WSC_ETIMEDOUT:
+                    raise self._outcome(h)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise Timeout("connection did not open within %.3g s" % timeout,
+                                  wsc_status=WSC_ETIMEDOUT)
+        finally:
+            self._leave()
+
+    # --- API -------------------------------------------------------------------
+    def send(self, data: Data, *, wait: float = 0.0) -> None:
+        """Queue one message: ``str`` goes as a text message, bytes-like as binary.
+
+        The call returns once the message is copied into the send queue. If the
+        queue is full (``send_queue_bytes``) it waits up to ``wait`` seconds
+        for room, then raises :class:`QueueFull`. Raises
+        :class:`ConnectionClosed` (or the error that ended the connection)
+        once the connection is closed.
+        """
+        mtype, payload = _encode(data)
+        deadline = time.monotonic() + wait
+        h = self._enter()
+        try:
+            while True:
+                self._events.drained.clear()
+                rc = self._lib.wsc_send(h, mtype, payload, len(payload))
+                if rc == WSC_OK:
+                    return
+                if rc == WSC_ECLOSED:
+                    self._lib.wsc_wait(h, WSC_CLOSED, 1000)
+                    raise self._outcome(h)
+                if rc != WSC_EAGAIN:
+                    raise _lib.fail(rc)
+                err = _lib.fail(rc)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise err
+                self._events.drained.wait(min(left, SLICE_MS / 1000))
+        finally:
+            self._leave()
+
+    def recv(self, timeout: Optional[float] = None) -> Message:
+        """The next message: ``str`` for text, ``bytes`` for binary.
+
+        Waits up to ``timeout`` seconds (``None`` = until a message arrives or
+        the connection ends) and raises :class:`Timeout` when none came.
+        Messages that arrived before the close are still returned; after them
+        it raises :class:`ConnectionClosedOK`/:class:`ConnectionClosedError`
+        (or the error that ended the connection, e.g. :class:`TlsError`).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        h = self._enter()
+        try:
+            msg = ctypes.POINTER(wsc_message)()
+            while True:
+                ms = SLICE_MS
+                if deadline is not None:
+                    ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
+                rc = self._lib.wsc_recv(h, ms, ctypes.byref(msg))
+                if rc == WSC_OK:
+                    try:
+                        m = msg.contents
+                        payload = ctypes.string_at(m.data, m.len) if m.len else b""
+                        mtype = m.type
+                    finally:
+                        self._lib.wsc_message_free(msg)
+                    return _decode(mtype, payload)
+                if rc == WSC_ECLOSED:
+                    raise self._outcome(h)
+                if rc != WSC_ETIMEDOUT:
+                    raise _lib.fail(rc)
+                if self._free_pending:
+                    raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise Timeout("no message within %.3g s" % timeout, wsc_status=WSC_ETIMEDOUT)
+        finally:
+            self._leave()
+
+    def __iter__(self) -> Iterator[Message]:
+        """Iterate over incoming messages; ends quietly after a normal close
+        (1000/1001) and raises on an abnormal end."""
+        while True:
+            try:
+                yield self.recv()
+            except ConnectionClosedOK:
+                return
+
+    def close(self, code: int = 1000, reason: str = "", timeout: float = 10.0) -> None:
+        """Close gracefully: queued messages go out first, then a Close frame.
+
+        Waits up to ``timeout`` seconds for the closing handshake, then frees
+        the connection. Closing twice is harmless.
+        """
+        try:
+            h = self._enter()
+        except ConnectionClosed:
+            return
+        except WscError:
+            return
+        try:
+            rc = self._lib.wsc_close(h, code, reason.encode("utf-8"))
+            if rc < 0 and rc != WSC_ECLOSED:
+                raise _lib.fail(rc)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                ms = max(0, min(SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+                if self._lib.wsc_wait(h, WSC_CLOSED, ms) != WSC_ETIMEDOUT:
+                    break
+            if self._events.closed.is_set():
+                self._final = self._outcome(h)
+        finally:
+            self._leave()
+            self._release()
+
+    @property
+    def state(self) -> State:
+        """The connection's state (``State.CLOSED`` once closed and freed)."""
+        with self._mu:
+            h = self._h
+            if h is None:
+                return State.CLOSED
+            self._busy += 1
+        try:
+            return State(self._lib.wsc_conn_state(h))
+        finally:
+            self._leave()
+
+    def stats(self) -> Stats:
+        """Counters (messages and bytes both ways, reconnects, RTT, ...)."""
+        with self._mu:
+            h = self._h
+            if h is None:
+                if self._last_stats is None:
+                    raise ConnectionClosedOK(1000, "", detail="connection was closed")
+                return self._last_stats
+            self._busy += 1
+        try:
+            return read_stats(self._lib, h)
+        finally:
+            self._leave()
+
+    @property
+    def subprotocol(self) -> Optional[str]:
+        """The subprotocol the server selected, or ``None``."""
+        h = self._enter()
+        try:
+            return read_subprotocol(self._lib, h)
+        finally:
+            self._leave()
+
+    def tls_info(self) -> Optional[TlsInfo]:
+        """What TLS negotiated, or ``None`` for ``ws://``."""
+        h = self._enter()
+        try:
+            return read_tls_info(self._lib, h)
+        finally:
+            self._leave()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "<wsc.Connection %s %s>" % (self.url, self.state.name)
+
+
+def connect(url: str, *, open_timeout: Optional[float] = None, **options: Any) -> Connection:
+    """Open a WebSocket connection and wait until it is open.
+
+    Args:
+        url: ``ws://`` or ``wss://`` URL.
+        open_timeout: seconds to wait for the first open (``None``: until it
+            opens or fails for good; each attempt is bounded by
+            ``connect_timeout``).
+        **options: connection options named after the C options (see
+            :mod:`wsc.options`), e.g. ``ping_interval=20``, ``reconnect=True``,
+            ``cafile="ca.pem"``, ``headers={"Authorization": "..."}``,
+            ``subprotocols=["chat.v1"]``. Unknown names raise ``TypeError``.
+
+    Raises:
+        HandshakeError, TlsError, ConnectError, Timeout, InvalidArgument.
+    """
+    return Connection(url, open_timeout=open_timeout, **options)
