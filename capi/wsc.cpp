@@ -293,6 +293,7 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
       };
     }
     if (cb.on_drain) callbacks.on_drain = [c] { c->callbacks.on_drain(c, c->user); };
+    if (cb.on_readable) callbacks.on_readable = [c] { c->callbacks.on_readable(c, c->user); };
     wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
     const wsc::Options defaults;
     handle->client = std::make_unique<wsc::Client>(l, url, opts ? opts->options : defaults,

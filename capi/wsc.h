@@ -130,6 +130,11 @@ typedef struct wsc_callbacks {
   void (*on_close)(wsc_conn *c, int close_code, const char *reason, void *user);
   void (*on_state)(wsc_conn *c, int old_state, int new_state, void *user);
   void (*on_drain)(wsc_conn *c, void *user); /* send queue fell below half */
+  /* Pull mode only (on_message NULL): the receive queue went from empty to
+   * non-empty. Drain it with wsc_recv(c, 0, ...) until WSC_ETIMEDOUT; the
+   * next call comes only after it was empty again. Lets an event loop wait
+   * for messages without a thread while the queue stays bounded. */
+  void (*on_readable)(wsc_conn *c, void *user);
 } wsc_callbacks;
 
 WSC_API const char *wsc_version(void);

@@ -907,18 +907,22 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
   m.type = type;
   m.data = owned ? std::move(*owned) : std::string(data);
   if (owned) owned->clear();
-  bool pause = false;
+  bool pause = false, became_readable = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.msgs_received;
     stats_.bytes_received += m.data.size();
     recv_bytes_ += m.data.size();
+    became_readable = recv_queue_.empty();
     recv_queue_.push_back(std::move(m));
     // A slow reader slows the server down instead of growing memory.
     if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_) pause = rx_paused_ = true;
   }
   changed_.notify_all();
   if (pause && attempt_ && attempt_->wsi) lws_rx_flow_control(attempt_->wsi, 0);
+  if (became_readable) emit([&] {
+      if (callbacks_.on_readable) callbacks_.on_readable();
+    });
 }
 
 int Connection::on_writeable() {

@@ -115,6 +115,9 @@ struct Callbacks {
   std::function<void(int code, std::string_view reason)> on_close;
   std::function<void(State from, State to)> on_state;
   std::function<void()> on_drain;
+  // Pull mode only: the receive queue went from empty to non-empty; drain
+  // it with recv(0ms) until nothing is left, then wait for the next call.
+  std::function<void()> on_readable;
 };
 
 namespace detail {

@@ -66,6 +66,39 @@ TEST(PullMode, FullQueuePausesTheSocketAndResumes) {
   EXPECT_EQ(c.stats().msgs_received, static_cast<uint64_t>(kCount));
 }
 
+TEST(PullMode, OnReadableFiresWhenTheQueueBecomesNonEmpty) {
+  auto peer = start_python_echo();
+  Loop loop;
+  std::mutex mutex;
+  std::condition_variable cv;
+  int readable = 0;
+  Callbacks cb;  // no on_message: pull mode
+  cb.on_readable = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    ++readable;
+    cv.notify_all();
+  };
+  Client c(loop, ws_url(peer->port()), Options{}, cb);
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  c.send_text("one");
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, seconds(10), [&] { return readable == 1; }));
+  }
+  c.send_text("two");  // queue not drained: no second notification
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(c.recv(milliseconds(0))->data, "one");
+  EXPECT_EQ(c.recv(milliseconds(0))->data, "two");
+  EXPECT_FALSE(c.recv(milliseconds(0)).has_value());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(readable, 1);
+  }
+  c.send_text("three");  // drained before: notified again
+  std::unique_lock<std::mutex> lock(mutex);
+  ASSERT_TRUE(cv.wait_for(lock, seconds(10), [&] { return readable == 2; }));
+}
+
 TEST(PullMode, RecvWakesWhenTheConnectionCloses) {
   server::EchoServerOptions so;
   so.scripted = true;
