@@ -227,7 +227,7 @@ void Connection::begin_attempt() {
   }
   if (state() != State::Connecting) set_state(State::Connecting);
   std::weak_ptr<Connection> weak = shared_from_this();
-  connect_timer_.start(loop_->context(), options_.connect_timeout, [weak, this] {
+  connect_timer_.start(loop_->timers(), options_.connect_timeout, [weak, this] {
     if (auto self = weak.lock()) {
       kill_attempt(Status::WSC_ETIMEDOUT,
                    "no WebSocket connection to " + url_.host_header() + " within " +
@@ -391,10 +391,10 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   rx_in_message_ = false;
   rx_buffer_.clear();
   // A message cut off mid-write goes out again, whole, on the next attempt.
-  for (auto &m : inflight_) {
+  inflight_.for_each([](OutMessage &m) {
     m.written = 0;
     m.started = false;
-  }
+  });
   if (a->http_status) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.last_http_status = a->http_status;
@@ -479,7 +479,7 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
   if (status != Status::WSC_OK) report_error(status, detail);
   set_state(State::Reconnecting);
   std::weak_ptr<Connection> weak = shared_from_this();
-  reconnect_timer_.start(loop_->context(), backoff_.next(), [weak] {
+  reconnect_timer_.start(loop_->timers(), backoff_.next(), [weak] {
     if (auto self = weak.lock()) self->begin_attempt();
   });
 }
@@ -493,8 +493,9 @@ void Connection::finish(Status status, std::string detail, int code, std::string
   {
     std::lock_guard<std::mutex> lock(mutex_);
     discarded = inflight_.size() + send_queue_.size();
-    for (const auto &m : inflight_) discarded_bytes += m.len;
-    for (const auto &m : send_queue_) discarded_bytes += m.len;
+    auto count = [&](OutMessage &m) { discarded_bytes += m.len; };
+    inflight_.for_each(count);
+    send_queue_.for_each(count);
     inflight_.clear();
     send_queue_.clear();
     queued_bytes_ = 0;
@@ -543,12 +544,12 @@ void Connection::start_liveness_timers() {
   ping_due_ = pong_pending_ = false;
   std::weak_ptr<Connection> weak = shared_from_this();
   if (options_.ping_interval.count() > 0) {
-    ping_timer_.start(loop_->context(), options_.ping_interval, [weak] {
+    ping_timer_.start(loop_->timers(), options_.ping_interval, [weak] {
       if (auto self = weak.lock()) self->on_ping_timer();
     });
   }
   if (options_.idle_timeout.count() > 0) {
-    idle_timer_.start(loop_->context(), options_.idle_timeout, [weak] {
+    idle_timer_.start(loop_->timers(), options_.idle_timeout, [weak] {
       if (auto self = weak.lock()) self->on_idle_timer();
     });
   }
@@ -568,14 +569,14 @@ void Connection::on_ping_timer() {
   const auto next = last_rx_ + options_.ping_interval;
   if (Clock::now() < next) {
     // Traffic proves liveness: a busy connection sends no extra pings.
-    ping_timer_.start(loop_->context(), until(next), [weak] {
+    ping_timer_.start(loop_->timers(), until(next), [weak] {
       if (auto self = weak.lock()) self->on_ping_timer();
     });
     return;
   }
   ping_due_ = true;
   lws_callback_on_writable(attempt_->wsi);
-  ping_timer_.start(loop_->context(), options_.ping_interval, [weak] {
+  ping_timer_.start(loop_->timers(), options_.ping_interval, [weak] {
     if (auto self = weak.lock()) self->on_ping_timer();
   });
 }
@@ -584,7 +585,7 @@ void Connection::on_pong_deadline() {
   if (!attempt_) return;
   std::weak_ptr<Connection> weak = shared_from_this();
   if (socket_has_unread_data()) {
-    pong_timer_.start(loop_->context(), std::chrono::milliseconds(5), [weak] {
+    pong_timer_.start(loop_->timers(), std::chrono::milliseconds(5), [weak] {
       if (auto self = weak.lock()) self->on_pong_deadline();
     });
     return;
@@ -612,7 +613,7 @@ void Connection::on_idle_timer() {
   if (!attempt_ || !attempt_->established) return;
   std::weak_ptr<Connection> weak = shared_from_this();
   auto again = [&](std::chrono::microseconds delay) {
-    idle_timer_.start(loop_->context(), delay, [weak] {
+    idle_timer_.start(loop_->timers(), delay, [weak] {
       if (auto self = weak.lock()) self->on_idle_timer();
     });
   };
@@ -627,10 +628,9 @@ void Connection::on_idle_timer() {
 void Connection::arm_write_timer() {
   if (options_.write_timeout.count() <= 0 || write_timer_.armed()) return;
   std::weak_ptr<Connection> weak = shared_from_this();
-  write_timer_.start(loop_->context(), until(last_write_progress_ + options_.write_timeout),
-                     [weak] {
-                       if (auto self = weak.lock()) self->on_write_timer();
-                     });
+  write_timer_.start(loop_->timers(), until(last_write_progress_ + options_.write_timeout), [weak] {
+    if (auto self = weak.lock()) self->on_write_timer();
+  });
 }
 
 void Connection::on_write_timer() {
@@ -675,7 +675,7 @@ void Connection::handle_close_request() {
       set_state(State::Closing);
       {
         std::weak_ptr<Connection> weak = shared_from_this();
-        close_timer_.start(loop_->context(), kCloseTimeout, [weak] {
+        close_timer_.start(loop_->timers(), kCloseTimeout, [weak] {
           if (auto self = weak.lock()) {
             self->kill_attempt(Status::WSC_ETIMEDOUT,
                                "the server did not answer the close frame within 3000 ms");
@@ -810,7 +810,7 @@ void Connection::on_established() {
   (void)reopened;
   set_state(State::Open);
   std::weak_ptr<Connection> weak = shared_from_this();
-  stable_timer_.start(loop_->context(), kStableAfter, [weak] {
+  stable_timer_.start(loop_->timers(), kStableAfter, [weak] {
     if (auto self = weak.lock()) {
       self->backoff_.reset();
       self->failed_attempts_ = 0;
@@ -920,7 +920,8 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
   }
   changed_.notify_all();
   if (pause && attempt_ && attempt_->wsi) lws_rx_flow_control(attempt_->wsi, 0);
-  if (became_readable) emit([&] {
+  if (became_readable)
+    emit([&] {
       if (callbacks_.on_readable) callbacks_.on_readable();
     });
 }
@@ -951,7 +952,7 @@ int Connection::on_writeable() {
     // the interval is shorter than the timeout) must not push it back.
     if (!pong_timer_.armed()) {
       std::weak_ptr<Connection> weak = shared_from_this();
-      pong_timer_.start(loop_->context(), options_.pong_timeout, [weak] {
+      pong_timer_.start(loop_->timers(), options_.pong_timeout, [weak] {
         if (auto self = weak.lock()) self->on_pong_deadline();
       });
     }
@@ -969,7 +970,7 @@ int Connection::on_writeable() {
     if (!m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
       std::weak_ptr<Connection> weak = shared_from_this();
-      rate_timer_.start(loop_->context(), wait, [weak] {
+      rate_timer_.start(loop_->timers(), wait, [weak] {
         if (auto self = weak.lock()) self->request_writable();
       });
       break;

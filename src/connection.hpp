@@ -11,13 +11,13 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <wsc/client.hpp>
 
 #include "backoff.hpp"
+#include "fifo.hpp"
 #include "rate_limiter.hpp"
 #include "timer.hpp"
 #include "url.hpp"
@@ -136,11 +136,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_requested_ = false;
   int close_code_ = 1000;
   std::string close_reason_;
-  std::deque<OutMessage> send_queue_;
+  Fifo<OutMessage> send_queue_;
   size_t queued_bytes_ = 0;  // send_queue_ plus inflight_
   bool write_posted_ = false;
   bool drain_armed_ = false;
-  std::deque<Message> recv_queue_;
+  Fifo<Message> recv_queue_;
   size_t recv_bytes_ = 0;
   bool rx_paused_ = false;
   bool resume_posted_ = false;
@@ -157,7 +157,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Loop thread only.
   std::unique_ptr<Attempt> attempt_;
-  std::deque<OutMessage> inflight_;
+  Fifo<OutMessage> inflight_;
   std::string rx_buffer_;
   MessageType rx_type_ = MessageType::Binary;
   bool rx_in_message_ = false;

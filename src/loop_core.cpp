@@ -55,6 +55,7 @@ void LoopCore::start() {
   info.protocols = kProtocols;
   context_ = lws_create_context(&info);
   if (!context_) throw Error(Status::WSC_EINTERNAL, "libwebsockets could not create its context");
+  timers_.bind(context_);
   // Wake-ups (EVENT_WAIT_CANCELLED) reach protocols through vhosts, so one
   // must exist before the first command: the plain ws:// vhost. Created
   // before the service thread starts, so this is still single-threaded.
@@ -80,13 +81,15 @@ LoopCore::~LoopCore() {
 
 void LoopCore::run() {
   while (!stop_) lws_service(context_, 0);
-  // Timers must leave lws's lists while the context still exists.
-  shutdown_deadline_.cancel();
-  for (auto &[raw, conn] : connections_) conn->cancel_timers();
+  // Timers must leave lws's lists while the context still exists; timers
+  // started by callbacks inside lws_context_destroy stay wsc-side only.
+  timers_.clear();
+  timers_.bind(nullptr);
   // Callbacks still run inside lws_context_destroy (CLIENT_CLOSED,
   // WSI_DESTROY for connections that did not finish in the grace time).
   lws_context_destroy(context_);
   context_ = nullptr;
+  timers_.clear();
   vhosts_.clear();
   // Anything never attached to a wsi (resolving, waiting to reconnect).
   auto rest = std::move(connections_);
@@ -141,7 +144,7 @@ void LoopCore::begin_shutdown() {
   stopping_ = true;
   auto conns = connections_;  // on_loop_shutdown may retire entries
   for (auto &[raw, conn] : conns) conn->on_loop_shutdown();
-  shutdown_deadline_.start(context_, kShutdownGrace, [this] {
+  shutdown_deadline_.start(timers_, kShutdownGrace, [this] {
     stop_ = true;
     lws_cancel_service(context_);
   });

@@ -59,6 +59,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
 
   // Loop thread only.
   lws_context *context() const { return context_; }
+  TimerQueue &timers() { return timers_; }
   lws_vhost *vhost_for(const VhostProfile &profile, std::string &error);
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
@@ -75,6 +76,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void begin_shutdown();
   void maybe_stop();
   lws_context *context_ = nullptr;
+  TimerQueue timers_;  // before anything holding a Timer
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stopping_{false};
