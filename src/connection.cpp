@@ -26,6 +26,11 @@ constexpr auto kStableAfter = std::chrono::milliseconds(5000);
 // Received buffers bigger than this are released after each message.
 constexpr size_t kKeepRxCapacity = 1 << 20;
 
+// wsc runs its own heartbeats and timeouts. Without this, lws re-arms a
+// per-connection "validity" timer on every received frame from its default
+// policy, an O(connections) insertion into its sorted timer list.
+const lws_retry_bo_t kNoLwsValidityChecks = {};
+
 std::string join_subprotocols(const std::vector<std::string> &list) {
   std::string out;
   for (const auto &p : list) out += (out.empty() ? "" : ", ") + p;
@@ -304,6 +309,7 @@ void Connection::connect_to(const std::string &address) {
                            LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     }
   }
+  ci.retry_and_idle_policy = &kNoLwsValidityChecks;
   ci.pwsi = &attempt->wsi;
   ci.opaque_user_data = attempt;
   lws *wsi = lws_client_connect_via_info(&ci);

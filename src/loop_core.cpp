@@ -179,7 +179,9 @@ lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) 
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.vhost_name = "wsc-client";
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  // wsc builds every client SSL_CTX itself (tls_context.cpp); without this
+  // lws would also load the whole system CA store for each vhost (~50 ms).
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   if (profile.compression) info.extensions = kDeflate;
   if (profile.secure) {
     try {
