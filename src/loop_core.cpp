@@ -179,9 +179,10 @@ lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) 
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.vhost_name = "wsc-client";
-  // wsc builds every client SSL_CTX itself (tls_context.cpp); without this
-  // lws would also load the whole system CA store for each vhost (~50 ms).
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  // wsc builds every client SSL_CTX itself (tls_context.cpp). Without TLS
+  // options lws creates none for a plain vhost; otherwise it would build one
+  // per vhost and load the whole system CA store into it (~50 ms each).
+  info.options = profile.secure ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
   if (profile.compression) info.extensions = kDeflate;
   if (profile.secure) {
     try {
