@@ -114,6 +114,43 @@ def count_gtest(prefix, test, totals):
             totals.fail("%s: %s (%s after its cases ran; see stderr)" % (prefix, name, describe_exit(test)))
 
 
+PYTEST_RE = re.compile(r"^=*\s*(?:(\d+) failed)?(?:, )?(?:(\d+) passed)?.* in [0-9.]+s", re.M)
+GO_CASE_RE = re.compile(r"^\s*--- (PASS|FAIL): (\S+)", re.M)
+
+
+def count_cases(prefix, test, totals):
+    """pytest (-q or not) and `go test -v` runs count their own cases.
+
+    Returns False when the output has no such summary, so the meson test is
+    counted once from its result. A runner that failed without naming a
+    failing case still counts as one failure."""
+    out = test.get("stdout") or ""
+    name = test.get("name", "?")
+    ok = test.get("result", "") in PASS_RESULTS
+    go_cases = GO_CASE_RE.findall(out)
+    if go_cases:
+        failed = [c for verdict, c in go_cases if verdict == "FAIL"]
+        totals.passed += sum(1 for verdict, _ in go_cases if verdict == "PASS")
+        for case in failed:
+            totals.fail("%s: %s: %s" % (prefix, name, case))
+        if not ok and not failed:
+            totals.fail("%s: %s (%s)" % (prefix, name, describe_exit(test)))
+        return True
+    summary = None
+    for m in PYTEST_RE.finditer(out):
+        if m.group(1) or m.group(2):
+            summary = m
+    if summary is None:
+        return False
+    failed = int(summary.group(1) or 0)
+    totals.passed += int(summary.group(2) or 0)
+    for i in range(failed):
+        totals.fail("%s: %s (pytest failure %d of %d; see its log)" % (prefix, name, i + 1, failed))
+    if not ok and not failed:
+        totals.fail("%s: %s (%s)" % (prefix, name, describe_exit(test)))
+    return True
+
+
 def count_log(prefix, path, totals):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -134,6 +171,8 @@ def count_log(prefix, path, totals):
         n += 1
         if "[ RUN      ]" in (test.get("stdout") or ""):
             count_gtest(prefix, test, totals)
+            continue
+        if count_cases(prefix, test, totals):
             continue
         result = test.get("result", "")
         if result in PASS_RESULTS:
