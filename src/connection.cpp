@@ -243,7 +243,7 @@ void Connection::begin_attempt() {
   // that DNS at all); lws sends CONNECT host:port.
   if (url_.host_is_ip || !options_.proxy.empty()) {
     attempt_->addresses = {url_.host};
-    connect_to(url_.host);
+    start_connect(url_.host);
     return;
   }
   const Attempt *token = attempt_.get();
@@ -263,8 +263,21 @@ void Connection::begin_attempt() {
         return;
       }
       self->attempt_->addresses = std::move(result.addresses);
-      self->connect_to(self->attempt_->addresses.front());
+      self->start_connect(self->attempt_->addresses.front());
     });
+  });
+}
+
+void Connection::start_connect(std::string address) {
+  std::weak_ptr<Connection> weak = shared_from_this();
+  const Attempt *token = attempt_.get();
+  loop_->pace_connect([weak, token, address = std::move(address)] {
+    auto self = weak.lock();
+    // The attempt may have been killed (timeout, close, free) while waiting.
+    if (!self || self->attempt_.get() != token || self->attempt_->killed || self->attempt_->wsi) {
+      return;
+    }
+    self->connect_to(address);
   });
 }
 

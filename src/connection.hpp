@@ -89,6 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void begin_attempt();
+  void start_connect(std::string address);
   void connect_to(const std::string &address);
   void on_established();
   void on_receive(const void *in, size_t len);

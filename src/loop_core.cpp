@@ -24,6 +24,9 @@ const lws_extension kDeflate[] = {
 // handshake before lws drops them.
 constexpr auto kShutdownGrace = std::chrono::milliseconds(1000);
 
+// New connects started per service round (see pace_connect).
+constexpr unsigned kConnectsPerRound = 64;
+
 std::once_flag log_once;
 
 }  // namespace
@@ -80,7 +83,18 @@ LoopCore::~LoopCore() {
 }
 
 void LoopCore::run() {
-  while (!stop_) lws_service(context_, 0);
+  while (!stop_) {
+    connects_this_round_ = 0;
+    while (!paced_connects_.empty() && connects_this_round_ < kConnectsPerRound) {
+      auto start = std::move(paced_connects_.front());
+      paced_connects_.pop_front();
+      ++connects_this_round_;
+      start();
+    }
+    // With connects still waiting, poll without sleeping.
+    lws_service(context_, paced_connects_.empty() ? 0 : -1);
+  }
+  paced_connects_.clear();
   // Timers must leave lws's lists while the context still exists; timers
   // started by callbacks inside lws_context_destroy stay wsc-side only.
   timers_.clear();
@@ -208,6 +222,15 @@ lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) 
     return nullptr;
   }
   return slot->second.vhost;
+}
+
+void LoopCore::pace_connect(std::function<void()> start) {
+  if (paced_connects_.empty() && connects_this_round_ < kConnectsPerRound) {
+    ++connects_this_round_;
+    start();
+    return;
+  }
+  paced_connects_.push_back(std::move(start));
 }
 
 void LoopCore::adopt(std::shared_ptr<Connection> conn) {
