@@ -8,7 +8,7 @@
 //     flight (Send copies the data and waits while the send queue is full), the main
 //     goroutine Recvs and verifies.
 //   - connect: N sequential Dial + Close(1000); Close must report a clean handshake.
-//   - scale: C Dials from C goroutines at once, each with the library heartbeat
+//   - scale: C Dials from C goroutines (at most 256 in flight), each with the library heartbeat
 //     (WithPingInterval(--ping-ms)); after --idle-ms every connection must still be open.
 package main
 
@@ -181,10 +181,16 @@ func scale() {
 	cs := make([]*wsc.Conn, *conns)
 	var wg sync.WaitGroup
 	errs := make(chan error, *conns)
+	// Dial blocks until open, and each blocked Dial holds an OS thread in
+	// cgo; 10,000 at once starve the library's loop thread on one CPU (all
+	// dials then hit the connect timeout). Keep 256 in flight, like a pool.
+	inflight := make(chan struct{}, 256)
 	for i := range cs {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			inflight <- struct{}{}
+			defer func() { <-inflight }()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			c, err := wsc.Dial(ctx, *url, wsc.WithPingInterval(time.Duration(*pingMs)*time.Millisecond))
