@@ -563,12 +563,12 @@ void Connection::start_liveness_timers() {
   ping_due_ = pong_pending_ = false;
   std::weak_ptr<Connection> weak = shared_from_this();
   if (options_.ping_interval.count() > 0) {
-    ping_timer_.start(loop_->timers(), options_.ping_interval, [weak] {
+    ping_timer_.start_coarse(loop_->timers(), options_.ping_interval, [weak] {
       if (auto self = weak.lock()) self->on_ping_timer();
     });
   }
   if (options_.idle_timeout.count() > 0) {
-    idle_timer_.start(loop_->timers(), options_.idle_timeout, [weak] {
+    idle_timer_.start_coarse(loop_->timers(), options_.idle_timeout, [weak] {
       if (auto self = weak.lock()) self->on_idle_timer();
     });
   }
@@ -588,14 +588,14 @@ void Connection::on_ping_timer() {
   const auto next = last_rx_ + options_.ping_interval;
   if (Clock::now() < next) {
     // Traffic proves liveness: a busy connection sends no extra pings.
-    ping_timer_.start(loop_->timers(), until(next), [weak] {
+    ping_timer_.start_coarse(loop_->timers(), until(next), [weak] {
       if (auto self = weak.lock()) self->on_ping_timer();
     });
     return;
   }
   ping_due_ = true;
   lws_callback_on_writable(attempt_->wsi);
-  ping_timer_.start(loop_->timers(), options_.ping_interval, [weak] {
+  ping_timer_.start_coarse(loop_->timers(), options_.ping_interval, [weak] {
     if (auto self = weak.lock()) self->on_ping_timer();
   });
 }
@@ -632,7 +632,7 @@ void Connection::on_idle_timer() {
   if (!attempt_ || !attempt_->established) return;
   std::weak_ptr<Connection> weak = shared_from_this();
   auto again = [&](std::chrono::microseconds delay) {
-    idle_timer_.start(loop_->timers(), delay, [weak] {
+    idle_timer_.start_coarse(loop_->timers(), delay, [weak] {
       if (auto self = weak.lock()) self->on_idle_timer();
     });
   };
@@ -829,7 +829,7 @@ void Connection::on_established() {
   (void)reopened;
   set_state(State::Open);
   std::weak_ptr<Connection> weak = shared_from_this();
-  stable_timer_.start(loop_->timers(), kStableAfter, [weak] {
+  stable_timer_.start_coarse(loop_->timers(), kStableAfter, [weak] {
     if (auto self = weak.lock()) {
       self->backoff_.reset();
       self->failed_attempts_ = 0;

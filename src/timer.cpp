@@ -1,5 +1,7 @@
 #include "timer.hpp"
 
+#include <algorithm>
+
 namespace wsc::detail {
 
 void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn) {
@@ -7,6 +9,21 @@ void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::funct
   fn_ = std::move(fn);
   queue_ = &queue;
   it_ = queue.add(TimerQueue::Clock::now() + delay, this);
+  armed_ = true;
+}
+
+void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay,
+                         std::function<void()> fn) {
+  using std::chrono::microseconds;
+  const int64_t grain = std::max<int64_t>(1000, std::min<int64_t>(100000, delay.count() / 50));
+  const int64_t due = std::chrono::duration_cast<microseconds>(
+                          (TimerQueue::Clock::now() + delay).time_since_epoch())
+                          .count();
+  const int64_t aligned = (due + grain - 1) / grain * grain;
+  cancel();
+  fn_ = std::move(fn);
+  queue_ = &queue;
+  it_ = queue.add(TimerQueue::Clock::time_point(microseconds(aligned)), this);
   armed_ = true;
 }
 

@@ -57,6 +57,10 @@ class Timer {
 
   // Replaces any earlier schedule.
   void start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
+  // The same, but the deadline is rounded up to a shared grid of delay/50
+  // (at most 100 ms), so that thousands of heartbeat timers fire together in
+  // a few wake-ups: lws polls every socket on each wake-up.
+  void start_coarse(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
   void cancel();
   bool armed() const { return armed_; }
 
