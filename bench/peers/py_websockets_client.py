@@ -3,11 +3,12 @@
 Same CLI, protocol and RESULT line as the C/C++ clients (bench/bench_common.h)."""
 import argparse
 import asyncio
-import resource
 import sys
 import time
 
 import websockets
+
+from bench_common import cpu_s, result_msgs, result_scale, rss_kb
 
 
 def args():
@@ -21,6 +22,7 @@ def args():
     ap.add_argument("--ping-ms", type=int, default=10000)
     ap.add_argument("--idle-ms", type=int, default=12000)
     a = ap.parse_args()
+    a.client = "py_websockets"
     if a.mode == "latency":
         a.window = 1
     return a
@@ -28,33 +30,6 @@ def args():
 
 def pattern(size):
     return bytes(8) + bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))
-
-
-def pct(v, q):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(q * len(v)))] / 1000.0 if v else 0.0
-
-
-def rss_kb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return -1
-
-
-def cpu_s():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def result_msgs(a, seconds, samples, verified):
-    conn = a.mode == "connect"
-    print("RESULT client=py_websockets mode=%s size=%d window=%d count=%d seconds=%.6f "
-          "msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d" % (
-              a.mode, 0 if conn else a.size, 0 if conn else a.window, a.count, seconds,
-              a.count / seconds, 0.0 if conn else a.count * a.size / seconds / 1e6,
-              pct(samples, 0.5), pct(samples, 0.99), pct(samples, 0.999), verified), flush=True)
 
 
 async def messages(a):
@@ -121,10 +96,7 @@ async def scale(a):
     if dropped:
         print("scale: %d connections dropped while idle" % dropped, file=sys.stderr)
         return 1
-    print("RESULT client=py_websockets mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
-          "rss_before_kb=%d rss_after_kb=%d idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d verified=%d" % (
-              a.conns, open_s, (rss1 - rss0) / a.conns, rss0, rss1, 100.0 * cpu / wall, a.ping_ms,
-              a.idle_ms, len(conns)), flush=True)
+    result_scale(a, open_s, rss0, rss1, cpu, wall, len(conns))
     await asyncio.gather(*[c.close() for c in conns])
     return 0
 

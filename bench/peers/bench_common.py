@@ -1,0 +1,38 @@
+"""Shared helpers for the Python benchmark clients: percentiles, /proc
+readings and the RESULT line of bench/bench_common.h. Each client sets
+`a.client` to its name before printing."""
+import resource
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))] / 1000.0 if v else 0.0
+
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def cpu_s():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def result_msgs(a, seconds, samples, verified):
+    conn = a.mode == "connect"
+    print("RESULT client=%s mode=%s size=%d window=%d count=%d seconds=%.6f "
+          "msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d" % (
+              a.client, a.mode, 0 if conn else a.size, 0 if conn else a.window, a.count, seconds,
+              a.count / seconds, 0.0 if conn else a.count * a.size / seconds / 1e6,
+              pct(samples, 0.5), pct(samples, 0.99), pct(samples, 0.999), verified), flush=True)
+
+
+def result_scale(a, open_s, rss0, rss1, cpu, wall, opened):
+    print("RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
+          "rss_before_kb=%d rss_after_kb=%d idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d verified=%d" % (
+              a.client, a.conns, open_s, (rss1 - rss0) / a.conns, rss0, rss1, 100.0 * cpu / wall,
+              a.ping_ms, a.idle_ms, opened), flush=True)
