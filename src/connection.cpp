@@ -986,7 +986,8 @@ int Connection::on_writeable() {
     }
     OutMessage &m = inflight_.front();
     std::chrono::microseconds wait{0};
-    if (!m.started && !rate_.try_take(Clock::now(), wait)) {
+    // Clock reads only when a limit is set: this runs once per message.
+    if (rate_.enabled() && !m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
       std::weak_ptr<Connection> weak = shared_from_this();
       rate_timer_.start(loop_->timers(), wait, [weak] {
@@ -1007,7 +1008,7 @@ int Connection::on_writeable() {
     }
     m.started = true;
     m.written += chunk;
-    last_write_progress_ = Clock::now();
+    if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
     if (m.written == m.len) {
       ++sent_msgs;
       sent_bytes += m.len;
