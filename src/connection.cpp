@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "frame_batch.hpp"
 #include "loop_core.hpp"
 #include "proxy.hpp"
 
@@ -15,10 +16,6 @@ namespace wsc::detail {
 
 namespace {
 
-// Large messages go out as fragments of this size, so that a choked socket
-// stops wsc between fragments instead of lws copying a whole message into
-// its own unbounded output buffer.
-constexpr size_t kFragmentBytes = 64 * 1024;
 // How long a Close may wait for the server's answer.
 constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 // An open connection that lives this long resets the reconnect backoff.
@@ -978,13 +975,43 @@ int Connection::on_writeable() {
   }
   uint64_t sent_msgs = 0, sent_bytes = 0;
   bool failed = false;
+  // Without extensions (none offered, so none negotiated) wsc frames the
+  // messages itself and packs them into one raw write (frame_batch.hpp);
+  // with permessage-deflate lws must frame them.
+  const bool own_frames = !options_.compression;
+  FrameBatch &batch = loop_->frame_batch();
+  batch.clear();
+  size_t next = 0;     // index in inflight_ of the message being written
+  size_t batched = 0;  // leading inflight_ messages whose frames are all in the batch
+  auto count_sent = [&] {
+    OutMessage &done = inflight_.front();
+    ++sent_msgs;
+    sent_bytes += done.len;
+    inflight_.pop_front();
+    --next;
+  };
+  // Messages count as sent only once lws took their bytes.
+  auto flush = [&] {
+    if (batch.empty()) return true;
+    if (lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW) < 0) return false;
+    batch.clear();
+    for (; batched; --batched) count_sent();
+    if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
+    return true;
+  };
+  bool choked = false;
   for (;;) {
-    if (inflight_.empty()) {
+    if (next == inflight_.size()) {
+      // All framed: send them before taking more from the queue.
+      if (!flush()) {
+        failed = true;
+        break;
+      }
       std::lock_guard<std::mutex> lock(mutex_);
       if (send_queue_.empty()) break;
       inflight_.swap(send_queue_);
     }
-    OutMessage &m = inflight_.front();
+    OutMessage &m = inflight_[next];
     std::chrono::microseconds wait{0};
     // Clock reads only when a limit is set: this runs once per message.
     if (rate_.enabled() && !m.started && !rate_.try_take(Clock::now(), wait)) {
@@ -996,29 +1023,51 @@ int Connection::on_writeable() {
       break;
     }
     const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
-    int flags = m.started ? LWS_WRITE_CONTINUATION
-                          : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
-    if (m.written + chunk < m.len) flags |= LWS_WRITE_NO_FIN;
-    // lws writes the frame header into the LWS_PRE bytes before the chunk:
-    // the headroom for the first, already-sent payload for later ones.
-    if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) <
-        0) {
-      failed = true;
-      break;
+    const bool fin = m.written + chunk == m.len;
+    if (own_frames) {
+      if (!batch.fits(chunk)) {
+        if (!flush()) {
+          failed = true;
+          break;
+        }
+        if ((choked = lws_send_pipe_choked(wsi) != 0)) break;
+        continue;
+      }
+      const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
+                                 : m.type == MessageType::Text ? FrameOpcode::Text
+                                                               : FrameOpcode::Binary;
+      if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
+        failed = true;
+        break;
+      }
+    } else {
+      int flags = m.started ? LWS_WRITE_CONTINUATION
+                            : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
+      if (!fin) flags |= LWS_WRITE_NO_FIN;
+      // lws writes the frame header into the LWS_PRE bytes before the chunk
+      // (the headroom for the first, already-sent payload for later ones).
+      if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) <
+          0) {
+        failed = true;
+        break;
+      }
+      if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
     }
     m.started = true;
     m.written += chunk;
-    if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
-    if (m.written == m.len) {
-      ++sent_msgs;
-      sent_bytes += m.len;
-      inflight_.pop_front();
+    if (fin) {
+      ++next;
+      if (own_frames)
+        ++batched;
+      else
+        count_sent();
     }
-    if (lws_send_pipe_choked(wsi)) {
-      lws_callback_on_writable(wsi);
-      arm_write_timer();
-      break;
-    }
+    if (!own_frames && (choked = lws_send_pipe_choked(wsi) != 0)) break;
+  }
+  if (!failed && !flush()) failed = true;
+  if (!failed && (choked || lws_send_pipe_choked(wsi))) {
+    lws_callback_on_writable(wsi);
+    arm_write_timer();
   }
   bool drained = false, closing = false;
   int code = 1000;

@@ -16,6 +16,7 @@ class Fifo {
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   T &front() { return items_[head_]; }
+  T &operator[](size_t i) { return items_[head_ + i]; }
   void push_back(T &&item) {
     // A consumer that never quite catches up would otherwise leave an ever
     // longer run of spent slots in front; drop them once they are half.

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "frame_batch.hpp"
 #include "resolver.hpp"
 #include "timer.hpp"
 #include "tls_context.hpp"
@@ -61,6 +62,9 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   // Loop thread only.
   lws_context *context() const { return context_; }
   TimerQueue &timers() { return timers_; }
+  // Scratch space for outgoing frames, shared by the loop's connections:
+  // only the loop thread writes, one connection at a time.
+  FrameBatch &frame_batch() { return frame_batch_; }
   lws_vhost *vhost_for(const VhostProfile &profile, std::string &error);
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
@@ -82,6 +86,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void maybe_stop();
   lws_context *context_ = nullptr;
   TimerQueue timers_;  // before anything holding a Timer
+  FrameBatch frame_batch_{kFragmentBytes + FrameBatch::kMaxHeader};
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stopping_{false};
