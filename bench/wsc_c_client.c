@@ -1,5 +1,7 @@
 /* Benchmark client on the wsc C ABI (capi/wsc.h). Protocol: bench_common.h. */
+/* clang-format off: bench_common.h defines _GNU_SOURCE and must come first */
 #include "bench_common.h"
+/* clang-format on */
 
 #include <pthread.h>
 #include <unistd.h>
@@ -96,7 +98,8 @@ static int run_messages(const bench_args *a) {
   cb.struct_size = sizeof cb;
   cb.on_message = on_message;
   cb.on_close = on_close_msgs;
-  if (a->size + 1024 > (16u << 20)) wsc_options_set_int(o, WSC_OPT_MAX_MESSAGE_BYTES, (int64_t)a->size + 1024);
+  if (a->size + 1024 > (16u << 20))
+    wsc_options_set_int(o, WSC_OPT_MAX_MESSAGE_BYTES, (int64_t)a->size + 1024);
   rc = wsc_connect(loop, a->url, o, &cb, &r, &conn);
   if (rc != WSC_OK || wsc_wait(conn, WSC_OPEN, 10000) != WSC_OK) {
     fprintf(stderr, "open failed: %s\n", wsc_last_error_detail());
@@ -119,30 +122,103 @@ static int run_messages(const bench_args *a) {
   return 0;
 }
 
-static int run_connect(const bench_args *a) {
-  wsc_loop *loop = wsc_loop_new();
-  uint64_t *lat = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
-  uint64_t t0 = bench_now_ns();
-  long i;
-  for (i = 0; i < a->count; i++) {
-    uint64_t s = bench_now_ns();
-    wsc_conn *c = NULL;
-    int rc = wsc_connect(loop, a->url, NULL, NULL, NULL, &c);
-    if (rc != WSC_OK || wsc_wait(c, WSC_OPEN, 10000) != WSC_OK) {
-      fprintf(stderr, "open %ld failed\n", i);
-      return 1;
+/* Sequential open + clean close, each next connection started from the
+ * previous one's on_close, on the loop thread (like the raw lws client). */
+typedef struct chain {
+  const bench_args *a;
+  wsc_loop *loop;
+  wsc_conn *current;
+  uint64_t *lat, started;
+  long done;
+  int finished, failed;
+  pthread_mutex_t mu; /* the first connect starts on main; callbacks may run before it returns */
+  pthread_cond_t cv;
+} chain;
+
+static void chain_finish(chain *ch, int failed) {
+  ch->failed = failed;
+  ch->finished = 1;
+  pthread_cond_broadcast(&ch->cv);
+}
+
+static void chain_start(chain *ch);
+
+static void chain_open(wsc_conn *c, void *user) {
+  chain *ch = (chain *)user;
+  pthread_mutex_lock(&ch->mu);
+  wsc_close(c, 1000, "");
+  pthread_mutex_unlock(&ch->mu);
+}
+
+static void chain_error(wsc_conn *c, int status, const char *detail, void *user) {
+  chain *ch = (chain *)user;
+  (void)c;
+  pthread_mutex_lock(&ch->mu);
+  fprintf(stderr, "connect %ld: %s (%s)\n", ch->done, detail, wsc_strerror(status));
+  chain_finish(ch, 1);
+  pthread_mutex_unlock(&ch->mu);
+}
+
+static void chain_close(wsc_conn *c, int code, const char *reason, void *user) {
+  chain *ch = (chain *)user;
+  (void)reason;
+  pthread_mutex_lock(&ch->mu);
+  if (!ch->finished) {
+    if (code != 1000) {
+      fprintf(stderr, "close %ld not clean: %d\n", ch->done, code);
+      chain_finish(ch, 1);
+    } else {
+      ch->lat[ch->done++] = bench_now_ns() - ch->started;
+      wsc_conn_free(c); /* allowed inside its own on_close */
+      ch->current = NULL;
+      if (ch->done == ch->a->count)
+        chain_finish(ch, 0);
+      else
+        chain_start(ch);
     }
-    wsc_close(c, 1000, "");
-    if (wsc_wait(c, WSC_CLOSED, 10000) != WSC_OK) {
-      fprintf(stderr, "close %ld not clean\n", i);
-      return 1;
-    }
-    wsc_conn_free(c);
-    lat[i] = bench_now_ns() - s;
   }
-  bench_result_msgs("wsc_c", a, (double)(bench_now_ns() - t0) / 1e9, lat, (size_t)a->count,
-                    a->count);
-  wsc_loop_free(loop);
+  pthread_mutex_unlock(&ch->mu);
+}
+
+/* mu held */
+static void chain_start(chain *ch) {
+  wsc_callbacks cb;
+  memset(&cb, 0, sizeof cb);
+  cb.struct_size = sizeof cb;
+  cb.on_open = chain_open;
+  cb.on_error = chain_error;
+  cb.on_close = chain_close;
+  ch->started = bench_now_ns();
+  if (wsc_connect(ch->loop, ch->a->url, NULL, &cb, ch, &ch->current) != WSC_OK) {
+    fprintf(stderr, "wsc_connect: %s\n", wsc_last_error_detail());
+    chain_finish(ch, 1);
+  }
+}
+
+static int run_connect(const bench_args *a) {
+  chain ch;
+  wsc_conn *last;
+  uint64_t t0;
+  double secs;
+  memset(&ch, 0, sizeof ch);
+  ch.a = a;
+  ch.loop = wsc_loop_new();
+  ch.lat = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
+  pthread_mutex_init(&ch.mu, NULL);
+  pthread_cond_init(&ch.cv, NULL);
+  t0 = bench_now_ns();
+  pthread_mutex_lock(&ch.mu);
+  chain_start(&ch);
+  while (!ch.finished) pthread_cond_wait(&ch.cv, &ch.mu);
+  secs = (double)(bench_now_ns() - t0) / 1e9;
+  last = ch.current; /* set only after a failure: callbacks no longer free it */
+  pthread_mutex_unlock(&ch.mu);
+  /* Freed without mu held: a callback running now may be waiting for mu. */
+  if (last) wsc_conn_free(last);
+  wsc_loop_free(ch.loop);
+  if (ch.failed) return 1;
+  bench_result_msgs("wsc_c", a, secs, ch.lat, (size_t)a->count, a->count);
+  free(ch.lat);
   return 0;
 }
 

@@ -1,8 +1,4 @@
 // Benchmark client on the wsc C++ API (include/wsc/client.hpp). Protocol: bench_common.h.
-#include "bench_common.h"
-
-#include <wsc/client.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,6 +7,9 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+#include <wsc/client.hpp>
+
+#include "bench_common.h"
 
 namespace {
 
@@ -28,7 +27,8 @@ struct Run {
 
   // Called with mu held.
   void send_more() {
-    while (sent < static_cast<uint64_t>(a->count) && sent - received < static_cast<uint64_t>(a->window)) {
+    while (sent < static_cast<uint64_t>(a->count) &&
+           sent - received < static_cast<uint64_t>(a->window)) {
       bench_set_seq(out.data(), sent);
       t_send[sent] = bench_now_ns();
       if (client->try_send(wsc::MessageType::Binary,
@@ -108,26 +108,72 @@ int run_messages(const bench_args &a) {
   return 0;
 }
 
+// Sequential open + clean close, each next connection started from the
+// previous one's on_close: event-driven on the loop thread, like the raw lws
+// and Beast clients (a thread blocking in wait() adds two thread hand-offs
+// per step; docs/BENCHMARKS.md gives both figures).
+struct ConnectChain {
+  wsc::Loop *loop = nullptr;
+  const bench_args *a = nullptr;
+  std::vector<uint64_t> lat;
+  std::unique_ptr<wsc::Client> current;
+  uint64_t started = 0;
+  long done = 0;
+  bool finished = false, failed = false;
+  std::mutex mu;  // the first connect starts on main; callbacks may run before it returns
+  std::condition_variable cv;
+
+  void finish(bool ok) {
+    failed = !ok;
+    finished = true;
+    cv.notify_all();
+  }
+
+  // Called with mu held.
+  void start_next() {
+    started = bench_now_ns();
+    wsc::Callbacks cb;
+    cb.on_open = [this] {
+      std::lock_guard<std::mutex> lock(mu);
+      current->close();
+    };
+    cb.on_error = [this](wsc::Status, std::string_view detail) {
+      std::lock_guard<std::mutex> lock(mu);
+      fprintf(stderr, "connect %ld: %.*s\n", done, static_cast<int>(detail.size()), detail.data());
+      finish(false);
+    };
+    cb.on_close = [this](int code, std::string_view) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (finished) return;
+      if (code != 1000) {
+        fprintf(stderr, "close %ld not clean: %d\n", done, code);
+        return finish(false);
+      }
+      lat[done++] = bench_now_ns() - started;
+      if (done == a->count) return finish(true);
+      start_next();  // frees the previous Client, inside its own on_close
+    };
+    current = std::make_unique<wsc::Client>(*loop, a->url, wsc::Options{}, cb);
+  }
+};
+
 int run_connect(const bench_args &a) {
   wsc::Loop loop;
-  std::vector<uint64_t> lat(a.count);
+  ConnectChain chain;
+  chain.loop = &loop;
+  chain.a = &a;
+  chain.lat.resize(a.count);
   const uint64_t t0 = bench_now_ns();
-  for (long i = 0; i < a.count; i++) {
-    const uint64_t s = bench_now_ns();
-    wsc::Client c(loop, a.url);
-    if (c.wait(wsc::State::Open, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
-      fprintf(stderr, "open %ld failed\n", i);
-      return 1;
-    }
-    c.close();
-    if (c.wait(wsc::State::Closed, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
-      fprintf(stderr, "close %ld not clean\n", i);
-      return 1;
-    }
-    lat[i] = bench_now_ns() - s;
-  }
+  std::unique_lock<std::mutex> lock(chain.mu);
+  chain.start_next();
+  chain.cv.wait(lock, [&] { return chain.finished; });
   const double secs = (bench_now_ns() - t0) / 1e9;
-  bench_result_msgs("wsc_cpp", &a, secs, lat.data(), lat.size(), a.count);
+  // Freed without mu held: a callback running now may be waiting for it.
+  auto last = std::move(chain.current);
+  lock.unlock();
+  last.reset();
+  if (chain.failed) return 1;
+  bench_result_msgs("wsc_cpp", &a, secs, chain.lat.data(), chain.lat.size(), a.count);
   return 0;
 }
 

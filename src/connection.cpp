@@ -990,10 +990,12 @@ int Connection::on_writeable() {
     inflight_.pop_front();
     --next;
   };
+  bool wrote = false;
   // Messages count as sent only once lws took their bytes.
   auto flush = [&] {
     if (batch.empty()) return true;
     if (lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW) < 0) return false;
+    wrote = true;
     batch.clear();
     for (; batched; --batched) count_sent();
     if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
@@ -1051,6 +1053,7 @@ int Connection::on_writeable() {
         failed = true;
         break;
       }
+      wrote = true;
       if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
     }
     m.started = true;
@@ -1065,7 +1068,8 @@ int Connection::on_writeable() {
     if (!own_frames && (choked = lws_send_pipe_choked(wsi) != 0)) break;
   }
   if (!failed && !flush()) failed = true;
-  if (!failed && (choked || lws_send_pipe_choked(wsi))) {
+  // lws_send_pipe_choked is a poll(): ask only when something was written.
+  if (!failed && (choked || (wrote && lws_send_pipe_choked(wsi)))) {
     lws_callback_on_writable(wsi);
     arm_write_timer();
   }

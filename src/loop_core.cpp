@@ -91,8 +91,11 @@ void LoopCore::run() {
       ++connects_this_round_;
       start();
     }
-    // With connects still waiting, poll without sleeping.
-    lws_service(context_, paced_connects_.empty() ? 0 : -1);
+    // Commands the loop thread posted to itself (from callbacks) run here,
+    // after the service round that posted them, with no wake-up needed.
+    const bool more = drain_commands() || !paced_connects_.empty();
+    // With work still waiting, poll without sleeping.
+    lws_service(context_, more ? -1 : 0);
   }
   paced_connects_.clear();
   // Timers must leave lws's lists while the context still exists; timers
@@ -135,20 +138,24 @@ void LoopCore::shutdown() {
 bool LoopCore::post(std::function<void()> fn) {
   std::lock_guard<std::mutex> lock(commands_mutex_);
   if (!accepting_) return false;
-  const bool wake = commands_.empty();
-  commands_.push_back(std::move(fn));
   // One wake-up per batch: the loop drains the whole queue when it wakes.
+  // The loop thread itself needs none: run() drains after every round.
+  const bool wake = commands_.empty() && !on_loop_thread();
+  commands_.push_back(std::move(fn));
   if (wake) lws_cancel_service(context_);
   return true;
 }
 
-void LoopCore::drain_commands() {
+bool LoopCore::drain_commands() {
   std::vector<std::function<void()>> batch;
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     batch.swap(commands_);
   }
   for (auto &fn : batch) fn();
+  // Commands may post more; they wait for the next round.
+  std::lock_guard<std::mutex> lock(commands_mutex_);
+  return !commands_.empty();
 }
 
 void LoopCore::begin_shutdown() {

@@ -81,7 +81,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   LoopCore() = default;
   void start();
   void run();
-  void drain_commands();
+  bool drain_commands();  // true when more were posted meanwhile
   void begin_shutdown();
   void maybe_stop();
   lws_context *context_ = nullptr;
