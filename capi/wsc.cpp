@@ -2,11 +2,17 @@
 // turns every exception into a status code. Nothing here touches lws.
 #include "wsc.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 #include <wsc/client.hpp>
 
 struct wsc_loop {
@@ -20,6 +26,9 @@ struct wsc_options {
 struct wsc_conn {
   wsc_callbacks callbacks{};
   void *user = nullptr;
+  bool pull = false;
+  std::atomic<int> notify_fd{-1};  // wsc_conn_notify_fd
+  std::atomic<uint64_t> taken{0};  // messages handed out by wsc_recv/wsc_recv_many
   std::unique_ptr<wsc::Client> client;
 };
 
@@ -56,6 +65,30 @@ int guarded(F &&fn) {
 }
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
+
+// Pull mode: messages surely waiting in the receive queue (0 = it was empty
+// when looked at, or another thread is taking them). Every queued message was
+// counted in msgs_received first, and taken grows only after a message left
+// the queue, so reading taken before the stats never overstates what is left
+// for a single reader. Lets a poll (timeout 0) answer without waiting.
+uint64_t waiting(const wsc_conn *c) {
+  const uint64_t taken = c->taken.load(std::memory_order_acquire);
+  const uint64_t received = c->client->stats().msgs_received;
+  return received > taken ? received - taken : 0;
+}
+
+// wsc_recv's core: one message, or a status (detail set).
+int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
+  if (timeout_ms == 0 && c->pull && waiting(c) == 0 && c->client->state() != wsc::State::Closed) {
+    return fail(WSC_ETIMEDOUT, wsc_strerror(WSC_ETIMEDOUT));
+  }
+  const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
+  if (s == WSC_ESTATE)
+    return fail(s, "wsc_recv and wsc_recv_many are for pull mode (no on_message callback)");
+  if (s != WSC_OK) return fail(s, wsc_strerror(s));
+  c->taken.fetch_add(1, std::memory_order_release);
+  return WSC_OK;
+}
 
 }  // namespace
 
@@ -251,6 +284,8 @@ void wsc_message_free(wsc_message *m) {
   delete m;
 }
 
+void wsc_batch_free(wsc_batch *b) { std::free(b); }
+
 int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const wsc_callbacks *cbs,
                 void *user, wsc_conn **out) {
   if (!out) return fail(WSC_EINVAL, "out is NULL");
@@ -266,6 +301,7 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
     if (cbs)
       std::memcpy(&handle->callbacks, cbs, std::min(cbs->struct_size, sizeof(wsc_callbacks)));
     handle->callbacks.struct_size = sizeof(wsc_callbacks);
+    handle->pull = !handle->callbacks.on_message;
     wsc_conn *c = handle.get();
     const wsc_callbacks &cb = c->callbacks;
     wsc::Callbacks callbacks;
@@ -293,7 +329,18 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
       };
     }
     if (cb.on_drain) callbacks.on_drain = [c] { c->callbacks.on_drain(c, c->user); };
-    if (cb.on_readable) callbacks.on_readable = [c] { c->callbacks.on_readable(c, c->user); };
+    if (c->pull) {
+      callbacks.on_readable = [c] {
+        const int fd = c->notify_fd.load(std::memory_order_acquire);
+        if (fd >= 0) {
+          const uint64_t one = 1;
+          ssize_t n;
+          do n = ::write(fd, &one, sizeof one);
+          while (n < 0 && errno == EINTR);
+        }
+        if (c->callbacks.on_readable) c->callbacks.on_readable(c, c->user);
+      };
+    }
     wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
     const wsc::Options defaults;
     handle->client = std::make_unique<wsc::Client>(l, url, opts ? opts->options : defaults,
@@ -325,9 +372,8 @@ int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out) {
   if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
   return guarded([&] {
     wsc::Message m;
-    const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
-    if (s == WSC_ESTATE) return fail(s, "wsc_recv is for pull mode (no on_message callback)");
-    if (s != WSC_OK) return fail(s, wsc_strerror(s));
+    const int s = recv_one(c, timeout_ms, m);
+    if (s != WSC_OK) return s;
     auto data = std::make_unique<unsigned char[]>(m.data.size() ? m.data.size() : 1);
     if (!m.data.empty()) std::memcpy(data.get(), m.data.data(), m.data.size());
     auto msg = std::make_unique<wsc_message>();
@@ -337,6 +383,66 @@ int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out) {
     *out = msg.release();
     return ok();
   });
+}
+
+int wsc_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes, wsc_batch **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  if (max_msgs < 1) return fail(WSC_EINVAL, "max_msgs must be at least 1");
+  return guarded([&] {
+    std::vector<wsc::Message> got(1);
+    const int s = recv_one(c, timeout_ms, got[0]);
+    if (s != WSC_OK) return s;
+    size_t bytes = got[0].data.size();
+    // Then only what is already queued: never a wait, not even a zero one.
+    while (got.size() < max_msgs && (max_bytes == 0 || bytes < max_bytes)) {
+      uint64_t n = waiting(c);
+      if (n == 0) break;
+      for (; n && got.size() < max_msgs && (max_bytes == 0 || bytes < max_bytes); --n) {
+        wsc::Message m;
+        if (c->client->try_recv(wsc::Millis(0), m) != wsc::Status::WSC_OK) {
+          n = 0;
+          max_msgs = got.size();  // another reader took it: stop here
+          break;
+        }
+        c->taken.fetch_add(1, std::memory_order_release);
+        bytes += m.data.size();
+        got.push_back(std::move(m));
+      }
+    }
+    const size_t count = got.size();
+    const size_t head = sizeof(wsc_batch) + count * sizeof(size_t) + count;
+    auto *block = static_cast<unsigned char *>(std::malloc(head + (bytes ? bytes : 1)));
+    if (!block) return fail(WSC_ENOMEM, "out of memory");
+    auto *b = reinterpret_cast<wsc_batch *>(block);
+    auto *lens = reinterpret_cast<size_t *>(block + sizeof(wsc_batch));
+    auto *types = block + sizeof(wsc_batch) + count * sizeof(size_t);
+    unsigned char *data = block + head;
+    size_t off = 0;
+    for (size_t i = 0; i < count; ++i) {
+      lens[i] = got[i].data.size();
+      types[i] = static_cast<unsigned char>(got[i].type);
+      if (lens[i]) std::memcpy(data + off, got[i].data.data(), lens[i]);
+      off += lens[i];
+    }
+    b->count = count;
+    b->bytes = bytes;
+    b->data = data;
+    b->lens = lens;
+    b->types = types;
+    *out = b;
+    return ok();
+  });
+}
+
+int wsc_conn_notify_fd(wsc_conn *c, int fd) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (fd < -1) return fail(WSC_EINVAL, "fd must be -1 (off) or >= 0");
+  if (!c->pull) return fail(WSC_ESTATE, "wsc_conn_notify_fd is for pull mode (no on_message)");
+  c->notify_fd.store(fd, std::memory_order_release);
+  return ok();
 }
 
 int wsc_close(wsc_conn *c, int code, const char *reason) {

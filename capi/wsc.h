@@ -93,6 +93,17 @@ typedef struct wsc_message {
   const unsigned char *data; /* valid until wsc_message_free */
 } wsc_message;
 
+/* Several messages taken by wsc_recv_many, in one block: message i has
+ * lens[i] bytes of type types[i] (WSC_TEXT or WSC_BINARY), at data plus the
+ * sum of the lengths before it. Everything stays valid until wsc_batch_free. */
+typedef struct wsc_batch {
+  size_t count; /* messages, at least 1 */
+  size_t bytes; /* sum of lens */
+  const unsigned char *data;
+  const size_t *lens;
+  const unsigned char *types;
+} wsc_batch;
+
 typedef struct wsc_stats {
   size_t struct_size; /* caller sets sizeof(wsc_stats) */
   uint64_t msgs_sent; /* written to the socket by lws */
@@ -159,6 +170,7 @@ WSC_API int wsc_options_set_str(wsc_options *o, int opt, const char *value);
 WSC_API int wsc_options_add_header(wsc_options *o, const char *name, const char *value);
 
 WSC_API void wsc_message_free(wsc_message *m);
+WSC_API void wsc_batch_free(wsc_batch *b);
 
 /* loop NULL = the process-wide default loop. Argument and option errors
  * return at once; network outcomes arrive through callbacks. cbs may be
@@ -170,6 +182,22 @@ WSC_API int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts
 WSC_API int wsc_send(wsc_conn *c, int type, const void *data, size_t len);
 /* Pull mode: waits up to timeout_ms (-1 = forever, 0 = poll). */
 WSC_API int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out);
+/* Pull mode: like wsc_recv, but takes up to max_msgs (>= 1) messages at once
+ * into one wsc_batch: it waits up to timeout_ms for the first, then takes
+ * only those already queued, and stops early once their payloads reach
+ * max_bytes (0 = no limit; the first message is always taken, whatever its
+ * size). One call instead of one per message, for bindings where a call
+ * costs more than the copy. */
+WSC_API int wsc_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes,
+                          wsc_batch **out);
+/* Pull mode: each time the receive queue goes from empty to non-empty (as
+ * on_readable), the loop thread also writes the 8-byte integer 1 to fd: an
+ * eventfd, or the write end of a pipe or socket set to O_NONBLOCK (a full
+ * pipe drops the write; it must never block). An event loop can wait for
+ * messages on fd without running code on the loop thread. -1 turns it off.
+ * The caller keeps the fd: close it only after turning it off or after
+ * wsc_conn_free. WSC_ESTATE in push mode. */
+WSC_API int wsc_conn_notify_fd(wsc_conn *c, int fd);
 /* Graceful close: queued messages are sent first, then a Close frame.
  * code 0 = 1000. */
 WSC_API int wsc_close(wsc_conn *c, int code, const char *reason);

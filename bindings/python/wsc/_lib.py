@@ -36,6 +36,11 @@ class wsc_message(Structure):
     _fields_ = [("type", c_int), ("len", c_size_t), ("data", c_void_p)]
 
 
+class wsc_batch(Structure):
+    _fields_ = [("count", c_size_t), ("bytes", c_size_t), ("data", c_void_p), ("lens", c_void_p),
+                ("types", c_void_p)]
+
+
 class wsc_stats(Structure):
     _fields_ = [
         ("struct_size", c_size_t),
@@ -68,6 +73,7 @@ ON_ERROR = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 ON_CLOSE = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 ON_STATE = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
 ON_DRAIN = CFUNCTYPE(None, c_void_p, c_void_p)
+ON_READABLE = CFUNCTYPE(None, c_void_p, c_void_p)
 
 
 class wsc_callbacks(Structure):
@@ -79,6 +85,7 @@ class wsc_callbacks(Structure):
         ("on_close", ON_CLOSE),
         ("on_state", ON_STATE),
         ("on_drain", ON_DRAIN),
+        ("on_readable", ON_READABLE),
     ]
 
 
@@ -97,6 +104,9 @@ _PROTOTYPES = {
                             POINTER(c_void_p)]),
     "wsc_send": (c_int, [c_void_p, c_int, c_char_p, c_size_t]),
     "wsc_recv": (c_int, [c_void_p, c_int, POINTER(POINTER(wsc_message))]),
+    "wsc_recv_many": (c_int, [c_void_p, c_int, c_size_t, c_size_t, POINTER(POINTER(wsc_batch))]),
+    "wsc_batch_free": (None, [POINTER(wsc_batch)]),
+    "wsc_conn_notify_fd": (c_int, [c_void_p, c_int]),
     "wsc_close": (c_int, [c_void_p, c_int, c_char_p]),
     "wsc_wait": (c_int, [c_void_p, c_int, c_int]),
     "wsc_conn_state": (c_int, [c_void_p]),

@@ -7,30 +7,59 @@
         async for msg in ws:
             ...
 
-A connection runs in the library's *push mode*: its callbacks (on the
-library's loop thread) hand each event to the running asyncio loop with
-``loop.call_soon_threadsafe`` — no polling, no thread per message. A full send
-queue makes :meth:`Connection.send` wait for the library's ``on_drain``
-instead of failing.
+A connection runs in the library's *pull mode*, like the synchronous API:
+messages wait in libwsc's bounded receive queue. When that queue goes from
+empty to non-empty the library writes to an eventfd (``wsc_conn_notify_fd``)
+that the asyncio loop watches with ``loop.add_reader``, so the library's loop
+thread never runs Python code (nor waits for the GIL) for a message, and the
+asyncio loop wakes once per burst rather than once per message. A woken
+:meth:`Connection.recv` takes everything already queued in one
+``wsc_recv_many`` call (at most ``BATCH_MESSAGES`` / ``BATCH_BYTES``) into a
+small buffer of the connection; later ``recv()`` calls return from it without
+a C call. On an event loop without ``add_reader`` (Windows' proactor loop) the
+library's ``on_readable`` callback wakes it with ``call_soon_threadsafe``
+instead. Open, error, close and drain events arrive through callbacks and
+``call_soon_threadsafe``. A full send queue makes :meth:`Connection.send` wait
+for the library's ``on_drain`` instead of failing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ctypes
-from typing import Any, AsyncIterator, Callable, Generator, Optional
+import os
+import weakref
+from collections import deque
+from typing import Any, AsyncIterator, Callable, Generator, Iterable, List, Optional
 
 from . import _lib
-from ._lib import ON_CLOSE, ON_DRAIN, ON_ERROR, ON_MESSAGE, ON_OPEN, wsc_callbacks
-from .connection import (Data, Message, State, Stats, TlsInfo, _decode, _encode, _live,
-                         read_stats, read_subprotocol, read_tls_info)
-from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_OK, ConnectionClosedOK, Timeout, WscError,
-                     closed_error)
+from ._lib import ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, WSC_BINARY, wsc_callbacks
+from .connection import (BATCH_MESSAGES, Data, Message, State, Stats, TlsInfo, _encode, _live,
+                         read_stats, read_subprotocol, read_tls_info, take_batch)
+from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ETIMEDOUT, WSC_OK, ConnectionClosedOK, Timeout,
+                     WscError, closed_error)
 from .options import Options
 
 __all__ = ["connect", "Connection"]
 
-_CLOSED = object()  # end-of-stream marker in the message queue
+
+def _notified(ref: "weakref.ref[Connection]", fd: int) -> None:
+    """add_reader callback: the library wrote to the notify fd."""
+    try:
+        while len(os.read(fd, 4096)) == 4096:  # an eventfd reads 8 bytes; a pipe may hold more
+            pass
+    except (BlockingIOError, InterruptedError):
+        pass
+    except OSError:
+        return
+    me = ref()
+    if me is not None:
+        me._wake()
+
+
+def _expire(fut: "asyncio.Future[None]") -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 class Connection:
@@ -43,8 +72,11 @@ class Connection:
         self.url = url
         self._loop = loop
         self._lib = _lib.lib()
+        self._send_fn = self._lib.wsc_send
         self._h: Optional[int] = None
-        self._messages: "asyncio.Queue[Any]" = asyncio.Queue()
+        self._rx: "deque[Message]" = deque()  # taken from libwsc, not yet returned
+        self._waiters: "List[asyncio.Future[None]]" = []  # recv() calls waiting for messages
+        self._notify_r = self._notify_w = -1  # eventfd (both the same) or pipe ends
         self._opened: "asyncio.Future[None]" = loop.create_future()
         self._closed: "asyncio.Future[None]" = loop.create_future()
         self._drained = asyncio.Event()
@@ -61,10 +93,9 @@ class Connection:
         except RuntimeError:  # the asyncio loop is closed: nobody to tell
             pass
 
-    def _make_callbacks(self) -> wsc_callbacks:
+    def _make_callbacks(self, readable_callback: bool) -> wsc_callbacks:
         # The closures hold only a weak reference to self, so an abandoned
         # Connection is collected (and its handle freed) normally.
-        import weakref
         ref = weakref.ref(self)
 
         def post(name: str, *args: Any) -> None:
@@ -78,12 +109,8 @@ class Connection:
         def on_open(_c: Any, _u: Any) -> None:
             post("_on_open")
 
-        def on_message(_c: Any, mtype: int, data: Any, size: int, _u: Any) -> None:
-            try:
-                payload = ctypes.string_at(data, size) if size else b""
-                post("_on_message", mtype, payload)
-            except BaseException:
-                pass
+        def on_readable(_c: Any, _u: Any) -> None:
+            post("_wake")
 
         def on_error(_c: Any, status: int, detail: Optional[bytes], _u: Any) -> None:
             post("_on_error", status, detail.decode("utf-8", "replace") if detail else "")
@@ -94,21 +121,57 @@ class Connection:
         def on_drain(_c: Any, _u: Any) -> None:
             post("_on_drain")
 
-        return wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks), on_open=ON_OPEN(on_open),
-                             on_message=ON_MESSAGE(on_message), on_error=ON_ERROR(on_error),
-                             on_close=ON_CLOSE(on_close), on_drain=ON_DRAIN(on_drain))
+        cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks), on_open=ON_OPEN(on_open),
+                            on_error=ON_ERROR(on_error), on_close=ON_CLOSE(on_close),
+                            on_drain=ON_DRAIN(on_drain))
+        if readable_callback:
+            cbs.on_readable = ON_READABLE(on_readable)
+        return cbs
+
+    def _watch_notify_fd(self) -> bool:
+        """Creates the notify fd and watches it; False if this loop cannot."""
+        r = w = -1
+        try:
+            if hasattr(os, "eventfd"):
+                r = w = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            else:
+                r, w = os.pipe()
+                os.set_blocking(r, False)
+                os.set_blocking(w, False)
+            self._loop.add_reader(r, _notified, weakref.ref(self), r)
+        except (NotImplementedError, OSError, AttributeError):
+            for fd in {r, w} - {-1}:
+                os.close(fd)
+            return False
+        self._notify_r, self._notify_w = r, w
+        return True
+
+    def _unwatch_notify_fd(self) -> None:
+        r, w = self._notify_r, self._notify_w
+        if r < 0:
+            return
+        self._notify_r = self._notify_w = -1
+        try:
+            self._loop.remove_reader(r)
+        except Exception:  # a closed or finalizing loop
+            pass
+        for fd in {r, w}:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     # --- the same events, now on the asyncio loop ---------------------------------
     def _on_open(self) -> None:
         self._error_status, self._error_detail = WSC_OK, ""
         if not self._opened.done():
             self._opened.set_result(None)
-
-    def _on_message(self, mtype: int, payload: bytes) -> None:
-        try:
-            self._messages.put_nowait(_decode(mtype, payload))
-        except UnicodeDecodeError:
-            pass
 
     def _on_error(self, status: int, detail: str) -> None:
         self._error_status, self._error_detail = status, detail
@@ -124,7 +187,7 @@ class Connection:
             status = self._error_status
             self._final = closed_error(status, code, reason, self._error_detail,
                                        http_status=http, text=_lib.strerror(status))
-        self._messages.put_nowait(_CLOSED)
+        self._wake()
         self._drained.set()
         if not self._opened.done():
             self._opened.set_exception(self._final)
@@ -137,16 +200,25 @@ class Connection:
 
     # --- lifetime --------------------------------------------------------------
     async def _start(self, options: Any) -> None:
-        self._cbs = self._make_callbacks()
-        with Options(**options) as opts:
-            out = ctypes.c_void_p()
-            rc = self._lib.wsc_connect(None, self.url.encode("utf-8"), opts.handle,
-                                       ctypes.byref(self._cbs), None, ctypes.byref(out))
-            if rc < 0:
-                raise _lib.fail(rc)
+        watching = self._watch_notify_fd()
+        try:
+            self._cbs = self._make_callbacks(readable_callback=not watching)
+            with Options(**options) as opts:
+                out = ctypes.c_void_p()
+                rc = self._lib.wsc_connect(None, self.url.encode("utf-8"), opts.handle,
+                                           ctypes.byref(self._cbs), None, ctypes.byref(out))
+                if rc < 0:
+                    raise _lib.fail(rc)
+        except BaseException:
+            self._unwatch_notify_fd()
+            raise
         self._h = out.value
         _live.add(self)
         try:
+            if watching:
+                # Nothing can wait in recv() yet, so a message that came before
+                # this is found by the first recv() (it polls before it waits).
+                _lib.check(self._lib.wsc_conn_notify_fd(self._h, self._notify_w))
             await asyncio.shield(self._opened)
         except BaseException:
             self._free()
@@ -155,6 +227,7 @@ class Connection:
     def _free(self) -> None:
         h, self._h = self._h, None
         if h is None:
+            self._unwatch_notify_fd()
             return
         try:
             self._last_stats = read_stats(self._lib, h)
@@ -164,8 +237,13 @@ class Connection:
         # GIL, which ctypes releases during this call.
         self._lib.wsc_conn_free(h)
         _live.discard(self)
+        self._unwatch_notify_fd()  # after the free: no more writes to it
         if self._final is None:
             self._final = ConnectionClosedOK(1000, "", detail="connection was closed")
+        try:
+            self._wake()
+        except Exception:  # __del__ of a connection whose loop is gone
+            pass
 
     def _abandon(self) -> None:
         self._free()
@@ -187,12 +265,36 @@ class Connection:
         loop) until the library reports room again. Raises
         :class:`ConnectionClosed` or the error that ended the connection.
         """
-        mtype, payload = _encode(data)
+        if type(data) is bytes:
+            mtype, payload = WSC_BINARY, data
+        else:
+            mtype, payload = _encode(data)
+        h = self._h
+        if h is not None and not self._closed.done():
+            if self._send_fn(h, mtype, payload, len(payload)) == WSC_OK:
+                return
+        await self._send_slow(mtype, payload)
+
+    async def send_many(self, messages: Iterable[Data]) -> None:
+        """:meth:`send` for each message in order (same rules, same errors);
+        if one fails, the ones before it are queued and the rest are not."""
+        send = self._send_fn
+        for data in messages:
+            if type(data) is bytes:
+                mtype, payload = WSC_BINARY, data
+            else:
+                mtype, payload = _encode(data)
+            h = self._h
+            if h is None or self._closed.done() or \
+                    send(h, mtype, payload, len(payload)) != WSC_OK:
+                await self._send_slow(mtype, payload)
+
+    async def _send_slow(self, mtype: int, payload: bytes) -> None:
         while True:
             if self._h is None or self._closed.done():
                 self._raise_closed()
             self._drained.clear()
-            rc = self._lib.wsc_send(self._h, mtype, payload, len(payload))
+            rc = self._send_fn(self._h, mtype, payload, len(payload))
             if rc == WSC_OK:
                 return
             if rc == WSC_EAGAIN:
@@ -212,16 +314,63 @@ class Connection:
         error that ended the connection) once every message received before the
         close has been returned.
         """
-        if self._messages.empty() and self._closed.done():
-            self._raise_closed()
-        try:
-            item = await asyncio.wait_for(self._messages.get(), timeout)
-        except asyncio.TimeoutError:
-            raise Timeout("no message within %.3g s" % timeout) from None
-        if item is _CLOSED:
-            self._messages.put_nowait(_CLOSED)  # every later recv() sees it too
-            self._raise_closed()
-        return item
+        rx = self._rx
+        if rx:
+            return rx.popleft()
+        await self._fill(timeout)
+        return rx.popleft()
+
+    async def recv_many(self, max_messages: int = BATCH_MESSAGES,
+                        timeout: Optional[float] = None) -> List[Message]:
+        """The messages that are waiting, at least one and at most
+        ``max_messages``, in order. Waits like :meth:`recv` for the first (up
+        to ``timeout`` seconds) but never for more; raises like :meth:`recv`."""
+        if max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
+        rx = self._rx
+        if not rx:
+            await self._fill(timeout)
+        if len(rx) <= max_messages:
+            out = list(rx)
+            rx.clear()
+            return out
+        return [rx.popleft() for _ in range(max_messages)]
+
+    async def _fill(self, timeout: Optional[float]) -> None:
+        """Returns once the buffer holds a message (taking a batch from
+        libwsc, waiting for the notify fd when none is queued)."""
+        rx = self._rx
+        loop = self._loop
+        deadline = None if timeout is None else loop.time() + timeout
+        while not rx:
+            h = self._h
+            if h is None:
+                self._raise_closed()
+            rc = take_batch(self._lib, h, 0, rx)
+            if rc == WSC_OK:
+                return
+            if rc == WSC_ECLOSED:
+                if not self._closed.done():  # on_close is on its way to this loop
+                    await asyncio.wait({self._closed}, timeout=2)
+                self._raise_closed()
+            if rc != WSC_ETIMEDOUT:
+                raise _lib.fail(rc)
+            fut = loop.create_future()
+            self._waiters.append(fut)
+            timer = None
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    self._waiters.remove(fut)
+                    raise Timeout("no message within %.3g s" % timeout)
+                timer = loop.call_at(deadline, _expire, fut)
+            try:
+                await fut
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
 
     def __aiter__(self) -> AsyncIterator[Message]:
         return self._iterate()
@@ -243,6 +392,9 @@ class Connection:
             if rc < 0 and rc != WSC_ECLOSED:
                 raise _lib.fail(rc)
             await asyncio.wait({self._closed}, timeout=timeout)
+            # What came before the close stays readable after it.
+            while self._h is not None and take_batch(self._lib, self._h, 0, self._rx) == WSC_OK:
+                pass
         finally:
             self._free()
 

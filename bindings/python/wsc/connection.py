@@ -2,9 +2,12 @@
 
 A :class:`Connection` runs in the library's *pull mode*: messages queue inside
 libwsc (bounded by ``recv_queue_bytes``; a slow reader slows the server down)
-and :meth:`Connection.recv` takes them with ``wsc_recv``. Events (open, error,
-close, drain) arrive through short ctypes callbacks on the library's loop
-thread that only record what happened.
+and :meth:`Connection.recv` takes them with ``wsc_recv_many``: one C call
+moves up to :data:`BATCH_MESSAGES` messages (at most :data:`BATCH_BYTES` of
+payload beyond the first) that are already waiting into a small buffer of the
+connection, and the next ``recv()`` calls return from that buffer without a C
+call. Events (open, error, close, drain) arrive through short ctypes callbacks
+on the library's loop thread that only record what happened.
 
 Blocking calls wait in slices of 200 ms with the GIL released, so Ctrl-C
 interrupts them and nothing busy-polls.
@@ -18,12 +21,13 @@ import enum
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, List, Optional, Union
 
 from . import _lib
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, WSC_BINARY, WSC_CLOSED, WSC_OPEN,
-                   WSC_TEXT, wsc_callbacks, wsc_message, wsc_stats, wsc_tls_info)
+                   WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_ETIMEDOUT, WSC_OK,
                      ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
                      Timeout, WscError, closed_error)
@@ -33,6 +37,11 @@ Message = Union[str, bytes]
 Data = Union[str, bytes, bytearray, memoryview]
 
 SLICE_MS = 200
+# What one wsc_recv_many call may take from the library's queue: up to this
+# many messages, and no more once this many payload bytes are taken (the first
+# message always comes, whatever its size).
+BATCH_MESSAGES = 64
+BATCH_BYTES = 256 * 1024
 
 
 class State(enum.IntEnum):
@@ -80,6 +89,41 @@ def _encode(data: Data) -> "tuple[int, bytes]":
 
 def _decode(mtype: int, payload: bytes) -> Message:
     return payload.decode("utf-8") if mtype == WSC_TEXT else payload
+
+
+_string_at = ctypes.string_at
+_BatchPtr = ctypes.POINTER(wsc_batch)
+
+
+def take_batch(lib: ctypes.CDLL, h: int, timeout_ms: int, out: "deque[Message]") -> int:
+    """One ``wsc_recv_many``: appends the messages to ``out``; the status."""
+    bp = _BatchPtr()
+    rc = lib.wsc_recv_many(h, timeout_ms, BATCH_MESSAGES, BATCH_BYTES, ctypes.byref(bp))
+    if rc != WSC_OK:
+        return rc
+    try:
+        b = bp.contents
+        n = b.count
+        raw = _string_at(b.data, b.bytes) if b.bytes else b""
+        types = _string_at(b.types, n)
+        if n == 1:
+            out.append(raw.decode("utf-8") if types[0] == WSC_TEXT else raw)
+            return rc
+        lens = memoryview(_string_at(b.lens, n * ctypes.sizeof(ctypes.c_size_t))).cast("N")
+    finally:
+        lib.wsc_batch_free(bp)
+    off = 0
+    if WSC_TEXT not in types:
+        for ln in lens:
+            end = off + ln
+            out.append(raw[off:end])
+            off = end
+    else:
+        for ln, t in zip(lens, types):
+            end = off + ln
+            out.append(raw[off:end].decode("utf-8") if t == WSC_TEXT else raw[off:end])
+            off = end
+    return rc
 
 
 def read_stats(lib: ctypes.CDLL, h: int) -> Stats:
@@ -180,10 +224,15 @@ class Connection:
     def __init__(self, url: str, *, open_timeout: Optional[float] = None, **options: Any) -> None:
         self.url = url
         self._lib = _lib.lib()
+        self._send_fn = self._lib.wsc_send
         self._mu = threading.Lock()
         self._h: Optional[int] = None
-        self._busy = 0
+        # One entry per call using the handle (list append/pop are atomic
+        # under the GIL: no lock on the hot path, see _enter/_leave).
+        self._users: List[None] = []
         self._free_pending = False
+        self._rx: "deque[Message]" = deque()  # taken from libwsc, not yet returned
+        self._rx_mu = threading.Lock()  # one wsc_recv_many at a time keeps the order
         self._final: Optional[WscError] = None
         self._last_stats: Optional[Stats] = None
         ev = self._events = _Events()
@@ -206,31 +255,36 @@ class Connection:
             raise
 
     # --- handle lifetime ------------------------------------------------------
+    # A call registers in _users before it reads _free_pending, and _release
+    # sets _free_pending before it looks at _users; under the GIL each of these
+    # steps is atomic, so either the call sees _free_pending (and backs out) or
+    # _release sees the call (and the last one out frees the handle).
     def _enter(self) -> int:
-        with self._mu:
-            if self._h is None or self._free_pending:
-                raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
-            self._busy += 1
-            return self._h
+        self._users.append(None)
+        h = self._h
+        if h is None or self._free_pending:
+            self._leave()
+            raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+        return h
 
     def _leave(self) -> None:
+        self._users.pop()
+        if self._free_pending and not self._users:
+            self._free_if_idle()
+
+    def _free_if_idle(self) -> None:
         h = None
         with self._mu:
-            self._busy -= 1
-            if self._free_pending and self._busy == 0 and self._h is not None:
+            if not self._users and self._h is not None:
                 h, self._h = self._h, None
         if h is not None:
             self._free_handle(h)
 
     def _release(self) -> None:
         """Free the handle now, or when the last call using it returns."""
-        h = None
-        with self._mu:
-            self._free_pending = True
-            if self._busy == 0 and self._h is not None:
-                h, self._h = self._h, None
-        if h is not None:
-            self._free_handle(h)
+        self._free_pending = True
+        if not self._users:
+            self._free_if_idle()
 
     def _free_handle(self, h: int) -> None:
         try:
@@ -308,27 +362,73 @@ class Connection:
         :class:`ConnectionClosed` (or the error that ended the connection)
         once the connection is closed.
         """
-        mtype, payload = _encode(data)
-        deadline = time.monotonic() + wait
-        h = self._enter()
+        if type(data) is bytes:
+            mtype, payload = WSC_BINARY, data
+        else:
+            mtype, payload = _encode(data)
+        users = self._users
+        users.append(None)  # inline _enter: this is the hot path
         try:
-            while True:
-                self._events.drained.clear()
-                rc = self._lib.wsc_send(h, mtype, payload, len(payload))
-                if rc == WSC_OK:
-                    return
-                if rc == WSC_ECLOSED:
-                    self._lib.wsc_wait(h, WSC_CLOSED, 1000)
-                    raise self._outcome(h)
-                if rc != WSC_EAGAIN:
-                    raise _lib.fail(rc)
-                err = _lib.fail(rc)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise err
-                self._events.drained.wait(min(left, SLICE_MS / 1000))
+            h = self._h
+            if h is None or self._free_pending:
+                raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+            rc = self._send_fn(h, mtype, payload, len(payload))
+            if rc != WSC_OK:
+                self._send_slow(h, rc, mtype, payload, wait)
         finally:
-            self._leave()
+            users.pop()
+            if self._free_pending and not users:
+                self._free_if_idle()
+
+    def _send_slow(self, h: int, rc: int, mtype: int, payload: bytes, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        drained = self._events.drained
+        while True:
+            if rc == WSC_OK:
+                return
+            if rc == WSC_ECLOSED:
+                self._lib.wsc_wait(h, WSC_CLOSED, 1000)
+                raise self._outcome(h)
+            if rc != WSC_EAGAIN:
+                raise _lib.fail(rc)
+            err = _lib.fail(rc)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise err
+            # Cleared before the retry: a drain after it sets the event again
+            # (each WSC_EAGAIN re-arms on_drain).
+            drained.clear()
+            rc = self._send_fn(h, mtype, payload, len(payload))
+            if rc == WSC_EAGAIN:
+                drained.wait(min(left, SLICE_MS / 1000))
+                rc = self._send_fn(h, mtype, payload, len(payload))
+
+    def send_many(self, messages: Iterable[Data], *, wait: float = 0.0) -> None:
+        """:meth:`send` for each message in order (same rules, same errors).
+
+        A convenience for bursts: it takes the connection once for the whole
+        burst. If one message fails, the ones before it are queued and the
+        rest are not.
+        """
+        users = self._users
+        users.append(None)
+        try:
+            h = self._h
+            if h is None or self._free_pending:
+                raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+            send = self._send_fn
+            for data in messages:
+                if type(data) is bytes:
+                    mtype, payload = WSC_BINARY, data
+                else:
+                    mtype, payload = _encode(data)
+                rc = send(h, mtype, payload, len(payload))
+                if rc != WSC_OK:
+                    self._send_slow(h, rc, mtype, payload, wait)
+        finally:
+            users.pop()
+            if self._free_pending and not users:
+                self._free_if_idle()
 
     def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message: ``str`` for text, ``bytes`` for binary.
@@ -339,31 +439,68 @@ class Connection:
         it raises :class:`ConnectionClosedOK`/:class:`ConnectionClosedError`
         (or the error that ended the connection, e.g. :class:`TlsError`).
         """
+        rx = self._rx
+        if rx:
+            try:
+                return rx.popleft()
+            except IndexError:  # another thread took the last one
+                pass
+        return self._recv_slow(timeout, 1)[0]
+
+    def recv_many(self, max_messages: int = BATCH_MESSAGES,
+                  timeout: Optional[float] = None) -> List[Message]:
+        """The messages that are waiting, at least one and at most
+        ``max_messages``, in order (``str`` for text, ``bytes`` for binary).
+
+        Waits like :meth:`recv` for the first message (up to ``timeout``
+        seconds, then :class:`Timeout`) but never for more: it returns what has
+        already arrived. Raises like :meth:`recv` once the connection has ended
+        and every message that came before the end was returned.
+        """
+        if max_messages < 1:
+            raise ValueError("max_messages must be at least 1")
+        rx = self._rx
+        if rx:
+            out = []
+            try:
+                while len(out) < max_messages:
+                    out.append(rx.popleft())
+            except IndexError:
+                pass
+            if out:
+                return out
+        return self._recv_slow(timeout, max_messages)
+
+    def _recv_slow(self, timeout: Optional[float], want: int) -> List[Message]:
+        """Takes a batch from libwsc into the buffer (waiting up to timeout)
+        and returns up to ``want`` messages from it."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        rx = self._rx
         h = self._enter()
         try:
-            msg = ctypes.POINTER(wsc_message)()
-            while True:
-                ms = SLICE_MS
-                if deadline is not None:
-                    ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
-                rc = self._lib.wsc_recv(h, ms, ctypes.byref(msg))
-                if rc == WSC_OK:
-                    try:
-                        m = msg.contents
-                        payload = ctypes.string_at(m.data, m.len) if m.len else b""
-                        mtype = m.type
-                    finally:
-                        self._lib.wsc_message_free(msg)
-                    return _decode(mtype, payload)
-                if rc == WSC_ECLOSED:
-                    raise self._outcome(h)
-                if rc != WSC_ETIMEDOUT:
-                    raise _lib.fail(rc)
-                if self._free_pending:
-                    raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise Timeout("no message within %.3g s" % timeout, wsc_status=WSC_ETIMEDOUT)
+            # The lock keeps batches in order when threads share a connection.
+            with self._rx_mu:
+                while not rx:
+                    ms = SLICE_MS
+                    if deadline is not None:
+                        ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
+                    rc = take_batch(self._lib, h, ms, rx)
+                    if rc == WSC_OK:
+                        break
+                    if rc == WSC_ECLOSED:
+                        raise self._outcome(h)
+                    if rc != WSC_ETIMEDOUT:
+                        raise _lib.fail(rc)
+                    if self._free_pending:
+                        raise self._final or ConnectionClosedOK(1000, "",
+                                                                detail="connection was closed")
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise Timeout("no message within %.3g s" % timeout,
+                                      wsc_status=WSC_ETIMEDOUT)
+                out = [rx.popleft()]
+                while rx and len(out) < want:
+                    out.append(rx.popleft())
+                return out
         finally:
             self._leave()
 
@@ -406,26 +543,24 @@ class Connection:
     @property
     def state(self) -> State:
         """The connection's state (``State.CLOSED`` once closed and freed)."""
-        with self._mu:
+        self._users.append(None)
+        try:
             h = self._h
             if h is None:
                 return State.CLOSED
-            self._busy += 1
-        try:
             return State(self._lib.wsc_conn_state(h))
         finally:
             self._leave()
 
     def stats(self) -> Stats:
         """Counters (messages and bytes both ways, reconnects, RTT, ...)."""
-        with self._mu:
+        self._users.append(None)
+        try:
             h = self._h
             if h is None:
                 if self._last_stats is None:
                     raise ConnectionClosedOK(1000, "", detail="connection was closed")
                 return self._last_stats
-            self._busy += 1
-        try:
             return read_stats(self._lib, h)
         finally:
             self._leave()
