@@ -3,8 +3,8 @@
 A :class:`Connection` runs in the library's *pull mode*: messages queue inside
 libwsc (bounded by ``recv_queue_bytes``; a slow reader slows the server down)
 and :meth:`Connection.recv` takes them with ``wsc_recv_many``: one C call
-moves up to :data:`BATCH_MESSAGES` messages (at most :data:`BATCH_BYTES` of
-payload beyond the first) that are already waiting into a small buffer of the
+moves up to :data:`BATCH_MESSAGES` messages that are already waiting (it
+stops once :data:`BATCH_BYTES` of payload are taken) into a small buffer of the
 connection, and the next ``recv()`` calls return from that buffer without a C
 call. Events (open, error, close, drain) arrive through short ctypes callbacks
 on the library's loop thread that only record what happened.
