@@ -28,7 +28,6 @@ struct wsc_conn {
   void *user = nullptr;
   bool pull = false;
   std::atomic<int> notify_fd{-1};  // wsc_conn_notify_fd
-  std::atomic<uint64_t> taken{0};  // messages handed out by wsc_recv/wsc_recv_many
   std::unique_ptr<wsc::Client> client;
 };
 
@@ -66,27 +65,12 @@ int guarded(F &&fn) {
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
 
-// Pull mode: messages surely waiting in the receive queue (0 = it was empty
-// when looked at, or another thread is taking them). Every queued message was
-// counted in msgs_received first, and taken grows only after a message left
-// the queue, so reading taken before the stats never overstates what is left
-// for a single reader. Lets a poll (timeout 0) answer without waiting.
-uint64_t waiting(const wsc_conn *c) {
-  const uint64_t taken = c->taken.load(std::memory_order_acquire);
-  const uint64_t received = c->client->stats().msgs_received;
-  return received > taken ? received - taken : 0;
-}
-
 // wsc_recv's core: one message, or a status (detail set).
 int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
-  if (timeout_ms == 0 && c->pull && waiting(c) == 0 && c->client->state() != wsc::State::Closed) {
-    return fail(WSC_ETIMEDOUT, wsc_strerror(WSC_ETIMEDOUT));
-  }
   const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
   if (s == WSC_ESTATE)
     return fail(s, "wsc_recv and wsc_recv_many are for pull mode (no on_message callback)");
   if (s != WSC_OK) return fail(s, wsc_strerror(s));
-  c->taken.fetch_add(1, std::memory_order_release);
   return WSC_OK;
 }
 
@@ -396,21 +380,12 @@ int wsc_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes
     const int s = recv_one(c, timeout_ms, got[0]);
     if (s != WSC_OK) return s;
     size_t bytes = got[0].data.size();
-    // Then only what is already queued: never a wait, not even a zero one.
+    // Then only what is already queued (a zero timeout never waits).
     while (got.size() < max_msgs && (max_bytes == 0 || bytes < max_bytes)) {
-      uint64_t n = waiting(c);
-      if (n == 0) break;
-      for (; n && got.size() < max_msgs && (max_bytes == 0 || bytes < max_bytes); --n) {
-        wsc::Message m;
-        if (c->client->try_recv(wsc::Millis(0), m) != wsc::Status::WSC_OK) {
-          n = 0;
-          max_msgs = got.size();  // another reader took it: stop here
-          break;
-        }
-        c->taken.fetch_add(1, std::memory_order_release);
-        bytes += m.data.size();
-        got.push_back(std::move(m));
-      }
+      wsc::Message m;
+      if (c->client->try_recv(wsc::Millis(0), m) != wsc::Status::WSC_OK) break;
+      bytes += m.data.size();
+      got.push_back(std::move(m));
     }
     const size_t count = got.size();
     const size_t head = sizeof(wsc_batch) + count * sizeof(size_t) + count;

@@ -117,8 +117,10 @@ Status Connection::recv(Millis timeout, Message &out) {
   auto ready = [&] { return !recv_queue_.empty() || finished_; };
   if (timeout.count() < 0)
     changed_.wait(lock, ready);
-  else
+  else if (timeout.count() > 0)
     changed_.wait_for(lock, timeout, ready);
+  // timeout 0 is a poll: a zero timed wait would still sleep for the timer
+  // slack (~50-80 us).
   if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_ETIMEDOUT;
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
@@ -934,7 +936,9 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     // A slow reader slows the server down instead of growing memory.
     if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_) pause = rx_paused_ = true;
   }
-  changed_.notify_all();
+  // Receivers wait only for an empty queue to fill: one wake-up per burst,
+  // not one per message taking the CPU from this thread mid-delivery.
+  if (became_readable) changed_.notify_all();
   if (pause && attempt_ && attempt_->wsi) lws_rx_flow_control(attempt_->wsi, 0);
   if (became_readable)
     emit([&] {

@@ -355,6 +355,8 @@ class Connection:
                 self._raise_closed()
             if rc != WSC_ETIMEDOUT:
                 raise _lib.fail(rc)
+            if self._closed.done():  # on_close came first: nothing more will arrive
+                self._raise_closed()
             fut = loop.create_future()
             self._waiters.append(fut)
             timer = None
