@@ -5,9 +5,12 @@ package wsc
 // give afterwards are wired: whether the connection ever opened (a server
 // may close it before Dial's wait sees OPEN), the error detail (wsc_wait
 // only returns the status), the close code and reason, and "send queue
-// drained" to wake senders blocked on a full queue. Messages are pulled with wsc_recv, so
-// the receive queue stays bounded by RECV_QUEUE_BYTES and a slow Go reader
-// slows the server down instead of growing memory.
+// drained" to wake senders blocked on a full queue. Messages are pulled with
+// wsc_recv_many, so the receive queue stays bounded by RECV_QUEUE_BYTES and a
+// slow Go reader slows the server down instead of growing memory.
+// A waiting Recv is woken without entering Go on the loop thread: the library
+// writes to the connection's eventfd (wsc_conn_notify_fd), and so does
+// helpers.c's on_close after wscgoOnClose (wsc.go, recvWait).
 //
 // This file has //export functions, so its preamble holds declarations only.
 
@@ -38,21 +41,24 @@ func deleteHandle(h cgo.Handle) {
 // connState is what the C callbacks reach through the cgo.Handle.
 type connState struct {
 	mu          sync.Mutex
-	opened      bool // on_open ran at least once
+	everOpen    bool // on_open ran at least once
 	lastStatus  Status
 	lastDetail  string
 	closeCode   int
 	closeReason string
 	closed      bool          // on_close ran
 	drain       chan struct{} // closed and replaced on each on_drain
+	opened      chan struct{} // closed by the first on_open
+	ended       chan struct{} // closed by on_close
 }
 
 func newConnState() *connState {
-	return &connState{drain: make(chan struct{})}
+	return &connState{drain: make(chan struct{}), opened: make(chan struct{}), ended: make(chan struct{})}
 }
 
 // drainSignal returns a channel closed at the next on_drain. Take it before
-// the send that may fail with WSC_EAGAIN, so a drain in between is not lost.
+// retrying a send that failed with WSC_EAGAIN, so a drain in between is not
+// lost.
 func (s *connState) drainSignal() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -79,17 +85,26 @@ func stateOf(h C.uintptr_t) *connState {
 	return cgo.Handle(h).Value().(*connState)
 }
 
+func (s *connState) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 func (s *connState) everOpened() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.opened
+	return s.everOpen
 }
 
 //export wscgoOnOpen
 func wscgoOnOpen(h C.uintptr_t) {
 	s := stateOf(h)
 	s.mu.Lock()
-	s.opened = true
+	if !s.everOpen {
+		s.everOpen = true
+		close(s.opened)
+	}
 	s.mu.Unlock()
 }
 
@@ -110,7 +125,10 @@ func wscgoOnClose(h C.uintptr_t, code C.int, reason *C.char) {
 	s.mu.Lock()
 	s.closeCode = int(code)
 	s.closeReason = r
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.ended)
+	}
 	// Wake blocked senders: the next wsc_send reports WSC_ECLOSED.
 	close(s.drain)
 	s.drain = make(chan struct{})

@@ -1,7 +1,76 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#endif
 
 #include "helpers.h"
 #include "_cgo_export.h"
+
+struct wscgo_conn {
+  uintptr_t handle;
+  /* The notifier's descriptor the library and on_close write to; -1 until
+   * wscgo_notify_open. Set once, read on the loop thread. */
+  atomic_int notify_fd;
+};
+
+wscgo_conn *wscgo_conn_new(uintptr_t handle) {
+  wscgo_conn *w = (wscgo_conn *)malloc(sizeof *w);
+  if (!w) return NULL;
+  w->handle = handle;
+  atomic_init(&w->notify_fd, -1);
+  return w;
+}
+
+void wscgo_conn_free(wscgo_conn *w) {
+  if (!w) return;
+  int fd = atomic_load(&w->notify_fd);
+  if (fd >= 0) close(fd);
+  free(w);
+}
+
+int wscgo_notify_open(wscgo_conn *w, wsc_conn *c, int *out) {
+  *out = -1;
+  if (atomic_load(&w->notify_fd) >= 0) return WSC_ESTATE;
+#ifdef __linux__
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return WSC_ENOMEM;
+  /* Go gets its own descriptor of the same eventfd: if it closes it (or a
+   * finalizer does), the library and on_close still write to a descriptor
+   * that is theirs, never to a number the process has reused. */
+  int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) {
+    close(fd);
+    return WSC_ENOMEM;
+  }
+  int status = wsc_conn_notify_fd(c, fd);
+  if (status != WSC_OK) {
+    close(dup_fd);
+    close(fd);
+    return status;
+  }
+  atomic_store(&w->notify_fd, fd);
+  *out = dup_fd;
+  return WSC_OK;
+#else
+  (void)w;
+  (void)c;
+  return WSC_EINVAL;
+#endif
+}
+
+/* Makes the notifier readable. Non-blocking; an eventfd counter never fills
+ * in practice (and a full one is readable anyway). */
+static void notify(wscgo_conn *w) {
+  int fd = atomic_load(&w->notify_fd);
+  if (fd < 0) return;
+  uint64_t one = 1;
+  while (write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
 
 static wscgo_result result(int status, int quiet_status) {
   wscgo_result r;
@@ -28,27 +97,31 @@ wscgo_result wscgo_add_header(wsc_options *o, const char *name, const char *valu
 
 /* Loop thread -> Go. The detail/reason pointers are valid only during the
  * call; the Go side copies them. */
+static uintptr_t handle_of(void *user) { return ((wscgo_conn *)user)->handle; }
+
 static void on_open_cb(wsc_conn *c, void *user) {
   (void)c;
-  wscgoOnOpen((uintptr_t)user);
+  wscgoOnOpen(handle_of(user));
 }
 
 static void on_error_cb(wsc_conn *c, int status, const char *detail, void *user) {
   (void)c;
-  wscgoOnError((uintptr_t)user, status, (char *)detail);
+  wscgoOnError(handle_of(user), status, (char *)detail);
 }
 
 static void on_close_cb(wsc_conn *c, int code, const char *reason, void *user) {
   (void)c;
-  wscgoOnClose((uintptr_t)user, code, (char *)reason);
+  wscgoOnClose(handle_of(user), code, (char *)reason);
+  /* After the Go state says "closed": a woken Recv sees it. */
+  notify((wscgo_conn *)user);
 }
 
 static void on_drain_cb(wsc_conn *c, void *user) {
   (void)c;
-  wscgoOnDrain((uintptr_t)user);
+  wscgoOnDrain(handle_of(user));
 }
 
-wscgo_result wscgo_connect(const char *url, const wsc_options *o, uintptr_t handle,
+wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w,
                            wsc_conn **out) {
   wsc_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
@@ -57,15 +130,22 @@ wscgo_result wscgo_connect(const char *url, const wsc_options *o, uintptr_t hand
   cbs.on_error = on_error_cb;
   cbs.on_close = on_close_cb;
   cbs.on_drain = on_drain_cb;
-  return result(wsc_connect(NULL, url, o, &cbs, (void *)handle, out), WSC_OK);
+  return result(wsc_connect(NULL, url, o, &cbs, w, out), WSC_OK);
 }
 
 wscgo_result wscgo_send(wsc_conn *c, int type, const void *data, size_t len) {
   return result(wsc_send(c, type, data, len), WSC_EAGAIN);
 }
 
-wscgo_result wscgo_recv(wsc_conn *c, int timeout_ms, wsc_message **out) {
-  return result(wsc_recv(c, timeout_ms, out), WSC_ETIMEDOUT);
+wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
+                                   size_t max_bytes) {
+  wscgo_batch_result r;
+  r.batch = NULL;
+  wscgo_result e = result(wsc_recv_many(c, timeout_ms, max_msgs, max_bytes, &r.batch),
+                          WSC_ETIMEDOUT);
+  r.status = e.status;
+  r.detail = e.detail;
+  return r;
 }
 
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason) {

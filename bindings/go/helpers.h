@@ -17,14 +17,42 @@ typedef struct wscgo_result {
 wscgo_result wscgo_set_int(wsc_options *o, int opt, int64_t value);
 wscgo_result wscgo_set_str(wsc_options *o, int opt, const char *value);
 wscgo_result wscgo_add_header(wsc_options *o, const char *name, const char *value);
-/* Connects on the default loop with on_open/on_error/on_close/on_drain wired to Go
- * and on_message NULL (pull mode). handle is a runtime/cgo.Handle. */
-wscgo_result wscgo_connect(const char *url, const wsc_options *o, uintptr_t handle,
+/* The C side of one Go Conn, the callbacks' user pointer: the
+ * runtime/cgo.Handle of its Go state and the readiness notifier. It must
+ * outlive the wsc_conn: free it only after wsc_conn_free has returned. */
+typedef struct wscgo_conn wscgo_conn;
+wscgo_conn *wscgo_conn_new(uintptr_t handle); /* NULL when out of memory */
+void wscgo_conn_free(wscgo_conn *w);          /* closes the notifier's C end */
+
+/* Readiness notifier (Linux eventfd), made once per connection by the first
+ * Recv that waits: the library writes to it when the receive queue becomes
+ * non-empty (wsc_conn_notify_fd) and on_close writes to it too, so a Go Recv
+ * waits in the netpoller (its OS thread and P stay free for other
+ * goroutines) instead of blocking inside a cgo call. *out gets a duplicate
+ * descriptor (non-blocking, close-on-exec) that the Go side owns and may
+ * close at any time: the C side writes only to its own descriptor, closed by
+ * wscgo_conn_free. WSC_OK; WSC_ESTATE when it already exists; WSC_EINVAL
+ * (not on Linux) or WSC_ENOMEM (no descriptor), with *out = -1: the caller
+ * then waits inside wsc_recv_many. */
+int wscgo_notify_open(wscgo_conn *w, wsc_conn *c, int *out);
+
+/* Connects on the default loop with on_open/on_error/on_close/on_drain
+ * wired to Go and on_message NULL (pull mode). */
+wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w,
                            wsc_conn **out);
 /* WSC_EAGAIN is not given a detail (it is retried). */
 wscgo_result wscgo_send(wsc_conn *c, int type, const void *data, size_t len);
-/* WSC_ETIMEDOUT is not given a detail (it is the normal end of a slice). */
-wscgo_result wscgo_recv(wsc_conn *c, int timeout_ms, wsc_message **out);
+
+typedef struct wscgo_batch_result {
+  int status;       /* WSC_OK: batch holds at least one message */
+  char *detail;     /* as in wscgo_result */
+  wsc_batch *batch; /* Go copies the messages, then calls wsc_batch_free */
+} wscgo_batch_result;
+
+/* wsc_recv_many; WSC_ETIMEDOUT (an empty queue when timeout_ms is 0) is not
+ * given a detail. */
+wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
+                                   size_t max_bytes);
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason);
 int wscgo_stats(const wsc_conn *c, wsc_stats *out);
 int wscgo_tls_info(const wsc_conn *c, wsc_tls_info *out);

@@ -3,11 +3,14 @@
 //
 // A Conn runs in the library's pull mode: messages queue inside the library
 // (bounded by WithRecvQueueBytes; a full queue pauses the socket) and Recv
-// takes them. Blocking calls take a context: Recv and Dial wait in short
-// slices (at most 50 ms) so a cancelled context ends them promptly; Send
-// waits for the send queue to drain while it is full. The package starts no
-// goroutines; the library's loop thread calls back into Go only for errors,
-// close and drain events.
+// takes them, several per cgo call (wsc_recv_many). A Recv that finds none
+// waits in the Go netpoller on an eventfd that the library writes to when
+// messages arrive (wsc_conn_notify_fd), so it holds neither an OS thread nor
+// the scheduler's P. Blocking calls take a context and wait in short slices
+// (at most 50 ms) so a cancelled context ends them promptly; Send waits for
+// the send queue to drain while it is full. The package starts no
+// goroutines; the library's loop thread calls back into Go only for open,
+// errors, close and drain events.
 package wsc
 
 /*
@@ -18,9 +21,13 @@ import "C"
 
 import (
 	"context"
+	"errors"
+	"os"
 	"runtime/cgo"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 )
@@ -124,8 +131,22 @@ type Conn struct {
 	// for writing by Close while it frees c.
 	mu     sync.RWMutex
 	c      *C.wsc_conn // nil after Close
+	w      *C.wscgo_conn
 	handle cgo.Handle
 	st     *connState
+
+	// The readiness notifier Recv waits on (see recvWait); created by the
+	// first Recv that finds the queue empty, closed by release.
+	nmu         sync.Mutex // serialises creating it
+	notify      atomic.Pointer[notifier]
+	notifyFails atomic.Bool // it could not be created: wait inside wsc_recv_many
+
+	// rmu serialises taking from the library and guards pending: messages
+	// taken (at most one wsc_recv_many batch) that Recv has not returned yet,
+	// oldest first.
+	rmu      sync.Mutex
+	pending  []Message
+	pendHead int
 
 	closeTimeout time.Duration
 	final        Stats // the stats at Close
@@ -172,29 +193,69 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 
 	st := newConnState()
 	h := newHandle(st)
+	w := C.wscgo_conn_new(C.uintptr_t(h))
+	if w == nil {
+		deleteHandle(h)
+		return nil, &Error{Op: "dial", Status: ErrNoMem}
+	}
 	curl := C.CString(url)
 	defer C.free(unsafe.Pointer(curl))
 	var cc *C.wsc_conn
-	if r := C.wscgo_connect(curl, copts, C.uintptr_t(h), &cc); r.status != 0 {
+	if r := C.wscgo_connect(curl, copts, w, &cc); r.status != 0 {
+		C.wscgo_conn_free(w)
 		deleteHandle(h)
 		return nil, errorFrom("dial", r)
 	}
-	conn := &Conn{c: cc, handle: h, st: st, closeTimeout: cfg.closeTimeout}
+	conn := &Conn{c: cc, w: w, handle: h, st: st, closeTimeout: cfg.closeTimeout}
 
+	s, err := conn.waitOpen(ctx)
+	if err != nil {
+		conn.release()
+		return nil, err
+	}
+	if s == 0 || st.everOpened() {
+		// Opened; if it has already ended too (the server closed at once),
+		// Dial still succeeded and Recv tells how it ended.
+		return conn, nil
+	}
+	e := &Error{Op: "dial", Status: s, Detail: st.detailFor(s)}
+	conn.release()
+	return nil, e
+}
+
+// blockingWaits bounds the OS threads that Dial and Close keep blocked
+// inside wsc_wait (a cgo call holds its thread; Go stops a program at 10,000
+// threads). A wait that finds no slot free sleeps on a channel that the
+// on_open/on_close callbacks close instead: no thread, but the wake-up goes
+// through the Go scheduler.
+var blockingWaits = make(chan struct{}, 128)
+
+// waitOpen waits until the connection has opened (0) or has ended without
+// opening (the status that ended it), or ctx is done (ctx.Err()). Only Dial
+// calls it, before anyone else can see the Conn.
+func (c *Conn) waitOpen(ctx context.Context) (Status, error) {
+	cc := c.c
+	select {
+	case blockingWaits <- struct{}{}:
+		defer func() { <-blockingWaits }()
+	default:
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-c.st.opened:
+		case <-c.st.ended:
+		}
+		// It has opened, or on_close has run and the connection is marked
+		// finished just after: this returns at once. Unlike a timed wait,
+		// ETIMEDOUT here can only mean it ended with ETIMEDOUT.
+		return Status(C.wsc_wait(cc, C.WSC_OPEN, -1)), nil
+	}
 	for {
 		s := Status(C.wsc_wait(cc, C.WSC_OPEN, sliceMillis(ctx)))
-		if s == 0 {
-			return conn, nil
+		if s != ErrTimeout {
+			return s, nil
 		}
-		if s == ErrTimeout && State(C.wsc_conn_state(cc)) != Closed {
-			// The slice ran out; the connection is still on its way.
-			if err := ctx.Err(); err != nil {
-				conn.release()
-				return nil, err
-			}
-			continue
-		}
-		if s == ErrTimeout {
+		if State(C.wsc_conn_state(cc)) == Closed {
 			// wsc_wait says ETIMEDOUT both for "the wait ran out" and for
 			// "the connection ended with ETIMEDOUT". The state is CLOSED,
 			// so the connection is finishing (finish() sets the state just
@@ -204,29 +265,59 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 			if s == 0 {
 				s = ErrClosed
 			}
+			return s, nil
 		}
-		if st.everOpened() {
-			// It opened and has already ended (the server closed at
-			// once): Dial succeeded; Recv tells how it ended.
-			return conn, nil
+		// The slice ran out; the connection is still on its way.
+		if err := ctx.Err(); err != nil {
+			return 0, err
 		}
-		err := &Error{Op: "dial", Status: s, Detail: st.detailFor(s)}
-		conn.release()
-		return nil, err
+	}
+}
+
+// waitClosed waits up to the close timeout for the connection to end and
+// returns how it ended (wsc_wait(CLOSED)); c.mu is held for reading.
+func (c *Conn) waitClosed() Status {
+	select {
+	case blockingWaits <- struct{}{}:
+		s := Status(C.wsc_wait(c.c, C.WSC_CLOSED, C.int(millis(c.closeTimeout))))
+		<-blockingWaits
+		return s
+	default:
+	}
+	t := time.NewTimer(c.closeTimeout)
+	defer t.Stop()
+	select {
+	case <-c.st.ended:
+		// Marked finished just after on_close returns: at once.
+		return Status(C.wsc_wait(c.c, C.WSC_CLOSED, -1))
+	case <-t.C:
+		return ErrTimeout
 	}
 }
 
 // release frees the C connection and the handle; callers hold no lock.
 func (c *Conn) release() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.c == nil {
+		c.mu.Unlock()
 		return
 	}
 	c.final = statsOf(c.c)
 	C.wsc_conn_free(c.c) // no callback starts after this returns
 	c.c = nil
+	n := c.notify.Swap(nil)
+	C.wscgo_conn_free(c.w)
+	c.w = nil
+	c.rmu.Lock()
+	c.pending, c.pendHead = nil, 0 // discarded, like the library's queue
+	c.rmu.Unlock()
 	deleteHandle(c.handle)
+	c.mu.Unlock()
+	if n != nil {
+		// Wakes a Recv waiting on it. Not under c.mu: Close waits until
+		// that Recv's poll callback (readable, which takes c.mu) returns.
+		n.f.Close()
+	}
 }
 
 // ended builds the error for a call on a connection that has ended: it
@@ -261,11 +352,11 @@ func closeText(code int, reason string) string {
 // Safe to call from many goroutines.
 func (c *Conn) Send(ctx context.Context, typ MessageType, data []byte) error {
 	backoff := time.Millisecond
+	var drained <-chan struct{} // taken after a full queue, before the retry
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		drained := c.st.drainSignal()
 		c.mu.RLock()
 		if c.c == nil {
 			c.mu.RUnlock()
@@ -281,6 +372,12 @@ func (c *Conn) Send(ctx context.Context, typ MessageType, data []byte) error {
 		case 0:
 			return nil
 		case ErrAgain:
+			if drained == nil {
+				// The queue is full. Take the drain signal, then try once
+				// more: a drain between the send and now is not lost.
+				drained = c.st.drainSignal()
+				continue
+			}
 		case ErrClosed:
 			if r.detail != nil {
 				C.free(unsafe.Pointer(r.detail))
@@ -301,43 +398,207 @@ func (c *Conn) Send(ctx context.Context, typ MessageType, data []byte) error {
 				backoff *= 2
 			}
 		}
+		drained = nil
 	}
 }
+
+// What one wsc_recv_many call takes at most from the library's bounded
+// queue: Recv holds these ahead of the caller (plus one message of any size,
+// the first of a batch is always taken).
+const (
+	recvBatchMsgs  = 128
+	recvBatchBytes = 64 << 10
+)
 
 // Recv returns the next message, waiting until one arrives, the connection
 // ends (an error matching ErrClosed) or ctx is done (ctx.Err()).
 func (c *Conn) Recv(ctx context.Context) (Message, error) {
+	var timeout C.int // the first look does not wait
 	for {
 		if err := ctx.Err(); err != nil {
 			return Message{}, err
 		}
-		c.mu.RLock()
-		if c.c == nil {
-			c.mu.RUnlock()
-			return Message{}, &Error{Op: "recv", Status: ErrClosed, Detail: "Close was called", ended: true}
+		m, ok, err := c.take(timeout)
+		if err == errEnded {
+			return Message{}, c.ended("recv") // it takes c.mu itself
 		}
-		var m *C.wsc_message
-		r := C.wscgo_recv(c.c, sliceMillis(ctx), &m)
-		c.mu.RUnlock()
-		switch Status(r.status) {
-		case 0:
-			msg := Message{Type: MessageType(m._type), Data: make([]byte, int(m.len))}
-			if m.len > 0 {
-				copy(msg.Data, unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)))
-			}
-			C.wsc_message_free(m)
-			return msg, nil
-		case ErrTimeout:
-			continue
-		case ErrClosed:
-			if r.detail != nil {
-				C.free(unsafe.Pointer(r.detail))
-			}
-			return Message{}, c.ended("recv")
-		default:
-			return Message{}, errorFrom("recv", r)
+		if ok || err != nil {
+			return m, err
 		}
+		timeout = c.recvWait(ctx)
 	}
+}
+
+// errEnded is take's "the connection has ended (WSC_ECLOSED)".
+var errEnded = errors.New("ended")
+
+// take returns the next message taken earlier, or takes the queued ones
+// from the library (waiting in wsc_recv_many up to timeout ms when timeout
+// is not 0); ok false when there was none.
+func (c *Conn) take(timeout C.int) (Message, bool, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.c == nil {
+		return Message{}, false, &Error{Op: "recv", Status: ErrClosed, Detail: "Close was called", ended: true}
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if m, ok := c.popPending(); ok {
+		return m, true, nil
+	}
+	if err := c.fill(timeout); err != nil {
+		return Message{}, false, err
+	}
+	m, ok := c.popPending()
+	return m, ok, nil
+}
+
+// fill moves the messages queued in the library into pending: nil when it
+// took some or there were none (ErrTimeout), errEnded, or another error.
+// c.mu (for reading) and rmu are held.
+func (c *Conn) fill(timeout C.int) error {
+	r := C.wscgo_recv_many(c.c, timeout, recvBatchMsgs, recvBatchBytes)
+	switch Status(r.status) {
+	case 0:
+	case ErrTimeout:
+		return nil
+	case ErrClosed:
+		if r.detail != nil {
+			C.free(unsafe.Pointer(r.detail))
+		}
+		return errEnded
+	default:
+		return errorFrom("recv", C.wscgo_result{status: r.status, detail: r.detail})
+	}
+	b := r.batch
+	n := int(b.count)
+	lens := unsafe.Slice(b.lens, n)
+	types := unsafe.Slice(b.types, n)
+	data := unsafe.Slice((*byte)(unsafe.Pointer(b.data)), int(b.bytes))
+	off := 0
+	for i := 0; i < n; i++ {
+		l := int(lens[i])
+		d := make([]byte, l)
+		copy(d, data[off:off+l])
+		off += l
+		c.pending = append(c.pending, Message{Type: MessageType(types[i]), Data: d})
+	}
+	C.wsc_batch_free(b)
+	return nil
+}
+
+// popPending returns the oldest message taken but not yet returned; rmu held.
+func (c *Conn) popPending() (Message, bool) {
+	if c.pendHead == len(c.pending) {
+		return Message{}, false
+	}
+	m := c.pending[c.pendHead]
+	c.pending[c.pendHead] = Message{}
+	c.pendHead++
+	if c.pendHead == len(c.pending) {
+		c.pending, c.pendHead = c.pending[:0], 0
+	}
+	return m, true
+}
+
+// readable reports whether Recv should look again: messages were taken
+// into pending (it polls the library's queue), the connection has ended, or
+// Close was called.
+func (c *Conn) readable() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.c == nil || c.st.isClosed() {
+		return true
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if c.pendHead < len(c.pending) {
+		return true
+	}
+	if err := c.fill(0); err != nil {
+		return true // the next take meets it again and reports it
+	}
+	return c.pendHead < len(c.pending)
+}
+
+// recvWait waits, after take found nothing, until Recv should look again:
+// the library wrote to the notifier (the queue became non-empty) or on_close
+// did, Close closed it, or a slice of at most 50 ms ran out. The wait is in
+// the Go netpoller, through the notifier's RawConn: readable() runs first,
+// after the poller has forgotten old events, so a message queued between
+// take and the wait is not missed; the eventfd is never read (Go's epoll is
+// edge-triggered and every write is a new event), so waking costs no system
+// call. It returns the timeout for the next take: 0, or a slice when the
+// wait has to happen inside wsc_recv_many (no notifier; or on_close has run:
+// the library marks the connection finished just after on_close returns and
+// notifies nobody then, while a waiting wsc_recv_many wakes at once).
+func (c *Conn) recvWait(ctx context.Context) C.int {
+	n := c.notify.Load()
+	if n == nil {
+		if c.notifyFails.Load() || !c.openNotifier() {
+			return sliceMillis(ctx)
+		}
+		return 0 // messages queued before the notifier existed raised no event
+	}
+	if c.st.isClosed() {
+		return sliceMillis(ctx)
+	}
+	deadline := time.Now().Add(slice)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	// Deadlines belong to the descriptor: concurrent Recvs share one, so
+	// each sets its own before every wait and no wait outlasts a slice.
+	if n.f.SetReadDeadline(deadline) != nil {
+		return sliceMillis(ctx)
+	}
+	err := n.rc.Read(n.readable)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && c.notify.Load() == n {
+		// Neither the deadline nor Close (release drops the notifier
+		// before it closes it): unexpected, so wait inside wsc_recv_many.
+		return sliceMillis(ctx)
+	}
+	return 0
+}
+
+// notifier is the Go end of the eventfd the library writes to.
+type notifier struct {
+	f        *os.File
+	rc       syscall.RawConn
+	readable func(uintptr) bool // the RawConn callback, made once
+}
+
+// openNotifier creates the readiness notifier; false if it cannot (then Recv
+// waits inside wsc_recv_many, in slices).
+func (c *Conn) openNotifier() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.c == nil {
+		return true // the next take reports the close
+	}
+	c.nmu.Lock()
+	defer c.nmu.Unlock()
+	if c.notify.Load() != nil {
+		return true
+	}
+	var fd C.int
+	if C.wscgo_notify_open(c.w, c.c, &fd) != 0 {
+		c.notifyFails.Store(true)
+		return false
+	}
+	f := os.NewFile(uintptr(fd), "wsc-recv-notify")
+	rc, err := f.SyscallConn()
+	// A descriptor the poller does not take cannot have a deadline.
+	if err == nil {
+		err = f.SetReadDeadline(time.Time{})
+	}
+	if err != nil {
+		f.Close()
+		c.notifyFails.Store(true)
+		return false
+	}
+	c.notify.Store(&notifier{f: f, rc: rc, readable: func(uintptr) bool { return c.readable() }})
+	return true
 }
 
 // Close closes gracefully: queued messages are sent, then a Close frame
@@ -359,8 +620,7 @@ func (c *Conn) Close(code int, reason string) error {
 	var err error
 	switch Status(r.status) {
 	case 0:
-		s := Status(C.wsc_wait(c.c, C.WSC_CLOSED, C.int(millis(c.closeTimeout))))
-		if s != 0 {
+		if s := c.waitClosed(); s != 0 {
 			err = &Error{Op: "close", Status: s, Detail: c.st.detailFor(s)}
 		}
 	case ErrClosed: // already ended

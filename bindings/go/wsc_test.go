@@ -484,6 +484,17 @@ func TestNoLeaks(t *testing.T) {
 	if h := liveHandles.Load(); h != 0 {
 		t.Fatalf("%d cgo handles live before the test", h)
 	}
+	// Warm up first: the library's loop and the Go netpoller open their
+	// descriptors once, at first use.
+	warm := dial(t, echoURL)
+	if err := warm.Send(context.Background(), Text, []byte("warm")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := warm.Recv(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	warm.Close(1000, "")
+	fds := openFDs(t)
 	refused := fmt.Sprintf("ws://127.0.0.1:%d/", freePort(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -510,10 +521,24 @@ func TestNoLeaks(t *testing.T) {
 	if h := liveHandles.Load(); h != 0 {
 		t.Fatalf("%d cgo handles live after 100 Dial/Close cycles", h)
 	}
+	// Each Recv that waited made an eventfd notifier; Close closes it.
+	if after := openFDs(t); after > fds {
+		t.Fatalf("open descriptors: %d before, %d after 100 Dial/Recv/Close cycles", fds, after)
+	}
 	if n := settle(base); n > base {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("goroutines: %d before, %d after\n%s", base, n, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// openFDs counts the process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
 }
 
 func TestDialHonoursContext(t *testing.T) {
