@@ -165,3 +165,33 @@ def test_reconnect_after_server_restart():
         finally:
             server.stop()
     run(main())
+
+
+def _open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_idle_connections_cost_no_notify_descriptor(wsc_server):
+    # 10,000 idle connections must not need 20,000 descriptors: the notify
+    # eventfd is made only when a recv() first has to wait.
+    n = 20
+
+    async def main():
+        before = _open_fds()
+        conns = [await wsc.aio.connect("ws://127.0.0.1:%d/" % wsc_server.port) for _ in range(n)]
+        try:
+            idle = _open_fds() - before
+            assert idle < n + 5, "idle connections opened %d descriptors" % idle
+            # Waiting recv()s: each makes its notify fd once, and is woken by it.
+            waits = [asyncio.ensure_future(c.recv()) for c in conns]
+            await asyncio.sleep(0.1)
+            assert not any(w.done() for w in waits)
+            assert _open_fds() - before >= 2 * n
+            for i, c in enumerate(conns):
+                await c.send("m%d" % i)
+            assert [await w for w in waits] == ["m%d" % i for i in range(n)]
+        finally:
+            for c in conns:
+                await c.close()
+        assert _open_fds() - before < 5
+    run(main())

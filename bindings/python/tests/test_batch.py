@@ -214,6 +214,9 @@ def test_aio_notify_fd_is_watched_and_closed(wsc_server):
         before = open_fds()
         for _ in range(20):
             async with wsc.aio.connect(url(wsc_server)) as ws:
+                assert ws._notify_r == -1, "made only when a recv() has to wait"
+                with pytest.raises(wsc.Timeout):
+                    await ws.recv(timeout=0.01)
                 assert ws._notify_r >= 0, "the selector loop watches the notify fd"
                 await ws.send("x")
                 assert await ws.recv(timeout=5) == "x"

@@ -9,8 +9,9 @@
 
 A connection runs in the library's *pull mode*, like the synchronous API:
 messages wait in libwsc's bounded receive queue. When that queue goes from
-empty to non-empty the library writes to an eventfd (``wsc_conn_notify_fd``)
-that the asyncio loop watches with ``loop.add_reader``, so the library's loop
+empty to non-empty the library writes to an eventfd (``wsc_conn_notify_fd``,
+made when a ``recv()`` first has to wait, so idle connections cost no extra
+descriptor) that the asyncio loop watches with ``loop.add_reader``, so the library's loop
 thread never runs Python code (nor waits for the GIL) for a message, and the
 asyncio loop wakes once per burst rather than once per message. A woken
 :meth:`Connection.recv` takes everything already queued in one
@@ -85,6 +86,7 @@ class Connection:
         self._final: Optional[WscError] = None
         self._last_stats: Optional[Stats] = None
         self._cbs: Optional[wsc_callbacks] = None
+        self._watching = False  # recv() waits on a notify fd (else on on_readable)
 
     # --- loop-thread callbacks: hand over and return ------------------------------
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
@@ -128,8 +130,9 @@ class Connection:
             cbs.on_readable = ON_READABLE(on_readable)
         return cbs
 
-    def _watch_notify_fd(self) -> bool:
-        """Creates the notify fd and watches it; False if this loop cannot."""
+    def _watch_notify_fd(self, probe: bool = False) -> bool:
+        """Creates the notify fd and watches it; False if this loop cannot.
+        probe: only find out whether it can (the fd is closed again)."""
         r = w = -1
         try:
             if hasattr(os, "eventfd"):
@@ -144,7 +147,16 @@ class Connection:
                 os.close(fd)
             return False
         self._notify_r, self._notify_w = r, w
+        if probe:
+            self._unwatch_notify_fd()
         return True
+
+    def _start_notify(self, h: int) -> None:
+        """Makes the notify fd and hands it to libwsc (first wait only)."""
+        if not self._watch_notify_fd():
+            raise OSError("wsc: cannot create the eventfd a waiting recv() needs "
+                          "(too many open files?)")
+        _lib.check(self._lib.wsc_conn_notify_fd(h, self._notify_w))
 
     def _unwatch_notify_fd(self) -> None:
         r, w = self._notify_r, self._notify_w
@@ -200,7 +212,11 @@ class Connection:
 
     # --- lifetime --------------------------------------------------------------
     async def _start(self, options: Any) -> None:
-        watching = self._watch_notify_fd()
+        # The notify fd itself is made only when a recv() first has to wait
+        # (_wait_for_notify): ten thousand idle connections must not cost ten
+        # thousand more descriptors. Here: can this loop watch one at all?
+        watching = self._watch_notify_fd(probe=True)
+        self._watching = watching
         try:
             self._cbs = self._make_callbacks(readable_callback=not watching)
             with Options(**options) as opts:
@@ -215,10 +231,6 @@ class Connection:
         self._h = out.value
         _live.add(self)
         try:
-            if watching:
-                # Nothing can wait in recv() yet, so a message that came before
-                # this is found by the first recv() (it polls before it waits).
-                _lib.check(self._lib.wsc_conn_notify_fd(self._h, self._notify_w))
             await asyncio.shield(self._opened)
         except BaseException:
             self._free()
@@ -357,6 +369,9 @@ class Connection:
                 raise _lib.fail(rc)
             if self._closed.done():  # on_close came first: nothing more will arrive
                 self._raise_closed()
+            if self._watching and self._notify_w < 0:
+                self._start_notify(h)
+                continue  # a message may have come before the fd was set: poll again
             fut = loop.create_future()
             self._waiters.append(fut)
             timer = None
