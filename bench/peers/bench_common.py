@@ -2,6 +2,7 @@
 readings and the RESULT line of bench/bench_common.h. Each client sets
 `a.client` to its name before printing."""
 import resource
+import sys
 
 
 def pct(v, q):
@@ -36,3 +37,27 @@ def result_scale(a, open_s, rss0, rss1, cpu, wall, opened):
           "rss_before_kb=%d rss_after_kb=%d idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d verified=%d" % (
               a.client, a.conns, open_s, (rss1 - rss0) / a.conns, rss0, rss1, 100.0 * cpu / wall,
               a.ping_ms, a.idle_ms, opened), flush=True)
+
+
+def fail(msg):
+    print(msg, file=sys.stderr, flush=True)
+    return 1
+
+
+def pattern_tail(size):
+    """The fixed payload after the 8-byte sequence number (bench/bench_common.h)."""
+    return bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))
+
+
+def check(m, seq, size, tail):
+    """None if m is exactly message seq, else why not."""
+    if not isinstance(m, bytes):
+        return "verify: message %d is %s, want bytes" % (seq, type(m).__name__)
+    if len(m) != size:
+        return "verify: message %d has %d bytes, want %d" % (seq, len(m), size)
+    got = int.from_bytes(m[:8], "little")
+    if got != seq:
+        return "verify: got sequence %d, want %d" % (got, seq)
+    if m[8:] != tail:
+        return "verify: message %d payload differs" % seq
+    return None

@@ -27,7 +27,7 @@ import time
 
 import websocket
 
-from bench_common import cpu_s, result_msgs, result_scale, rss_kb
+from bench_common import check, cpu_s, fail, pattern_tail, result_msgs, result_scale, rss_kb
 
 RECV_TIMEOUT_S = 30.0
 EARLY_RECV_BYTES = 1 << 20  # windows larger than this take readable echoes before sending
@@ -51,29 +51,6 @@ def args():
         ap.error("need --size >= 8, --window >= 1, --count >= 1, --conns >= 1")
     a.client = "py_websocket_client"
     return a
-
-
-def fail(msg):
-    print(msg, file=sys.stderr, flush=True)
-    return 1
-
-
-def pattern_tail(size):
-    return bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))
-
-
-def check(m, seq, size, tail):
-    """None if m is exactly message seq, else why not."""
-    if not isinstance(m, bytes):
-        return "verify: message %d is %s, want bytes" % (seq, type(m).__name__)
-    if len(m) != size:
-        return "verify: message %d has %d bytes, want %d" % (seq, len(m), size)
-    got = int.from_bytes(m[:8], "little")
-    if got != seq:
-        return "verify: got sequence %d, want %d" % (got, seq)
-    if m[8:] != tail:
-        return "verify: message %d payload differs" % seq
-    return None
 
 
 def open_conn(url):
