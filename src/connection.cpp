@@ -978,7 +978,7 @@ int Connection::on_writeable() {
     }
   }
   uint64_t sent_msgs = 0, sent_bytes = 0;
-  bool failed = false;
+  bool failed = false, no_mask_key = false;
   // Without extensions (none offered, so none negotiated) wsc frames the
   // messages itself and packs them into one raw write (frame_batch.hpp);
   // with permessage-deflate lws must frame them.
@@ -1043,7 +1043,7 @@ int Connection::on_writeable() {
                                  : m.type == MessageType::Text ? FrameOpcode::Text
                                                                : FrameOpcode::Binary;
       if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
-        failed = true;
+        failed = no_mask_key = true;
         break;
       }
     } else {
@@ -1095,8 +1095,10 @@ int Connection::on_writeable() {
     reason = close_reason_;
   }
   if (failed) {
-    a.local_status = Status::WSC_ELOST;
-    a.local_detail = "writing to " + url_.host_header() + " failed";
+    a.local_status = no_mask_key ? Status::WSC_EINTERNAL : Status::WSC_ELOST;
+    a.local_detail = no_mask_key
+                         ? "no random bytes for a frame mask key (OpenSSL RAND_bytes failed)"
+                         : "writing to " + url_.host_header() + " failed";
     return -1;
   }
   if (drained)

@@ -5,11 +5,7 @@
 namespace wsc::detail {
 
 void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn) {
-  cancel();
-  fn_ = std::move(fn);
-  queue_ = &queue;
-  it_ = queue.add(TimerQueue::Clock::now() + delay, this);
-  armed_ = true;
+  start_at(queue, TimerQueue::Clock::now() + delay, std::move(fn));
 }
 
 void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay,
@@ -20,10 +16,15 @@ void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay,
                           (TimerQueue::Clock::now() + delay).time_since_epoch())
                           .count();
   const int64_t aligned = (due + grain - 1) / grain * grain;
+  start_at(queue, TimerQueue::Clock::time_point(microseconds(aligned)), std::move(fn));
+}
+
+void Timer::start_at(TimerQueue &queue, TimerQueue::Clock::time_point when,
+                     std::function<void()> fn) {
   cancel();
   fn_ = std::move(fn);
   queue_ = &queue;
-  it_ = queue.add(TimerQueue::Clock::time_point(microseconds(aligned)), this);
+  it_ = queue.add(when, this);
   armed_ = true;
 }
 

@@ -65,6 +65,7 @@ class Timer {
   bool armed() const { return armed_; }
 
  private:
+  void start_at(TimerQueue &queue, TimerQueue::Clock::time_point when, std::function<void()> fn);
   friend class TimerQueue;
   TimerQueue *queue_ = nullptr;
   TimerQueue::Entries::iterator it_{};
