@@ -20,10 +20,13 @@
 #include <thread>
 #include <vector>
 
+#include "capi_handles.hpp"
 #include "echo_server.hpp"
 #include "wsc.h"
 
 namespace {
+
+using namespace wsc::testing;
 
 using namespace std::chrono_literals;
 
@@ -70,19 +73,6 @@ int unused_port() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
-
-struct OptionsDeleter {
-  void operator()(wsc_options *o) const { wsc_options_free(o); }
-};
-struct ConnDeleter {
-  void operator()(wsc_conn *c) const { wsc_conn_free(c); }
-};
-struct LoopDeleter {
-  void operator()(wsc_loop *l) const { wsc_loop_free(l); }
-};
-using OptionsPtr = std::unique_ptr<wsc_options, OptionsDeleter>;
-using ConnPtr = std::unique_ptr<wsc_conn, ConnDeleter>;
-using LoopPtr = std::unique_ptr<wsc_loop, LoopDeleter>;
 
 class CapiTest : public ::testing::Test {
  protected:

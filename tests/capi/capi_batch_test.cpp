@@ -15,27 +15,17 @@
 #include <thread>
 #include <vector>
 
+#include "capi_handles.hpp"
 #include "echo_server.hpp"
 #include "wsc.h"
 
 namespace {
 
+using namespace wsc::testing;
+
 using namespace std::chrono_literals;
 
 constexpr int kWaitMs = 10000;
-
-struct ConnDeleter {
-  void operator()(wsc_conn *c) const { wsc_conn_free(c); }
-};
-struct LoopDeleter {
-  void operator()(wsc_loop *l) const { wsc_loop_free(l); }
-};
-struct BatchDeleter {
-  void operator()(wsc_batch *b) const { wsc_batch_free(b); }
-};
-using ConnPtr = std::unique_ptr<wsc_conn, ConnDeleter>;
-using LoopPtr = std::unique_ptr<wsc_loop, LoopDeleter>;
-using BatchPtr = std::unique_ptr<wsc_batch, BatchDeleter>;
 
 struct Msg {
   int type;
