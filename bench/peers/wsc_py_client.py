@@ -195,9 +195,7 @@ async def async_connect(a):
         ws = await asyncio.wait_for(wsc.aio.connect(a.url), OPEN_TIMEOUT_S)
         await ws.close(1000, "", timeout=10.0)
         try:
-            # timeout=0 would never return (asyncio.wait_for(get(), 0) times out before the
-            # queued end marker is taken); after a finished close this returns at once.
-            await ws.recv(timeout=1.0)
+            await ws.recv(timeout=1.0)  # after a finished close this raises at once
             return fail("connect: recv after close returned a message")
         except wsc.WscError as e:
             code = clean_close_code(e)
