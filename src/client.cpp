@@ -70,29 +70,8 @@ std::optional<Message> Client::recv(Millis timeout) {
   return m;
 }
 
-static bool valid_close_code(int code) {
-  if (code >= 3000 && code <= 4999) return true;
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1002:
-    case 1003:
-    case 1007:
-    case 1008:
-    case 1009:
-    case 1010:
-    case 1011:
-    case 1012:
-    case 1013:
-    case 1014:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status Client::try_close(int code, std::string_view reason) noexcept {
-  if (!valid_close_code(code) || reason.size() > 123 ||
+  if (!detail::is_valid_close_code(code) || reason.size() > 123 ||
       !detail::is_valid_utf8(reason.data(), reason.size())) {
     return Status::WSC_EINVAL;
   }

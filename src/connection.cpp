@@ -314,6 +314,26 @@ void Connection::connect_to(const std::string &address) {
   ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
   ci.local_protocol_name = "wsc";
   ci.ietf_version_or_minus_one = -1;
+  // Without permessage-deflate wsc speaks the protocol itself over a raw
+  // lws connection: lws's receive parser costs ~3 ns per byte. lws 4.1.6
+  // cannot carry a raw client connection over TLS (it starts the TLS
+  // handshake before the socket exists) or an HTTP proxy (it skips the
+  // CONNECT), so wss:// and proxied connections stay on lws's framing.
+  attempt->own_protocol = !options_.compression && !url_.secure && options_.proxy.empty();
+  if (attempt->own_protocol) {
+    auto headers = options_.headers;
+    if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
+    if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, attempt->request)) {
+      attempt->local_status = Status::WSC_EINTERNAL;
+      attempt->local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
+      attempt_ended(std::move(attempt_));
+      return;
+    }
+    attempt->response =
+        std::make_unique<UpgradeResponse>(attempt->request.accept, options_.subprotocols);
+    ci.method = "RAW";
+    ci.protocol = nullptr;
+  }
   if (url_.secure) {
     ci.ssl_connection = LCCSCF_USE_SSL;
     if (!options_.tls.verify) {
@@ -782,6 +802,14 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
       return on_writeable();
+    case LWS_CALLBACK_RAW_ADOPT:
+      // TCP, proxy and TLS are up: the upgrade request goes out next.
+      lws_callback_on_writable(wsi);
+      return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE:
+      return on_raw_writeable();
+    case LWS_CALLBACK_RAW_RX:
+      return on_raw_receive(static_cast<const uint8_t *>(in), len);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
       attempt->peer_closed = true;
       const auto *bytes = static_cast<const unsigned char *>(in);
@@ -865,28 +893,35 @@ void Connection::fail_receive(int close_code, Status status, std::string detail)
 }
 
 void Connection::on_receive(const void *in, size_t len) {
+  lws *wsi = attempt_->wsi;
+  on_data(!rx_in_message_, lws_frame_is_binary(wsi) ? MessageType::Binary : MessageType::Text,
+          lws_is_final_fragment(wsi), static_cast<const unsigned char *>(in), len,
+          lws_remaining_packet_payload(wsi));
+}
+
+void Connection::on_data(bool start, MessageType type, bool final, const unsigned char *bytes,
+                         size_t len, uint64_t frame_remaining) {
   Attempt &a = *attempt_;
   if (a.local_close_code) return;  // closing after a protocol failure
   // Any frame proves the peer alive, an outstanding ping included.
   last_rx_ = Clock::now();
   pong_timer_.cancel();
-  lws *wsi = a.wsi;
-  const auto *bytes = static_cast<const unsigned char *>(in);
-  if (!rx_in_message_) {
+  if (start) {
     rx_in_message_ = true;
-    rx_type_ = lws_frame_is_binary(wsi) ? MessageType::Binary : MessageType::Text;
+    rx_type_ = type;
     rx_size_ = 0;
     rx_buffer_.clear();
     rx_utf8_.reset();
   }
   rx_size_ += len;
-  if (rx_size_ > options_.max_message_bytes) {
+  // A frame that announces more than the limit fails before it arrives.
+  if (rx_size_ > options_.max_message_bytes ||
+      frame_remaining > options_.max_message_bytes - rx_size_) {
     fail_receive(1009, Status::WSC_ETOOBIG,
                  "received a message larger than MAX_MESSAGE_BYTES (" +
                      std::to_string(options_.max_message_bytes) + " bytes)");
     return;
   }
-  const bool final = lws_is_final_fragment(wsi);
   if (rx_type_ == MessageType::Text &&
       (!rx_utf8_.feed(bytes, len) || (final && !rx_utf8_.complete()))) {
     fail_receive(1007, Status::WSC_EPROTO, "received a text message that is not valid UTF-8");
@@ -894,21 +929,138 @@ void Connection::on_receive(const void *in, size_t len) {
   }
   if (!final) {
     if (rx_buffer_.empty()) {
-      const size_t expect = len + lws_remaining_packet_payload(wsi);
-      rx_buffer_.reserve(std::min(expect, options_.max_message_bytes));
+      rx_buffer_.reserve(static_cast<size_t>(
+          std::min<uint64_t>(len + frame_remaining, options_.max_message_bytes)));
     }
     rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
     return;
   }
   rx_in_message_ = false;
   if (rx_buffer_.empty()) {
-    // The whole message came in one piece: hand out lws's buffer, no copy.
+    // The whole message came in one piece: hand out the read buffer, no copy.
     deliver(rx_type_, std::string_view(reinterpret_cast<const char *>(bytes), len), nullptr);
   } else {
     rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
     deliver(rx_type_, rx_buffer_, &rx_buffer_);
     if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
   }
+}
+
+// ---- loop thread: the protocol spoken by wsc itself ----------------------
+
+int Connection::on_raw_writeable() {
+  Attempt &a = *attempt_;
+  if (a.established) return on_writeable();
+  if (a.request_sent) return 0;
+  // A raw write: lws neither frames nor modifies the bytes.
+  std::string &text = a.request.text;
+  if (lws_write(a.wsi, reinterpret_cast<unsigned char *>(text.data()), text.size(), LWS_WRITE_RAW) <
+      0) {
+    a.error_text = "could not send the WebSocket upgrade request";
+    return -1;
+  }
+  a.request_sent = true;
+  std::string().swap(text);
+  return 0;
+}
+
+int Connection::on_raw_receive(const uint8_t *in, size_t len) {
+  Attempt &a = *attempt_;
+  if (!a.established) {
+    if (!accept_upgrade(in, len)) return -1;
+    if (!a.established) return 0;  // the response head is still incomplete
+  }
+  // Bytes after our failure Close, the server's Close or a kill are not
+  // looked at: the connection is ending.
+  while (len && !a.local_close_code && !a.close_reply_due && !a.killed) {
+    FrameEvent event;
+    const size_t used = a.parser.next(in, len, event);
+    in += used;
+    len -= used;
+    if (event.kind == FrameEvent::Kind::NeedMore) break;
+    on_frame(event);
+  }
+  return 0;
+}
+
+bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
+  Attempt &a = *attempt_;
+  size_t used = 0;
+  const auto result = a.response->feed(in, len, used);
+  in += used;
+  len -= used;
+  if (result == UpgradeResponse::Result::NeedMore) return true;
+  a.http_status = a.response->status();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.last_http_status = a.http_status;
+    subprotocol_ = a.response->subprotocol();
+  }
+  if (result == UpgradeResponse::Result::Rejected) {
+    a.error_text = a.response->error();
+    return false;
+  }
+  a.response.reset();
+  on_established();
+  return true;
+}
+
+void Connection::on_frame(const FrameEvent &event) {
+  switch (event.kind) {
+    case FrameEvent::Kind::Data:
+      on_data(event.message_start,
+              event.opcode == FrameOpcode::Text ? MessageType::Text : MessageType::Binary,
+              event.message_end, event.data, event.len, event.frame_remaining);
+      return;
+    case FrameEvent::Kind::Control:
+      on_control_frame(event);
+      return;
+    case FrameEvent::Kind::Error:
+      fail_receive(event.close_code, Status::WSC_EPROTO, event.detail);
+      return;
+    case FrameEvent::Kind::NeedMore:
+      return;
+  }
+}
+
+void Connection::on_control_frame(const FrameEvent &event) {
+  Attempt &a = *attempt_;
+  last_rx_ = Clock::now();
+  pong_timer_.cancel();
+  switch (event.opcode) {
+    case FrameOpcode::Ping:
+      if (a.close_sent) return;
+      // Only the latest ping needs an answer (RFC 6455 §5.5.3).
+      a.pong_payload.assign(reinterpret_cast<const char *>(event.data), event.len);
+      a.pong_due = true;
+      lws_callback_on_writable(a.wsi);
+      return;
+    case FrameOpcode::Pong:
+      on_pong();
+      return;
+    case FrameOpcode::Close:
+      if (a.close_sent) {
+        // The answer to our Close: the closing handshake is complete.
+        kill_attempt(Status::WSC_OK, "");
+        return;
+      }
+      a.peer_closed = true;
+      if (event.len >= 2) {
+        a.peer_code = (event.data[0] << 8) | event.data[1];
+        a.peer_reason.assign(reinterpret_cast<const char *>(event.data) + 2, event.len - 2);
+      }
+      if (state() == State::Open) set_state(State::Closing);
+      a.close_reply_due = true;
+      lws_callback_on_writable(a.wsi);
+      return;
+    default:
+      return;
+  }
+}
+
+bool Connection::append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload,
+                                size_t len) {
+  return batch.append(opcode, true, static_cast<const uint8_t *>(payload), len);
 }
 
 void Connection::deliver(MessageType type, std::string_view data, std::string *owned) {
@@ -946,26 +1098,77 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     });
 }
 
+namespace {
+
+const char *close_reason_for(int code) {
+  switch (code) {
+    case 1009:
+      return "message too big";
+    case 1007:
+      return "invalid UTF-8";
+    default:
+      return "protocol error";
+  }
+}
+
+// A Close payload: the code big-endian, then the reason; 1005 means none.
+std::string close_payload(int code, const std::string &reason) {
+  if (code == 1005) return {};
+  std::string out{static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+  return out + reason;
+}
+
+}  // namespace
+
 int Connection::on_writeable() {
   Attempt &a = *attempt_;
   lws *wsi = a.wsi;
   // lws calls WRITEABLE again while it waits for the server's Close: doing
   // nothing lets it wait (returning -1 again would drop the socket at once).
-  if (a.close_sent) return 0;
+  if (a.close_sent || a.close_replied) return 0;
+  FrameBatch &batch = loop_->frame_batch();
+  batch.clear();
+  if (a.own_protocol && (a.local_close_code || a.close_reply_due)) {
+    // Failing the connection (RFC 6455 §7.1.7) or answering the server's
+    // Close with its own code: send the Close, then drop TCP.
+    std::string payload;
+    if (a.local_close_code) {
+      payload = close_payload(a.local_close_code, close_reason_for(a.local_close_code));
+      a.close_sent = true;
+    } else {
+      payload = close_payload(a.peer_code, "");
+      a.close_reply_due = false;
+      a.close_replied = true;
+    }
+    if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
+      lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW);
+    }
+    return -1;
+  }
   if (a.local_close_code) {
-    const std::string why = a.local_close_code == 1009 ? "message too big" : "invalid UTF-8";
+    const std::string why = close_reason_for(a.local_close_code);
     lws_close_reason(wsi, static_cast<lws_close_status>(a.local_close_code),
                      reinterpret_cast<unsigned char *>(const_cast<char *>(why.data())), why.size());
     a.close_sent = true;
     return -1;
   }
-  if (ping_due_) {
+  bool no_mask_key = false;
+  if (a.pong_due) {
+    a.pong_due = false;
+    no_mask_key =
+        !append_control(batch, FrameOpcode::Pong, a.pong_payload.data(), a.pong_payload.size());
+  }
+  if (ping_due_ && !no_mask_key) {
     ping_due_ = false;
     // Control frames may go between the fragments of a message.
     unsigned char ping[LWS_PRE + 8];
     const uint64_t id = ++ping_count_;
     std::memcpy(ping + LWS_PRE, &id, sizeof id);
-    if (lws_write(wsi, ping + LWS_PRE, sizeof id, LWS_WRITE_PING) < 0) return -1;
+    if (a.own_protocol) {
+      no_mask_key = !append_control(batch, FrameOpcode::Ping, ping + LWS_PRE, sizeof id);
+    } else if (lws_write(wsi, ping + LWS_PRE, sizeof id, LWS_WRITE_PING) < 0) {
+      return -1;
+    }
     ping_sent_at_ = Clock::now();
     pong_pending_ = true;
     // The deadline runs from the first unanswered ping: later pings (when
@@ -978,13 +1181,11 @@ int Connection::on_writeable() {
     }
   }
   uint64_t sent_msgs = 0, sent_bytes = 0;
-  bool failed = false, no_mask_key = false;
+  bool failed = no_mask_key;
   // Without extensions (none offered, so none negotiated) wsc frames the
   // messages itself and packs them into one raw write (frame_batch.hpp);
   // with permessage-deflate lws must frame them.
   const bool own_frames = !options_.compression;
-  FrameBatch &batch = loop_->frame_batch();
-  batch.clear();
   size_t next = 0;     // index in inflight_ of the message being written
   size_t batched = 0;  // leading inflight_ messages whose frames are all in the batch
   auto count_sent = [&] {
@@ -1006,7 +1207,7 @@ int Connection::on_writeable() {
     return true;
   };
   bool choked = false;
-  for (;;) {
+  for (; !failed;) {
     if (next == inflight_.size()) {
       // All framed: send them before taking more from the queue.
       if (!flush()) {
@@ -1105,6 +1306,17 @@ int Connection::on_writeable() {
     emit([&] {
       if (callbacks_.on_drain) callbacks_.on_drain();
     });
+  if (closing && attempt_ && !a.close_sent && a.own_protocol) {
+    // Then wait for the server's answer (close_timer_ bounds the wait).
+    const std::string payload = close_payload(code, reason);
+    batch.clear();
+    a.close_sent = true;
+    if (!append_control(batch, FrameOpcode::Close, payload.data(), payload.size()) ||
+        lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW) < 0) {
+      return -1;
+    }
+    return 0;
+  }
   if (closing && attempt_ && !a.close_sent) {
     lws_close_reason(wsi, static_cast<lws_close_status>(code),
                      reinterpret_cast<unsigned char *>(reason.data()), reason.size());

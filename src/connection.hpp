@@ -18,10 +18,12 @@
 
 #include "backoff.hpp"
 #include "fifo.hpp"
+#include "frame_parser.hpp"
 #include "rate_limiter.hpp"
 #include "timer.hpp"
 #include "url.hpp"
 #include "utf8.hpp"
+#include "ws_handshake.hpp"
 
 namespace wsc::detail {
 
@@ -59,6 +61,18 @@ struct Attempt {
   int local_close_code = 0;  // nonzero: send this Close from WRITEABLE
   bool close_sent = false;
   bool killed = false;
+
+  // Own protocol (no extension): lws carries bytes over TCP, TLS and the
+  // proxy; wsc writes the upgrade and parses frames (frame_parser.hpp).
+  bool own_protocol = false;
+  UpgradeRequest request;
+  bool request_sent = false;
+  std::unique_ptr<UpgradeResponse> response;
+  FrameParser parser;
+  bool pong_due = false;  // answer the latest server ping
+  std::string pong_payload;
+  bool close_reply_due = false;  // answer the server's Close
+  bool close_replied = false;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -93,6 +107,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void connect_to(const std::string &address);
   void on_established();
   void on_receive(const void *in, size_t len);
+  int on_raw_writeable();
+  int on_raw_receive(const uint8_t *in, size_t len);
+  bool accept_upgrade(const uint8_t *&in, size_t &len);
+  void on_frame(const FrameEvent &event);
+  void on_control_frame(const FrameEvent &event);
+  void on_data(bool start, MessageType type, bool final, const unsigned char *bytes, size_t len,
+               uint64_t frame_remaining);
+  bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();
   void fail_receive(int close_code, Status status, std::string detail);
   void kill_attempt(Status status, std::string detail);

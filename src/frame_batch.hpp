@@ -32,7 +32,14 @@ class MaskKeySource {
 // batch ever buffers a whole large message; a batch holds one full fragment.
 constexpr size_t kFragmentBytes = 64 * 1024;
 
-enum class FrameOpcode : uint8_t { Continuation = 0x0, Text = 0x1, Binary = 0x2 };
+enum class FrameOpcode : uint8_t {
+  Continuation = 0x0,
+  Text = 0x1,
+  Binary = 0x2,
+  Close = 0x8,
+  Ping = 0x9,
+  Pong = 0xA,
+};
 
 class FrameBatch {
  public:

@@ -222,6 +222,10 @@ lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) 
   auto [slot, inserted] = vhosts_.emplace(key, std::move(entry));
   // The proxy string must stay where it is: lws may keep the pointer.
   if (!slot->second.proxy.empty()) info.http_proxy_address = slot->second.proxy.c_str();
+  // Without one, lws would take http_proxy from the environment itself,
+  // overriding PROXY_FROM_ENV and no_proxy. An empty address (port 0) is
+  // "no proxy" to lws.
+  if (slot->second.proxy.empty()) info.http_proxy_address = "";
   slot->second.vhost = lws_create_vhost(context_, &info);
   if (!slot->second.vhost) {
     vhosts_.erase(slot);

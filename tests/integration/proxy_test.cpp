@@ -127,11 +127,16 @@ TEST_F(Proxy, FromEnvironmentWhenAskedAndNotForNoProxyHosts) {
   setenv("http_proxy", ("127.0.0.1:" + std::to_string(open_->port())).c_str(), 1);
   Options o;
   o.proxy_from_env = true;
-  const std::string tunnel = "CONNECT localhost:" + std::to_string(server_->port());
+  // Any CONNECT counts: without a proxy wsc hands lws the resolved address,
+  // so a tunnel lws opened on its own would show 127.0.0.1, not localhost.
+  const std::string tunnel = "): CONNECT ";  // "Request (file descriptor N): CONNECT host:port"
   const size_t before = count(read_file(open_dir_ + "/tinyproxy.log"), tunnel);
   echo_through("ws://localhost:" + std::to_string(server_->port()) + "/", o);
   EXPECT_EQ(count(read_file(open_dir_ + "/tinyproxy.log"), tunnel), before + 1)
       << "the tunnel was not used";
+  EXPECT_EQ(count(read_file(open_dir_ + "/tinyproxy.log"),
+                  "CONNECT localhost:" + std::to_string(server_->port())),
+            1u);
 
   setenv("no_proxy", "localhost", 1);
   echo_through("ws://localhost:" + std::to_string(server_->port()) + "/", o);

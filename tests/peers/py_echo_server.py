@@ -40,7 +40,6 @@ import json
 import os
 import signal
 import ssl
-import stat
 import struct
 import sys
 import urllib.parse
@@ -48,6 +47,8 @@ import urllib.parse
 import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
+
+from peer_stdin import stdin_is_watchable
 
 SUBPROTOCOLS = ["chat.v1", "chat.v2"]
 CLOSE_TIMEOUT_S = 5
@@ -120,14 +121,6 @@ async def handler(ws):
 
 
 LAST_SNI = [None]  # the server name the last TLS client sent (SNI)
-
-
-def stdin_is_watchable():
-    try:
-        mode = os.fstat(sys.stdin.fileno()).st_mode
-    except (OSError, ValueError):
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(sys.stdin.fileno())
 
 
 async def main():

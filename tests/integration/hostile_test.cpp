@@ -1,0 +1,162 @@
+// A server that breaks RFC 6455 on purpose (tests/peers/hostile_server.py):
+// for each violation wsc must fail the connection the way §7.1.7 says —
+// send a Close frame with the matching code (1002, 1007 for bad UTF-8, 1009
+// for a message over the limit) before dropping TCP — and report the
+// problem. The server records the code it received, so the test sees both
+// ends. Two well-behaved paths check what must keep working: frames that
+// arrive with the 101 response, and pong replies.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "fixtures.hpp"
+
+namespace wsc {
+// Failure messages name a Status instead of dumping its bytes.
+static void PrintTo(Status s, std::ostream *os) {
+  *os << static_cast<int>(s) << " (" << status_text(s) << ")";
+}
+}  // namespace wsc
+
+namespace wsc::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string lower(std::string s) {
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+class Hostile : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
+        "/usr/bin/python3", source_dir() + "/tests/peers/hostile_server.py"});
+  }
+  static void TearDownTestSuite() { peer_.reset(); }
+  static std::string url(const std::string &path) { return ws_url(peer_->port(), path); }
+
+  // What the client put in its Close frame on the last connection to
+  // `path`, as the server saw it: "1002", "empty", "none" (TCP ended without
+  // a Close), "timeout" or "pending" (nothing recorded).
+  std::string server_saw(const std::string &path) {
+    Recorder rec;
+    Client c(loop_, url("/last-close" + path), Options{}, rec.callbacks());
+    if (!rec.wait_for([&] { return !rec.messages.empty() || rec.closes > 0; }, seconds(15))) {
+      return "<no answer from /last-close>";
+    }
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    return rec.messages.empty() ? "<closed without an answer>" : rec.messages[0].data;
+  }
+
+  static inline std::unique_ptr<PeerProcess> peer_;
+  Loop loop_;
+};
+
+struct Violation {
+  const char *path;
+  Status status;
+  int close_code;
+  const char *keyword;  // the error detail names the problem (any case)
+  size_t max_message_bytes = 0;
+};
+
+// gtest prints parameters in failure messages and test names.
+void PrintTo(const Violation &v, std::ostream *os) { *os << v.path; }
+
+class HostileViolation : public Hostile, public ::testing::WithParamInterface<Violation> {};
+
+TEST_P(HostileViolation, ClientFailsWithACloseFrame) {
+  const Violation &v = GetParam();
+  Options o;
+  if (v.max_message_bytes != 0) o.max_message_bytes = v.max_message_bytes;
+  Recorder rec;
+  {
+    Client c(loop_, url(v.path), o, rec.callbacks());
+    EXPECT_EQ(c.wait(State::Closed, seconds(10)), v.status);
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_EQ(rec.opens, 1);
+    EXPECT_EQ(rec.closes, 1);
+    EXPECT_EQ(rec.close_code, v.close_code);
+    // Nothing from a broken stream reaches the application.
+    EXPECT_TRUE(rec.messages.empty()) << rec.messages.size() << " messages";
+    const auto named = std::find_if(rec.errors.begin(), rec.errors.end(), [&](const auto &e) {
+      return e.first == v.status && lower(e.second).find(lower(v.keyword)) != std::string::npos;
+    });
+    EXPECT_TRUE(named != rec.errors.end())
+        << "no error with status " << static_cast<int>(v.status) << " naming '" << v.keyword
+        << "'; first error: " << (rec.errors.empty() ? "none" : rec.errors[0].second);
+  }
+  // Not "none": wsc sent a Close frame before closing TCP, with that code.
+  EXPECT_EQ(server_saw(v.path), std::to_string(v.close_code));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Protocol, HostileViolation,
+    ::testing::Values(Violation{"/masked", Status::WSC_EPROTO, 1002, "masked"},
+                      Violation{"/rsv", Status::WSC_EPROTO, 1002, "reserved"},
+                      Violation{"/opcode3", Status::WSC_EPROTO, 1002, "opcode"},
+                      Violation{"/fragmented-ping", Status::WSC_EPROTO, 1002, "fragmented"},
+                      Violation{"/big-ping", Status::WSC_EPROTO, 1002, "125"},
+                      Violation{"/lone-continuation", Status::WSC_EPROTO, 1002, "continuation"},
+                      Violation{"/nested", Status::WSC_EPROTO, 1002, "new message"},
+                      Violation{"/bad-close-code", Status::WSC_EPROTO, 1002, "close code"},
+                      Violation{"/close-one-byte", Status::WSC_EPROTO, 1002, "1-byte"},
+                      Violation{"/bad-close-reason", Status::WSC_EPROTO, 1007, "UTF-8"},
+                      Violation{"/bad-utf8", Status::WSC_EPROTO, 1007, "UTF-8"},
+                      // A 2^62-byte header is refused from the header alone, while junk
+                      // keeps arriving; the detail names the limit.
+                      Violation{"/huge-length", Status::WSC_ETOOBIG, 1009, "1024", 1024}),
+    [](const ::testing::TestParamInfo<Violation> &info) {
+      std::string name = info.param.path + 1;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+TEST_F(Hostile, FramesSentWithTheHandshakeAnswerAreDelivered) {
+  // The 101 response and a "hello" frame arrive in one segment.
+  Recorder rec;
+  Client c(loop_, url("/greeting"), Options{}, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }, seconds(10)));
+  // Echo both ways, across the 16- and 64-bit length forms and a message
+  // that wsc sends fragmented (over 64 KiB) and gets back fragmented.
+  const std::string medium = pattern(300, true), big = pattern(200000, false);
+  c.send_text("echo me");
+  c.send_text(medium);
+  c.send_binary(big);
+  ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 4; }, seconds(10)));
+  {
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_EQ(rec.messages[0].type, MessageType::Text);
+    EXPECT_EQ(rec.messages[0].data, "hello");
+    EXPECT_EQ(rec.messages[1].data, "echo me");
+    EXPECT_EQ(rec.messages[2].data, medium);
+    EXPECT_EQ(rec.messages[3].type, MessageType::Binary);
+    EXPECT_TRUE(rec.messages[3].data == big);
+    EXPECT_TRUE(rec.errors.empty()) << rec.errors[0].second;
+  }
+  c.close(1000, "done");
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
+  EXPECT_EQ(server_saw("/greeting"), "1000");
+}
+
+TEST_F(Hostile, PingIsAnsweredWithTheSamePayload) {
+  Recorder rec;
+  Client c(loop_, url("/ping-then-echo"), Options{}, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }, seconds(10)));
+  c.send_text("after the pong");
+  ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 2; }, seconds(10)));
+  {
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_EQ(rec.messages[0].data, "pong-ok");
+    EXPECT_EQ(rec.messages[1].data, "after the pong");
+  }
+  c.close();
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
+  EXPECT_EQ(server_saw("/ping-then-echo"), "1000");
+}
+
+}  // namespace
+}  // namespace wsc::testing

@@ -1,0 +1,355 @@
+#!/usr/bin/python3
+"""Hostile WebSocket peer for wsc tests: breaks RFC 6455 on purpose.
+
+Python stdlib only, so the bytes on the wire are exactly the ones written
+here (a WebSocket library would refuse to send most of them).
+
+Listens on 127.0.0.1 (port 0 = ephemeral unless --port), prints one line
+"PORT <n>" on stdout once listening (the tests/support/peer_process.hpp
+convention), then serves until SIGTERM, SIGINT or EOF on stdin (when stdin
+is a pipe, socket or terminal; see py_echo_server.py for why).
+
+Every connection gets a correct 101 upgrade, then the scenario of its path:
+
+  Protocol violations; the client must fail the connection with a Close
+  frame (1002 unless noted) before dropping TCP:
+    /masked              a masked text frame
+    /rsv                 a text frame with RSV1 set
+    /opcode3             a frame with the reserved opcode 3
+    /fragmented-ping     a ping without FIN
+    /big-ping            a ping with a 126-byte payload
+    /lone-continuation   a continuation frame outside any message
+    /nested              text frame without FIN, then a new text frame
+    /bad-close-code      a Close frame with code 1005
+    /close-one-byte      a Close frame with a 1-byte payload
+    /bad-close-reason    a Close 1000 whose reason is not UTF-8 (1007)
+    /bad-utf8            a text message that is not UTF-8 (1007)
+    /huge-length         a binary header declaring 2^62 bytes, then junk
+                         1 KiB every 50 ms (a client with a small message
+                         limit closes with 1009)
+  Well-behaved ones:
+    /greeting            the 101 response and a text frame "hello" in one
+                         send(), then echo
+    /ping-then-echo      a ping "p1"; the first pong must carry "p1": then a
+                         text frame "pong-ok", else "pong-bad"; then echo
+    /last-close/<path>   one text frame with what the client put in its
+                         Close frame on the last connection to /<path> (see
+                         below), then a normal close
+  Anything else gets a 404 response.
+
+What the client answered: the server reads on after its own frames, and
+records per path the code of the client's Close frame ("1002"), "empty" for
+a Close without payload, "none" if TCP ended without a Close, "timeout" if
+nothing came within 10 s. /last-close/<path> waits up to 5 s for that record
+(it may still be on its way when the client reports it is closed) and
+hands it out once; "pending" if there was none. Echo mode answers a Close
+with the same code and records it too, so a normal close shows up as
+"1000". An unmasked client frame is answered with Close 1002 and recorded
+as "unmasked".
+"""
+
+import argparse
+import base64
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+
+from peer_stdin import stdin_is_watchable
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+READ_TIMEOUT_S = 10
+RESULT_WAIT_S = 5
+MAX_REQUEST_HEAD = 16 * 1024
+
+OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+def frame(opcode, payload=b"", fin=True, rsv=0, mask=None, length=None):
+    """A server frame; `length` overrides the declared payload length."""
+    n = len(payload) if length is None else length
+    head = bytes([(0x80 if fin else 0) | rsv | opcode])
+    mask_bit = 0x80 if mask else 0
+    if n < 126:
+        head += bytes([mask_bit | n])
+    elif n < 65536:
+        head += bytes([mask_bit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([mask_bit | 127]) + struct.pack("!Q", n)
+    if mask:
+        head += mask
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return head + payload
+
+
+def close_frame(code, reason=b""):
+    return frame(OP_CLOSE, struct.pack("!H", code) + reason)
+
+
+# Path -> the frames that break the protocol there, sent right after the 101.
+VIOLATIONS = {
+    "/masked": frame(OP_TEXT, b"hello", mask=b"\x11\x22\x33\x44"),
+    "/rsv": frame(OP_TEXT, b"hello", rsv=0x40),
+    "/opcode3": frame(0x3, b"x"),
+    "/fragmented-ping": frame(OP_PING, b"p", fin=False),
+    "/big-ping": frame(OP_PING, b"p" * 126),
+    "/lone-continuation": frame(OP_CONT, b"c"),
+    "/nested": frame(OP_TEXT, b"a", fin=False) + frame(OP_TEXT, b"b"),
+    "/bad-close-code": close_frame(1005),
+    "/close-one-byte": frame(OP_CLOSE, b"\x03"),
+    "/bad-close-reason": close_frame(1000, b"bad \xff reason"),
+    "/bad-utf8": frame(OP_TEXT, b"caf\xc3\x28"),
+}
+
+
+class Results:
+    """What clients put in their Close frames, per scenario path."""
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._by_path = {}
+
+    def record(self, path, value):
+        log("%s: client close -> %s" % (path, value))
+        with self._cv:
+            self._by_path[path] = value
+            self._cv.notify_all()
+
+    def take(self, path, timeout):
+        with self._cv:
+            self._cv.wait_for(lambda: path in self._by_path, timeout)
+            return self._by_path.pop(path, "pending")
+
+
+RESULTS = Results()
+
+
+def log(msg):
+    # stderr reaches the test log (PeerProcess copies it); stdout does not.
+    print("hostile_server: " + msg, file=sys.stderr, flush=True)
+
+
+class Conn:
+    """One accepted socket: the HTTP upgrade, then frames from the client."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+        self.lock = threading.Lock()  # /huge-length writes from two threads
+
+    def send(self, data):
+        with self.lock:
+            self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError
+        self.buf += chunk
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_request(self):
+        """Returns (path, headers with lowercased names) of the GET."""
+        while b"\r\n\r\n" not in self.buf:
+            if len(self.buf) > MAX_REQUEST_HEAD:
+                raise ValueError("request head too long")
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _version = lines[0].split(" ", 2)
+        if method != "GET":
+            raise ValueError("not a GET: " + lines[0])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return target.split("?", 1)[0], headers
+
+    def read_frame(self):
+        """Returns (fin, opcode, payload, masked) of the client's next frame."""
+        b0, b1 = self.read_exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self.read_exact(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self.read_exact(8))[0]
+        masked = bool(b1 & 0x80)
+        key = self.read_exact(4) if masked else b"\0\0\0\0"
+        payload = self.read_exact(n)
+        if masked:
+            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+        return bool(b0 & 0x80), b0 & 0x0F, payload, masked
+
+
+def upgrade_response(key):
+    accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
+    return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept).encode()
+
+
+def close_value(payload):
+    return str(struct.unpack("!H", payload[:2])[0]) if len(payload) >= 2 else "empty"
+
+
+def await_close(conn, reply):
+    """Reads until the client's Close, answers it if `reply`, and returns
+    what to record. Anything else the client sends first is skipped."""
+    try:
+        while True:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                if reply:
+                    conn.send(frame(OP_CLOSE, payload[:2]))
+                return close_value(payload)
+    except socket.timeout:
+        return "timeout"
+    except (EOFError, OSError):
+        return "none"
+
+
+def echo(conn, path):
+    """Echoes data frames as they come (same FIN and opcode), answers pings,
+    answers a Close with the same code; returns what to record."""
+    try:
+        while True:
+            fin, opcode, payload, masked = conn.read_frame()
+            if not masked:
+                log("%s: unmasked frame from the client" % path)
+                conn.send(close_frame(1002))
+                return "unmasked"
+            if opcode == OP_CLOSE:
+                conn.send(frame(OP_CLOSE, payload[:2]))
+                return close_value(payload)
+            if opcode == OP_PING:
+                conn.send(frame(OP_PONG, payload))
+            elif opcode in (OP_CONT, OP_TEXT, OP_BINARY):
+                conn.send(frame(opcode, payload, fin=fin))
+    except socket.timeout:
+        return "timeout"
+    except (EOFError, OSError):
+        return "none"
+
+
+def huge_length(conn):
+    # The header promises 2^62 bytes; junk trickles in until the client's
+    # answer arrives or the connection dies. No Close reply: it would land
+    # inside the promised payload.
+    conn.send(frame(OP_BINARY, length=1 << 62))
+    stop = threading.Event()
+
+    def trickle():
+        junk = bytes(range(256)) * 4
+        while not stop.wait(0.05):
+            try:
+                conn.send(junk)
+            except OSError:
+                return
+
+    writer = threading.Thread(target=trickle, daemon=True)
+    writer.start()
+    result = await_close(conn, reply=False)
+    stop.set()
+    writer.join()
+    return result
+
+
+def ping_then_echo(conn, path):
+    conn.send(frame(OP_PING, b"p1"))
+    try:
+        while True:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_PONG:
+                break
+            if opcode == OP_CLOSE:
+                return close_value(payload)
+            log("%s: opcode %d before the pong" % (path, opcode))
+    except (socket.timeout, EOFError, OSError) as e:
+        log("%s: no pong (%r)" % (path, e))
+        return "timeout" if isinstance(e, socket.timeout) else "none"
+    if payload != b"p1":
+        log("%s: pong payload %r" % (path, payload))
+    conn.send(frame(OP_TEXT, b"pong-ok" if payload == b"p1" else b"pong-bad"))
+    return echo(conn, path)
+
+
+def serve(sock):
+    conn = Conn(sock)
+    try:
+        sock.settimeout(READ_TIMEOUT_S)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        path, headers = conn.read_request()
+        key = headers.get("sec-websocket-key")
+        known = (path in VIOLATIONS or path.startswith("/last-close/")
+                 or path in ("/huge-length", "/greeting", "/ping-then-echo"))
+        if not key or not known:
+            conn.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        response = upgrade_response(key)
+        if path.startswith("/last-close/"):
+            conn.send(response)
+            answer = RESULTS.take(path[len("/last-close"):], RESULT_WAIT_S)
+            conn.send(frame(OP_TEXT, answer.encode()) + close_frame(1000))
+            await_close(conn, reply=False)
+            return
+        if path == "/greeting":
+            # Frames right behind the head in one segment: the client must
+            # not lose what came with its handshake answer.
+            conn.send(response + frame(OP_TEXT, b"hello"))
+            result = echo(conn, path)
+        elif path == "/ping-then-echo":
+            conn.send(response)
+            result = ping_then_echo(conn, path)
+        elif path == "/huge-length":
+            conn.send(response)
+            result = huge_length(conn)
+        else:
+            conn.send(response)
+            conn.send(VIOLATIONS[path])
+            # After its own Close the server must not send another.
+            result = await_close(conn, reply=not path.startswith(("/bad-close", "/close-")))
+        RESULTS.record(path, result)
+    except Exception as e:  # one bad connection must not stop the server
+        log("connection error: %r" % e)
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+
+def exit_on_stdin_eof():
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
+    os._exit(0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(64)
+    if stdin_is_watchable():
+        threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+    print("PORT %d" % listener.getsockname()[1], flush=True)
+    try:
+        while True:
+            sock, _addr = listener.accept()
+            threading.Thread(target=serve, args=(sock,), daemon=True).start()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
