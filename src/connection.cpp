@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "frame_batch.hpp"
 #include "loop_core.hpp"
@@ -282,14 +283,22 @@ void Connection::start_connect(std::string address) {
 
 void Connection::connect_to(const std::string &address) {
   Attempt *attempt = attempt_.get();
-  VhostProfile profile;
-  profile.secure = url_.secure;
-  profile.tls = options_.tls;
-  profile.compression = options_.compression;
-  if (!options_.proxy.empty()) {
-    ProxyUrl proxy = parse_proxy_url(options_.proxy);
-    profile.proxy_address = proxy.lws_address();
-    profile.proxy_port = proxy.port;
+  // Without permessage-deflate wsc speaks the protocol itself over a raw
+  // lws connection (lws's receive parser costs ~3 ns per byte); lws's own
+  // WebSocket client, with its TLS and proxy support, is used only for
+  // compression, which needs its inflate.
+  attempt->own_protocol = !options_.compression;
+  std::optional<ProxyUrl> proxy;
+  if (!options_.proxy.empty()) proxy = parse_proxy_url(options_.proxy);
+  VhostProfile profile;  // plain for the own protocol: TLS and proxy are wsc's
+  if (!attempt->own_protocol) {
+    profile.secure = url_.secure;
+    profile.tls = options_.tls;
+    profile.compression = true;
+    if (proxy) {
+      profile.proxy_address = proxy->lws_address();
+      profile.proxy_port = proxy->port;
+    }
   }
   std::string error;
   lws_vhost *vhost = loop_->vhost_for(profile, error);
@@ -301,7 +310,12 @@ void Connection::connect_to(const std::string &address) {
   }
   const std::string host =
       options_.tls.server_name.empty() ? url_.host_header() : options_.tls.server_name;
+  if (attempt->own_protocol && !prepare_own_protocol(*attempt, host, proxy)) {
+    attempt_ended(std::move(attempt_));
+    return;
+  }
   const std::string protocols = join_subprotocols(options_.subprotocols);
+  const std::string proxy_host = proxy ? proxy->socket_host() : std::string();
   lws_client_connect_info ci{};
   ci.context = loop_->context();
   ci.vhost = vhost;
@@ -314,27 +328,14 @@ void Connection::connect_to(const std::string &address) {
   ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
   ci.local_protocol_name = "wsc";
   ci.ietf_version_or_minus_one = -1;
-  // Without permessage-deflate wsc speaks the protocol itself over a raw
-  // lws connection: lws's receive parser costs ~3 ns per byte. lws 4.1.6
-  // cannot carry a raw client connection over TLS (it starts the TLS
-  // handshake before the socket exists) or an HTTP proxy (it skips the
-  // CONNECT), so wss:// and proxied connections stay on lws's framing.
-  attempt->own_protocol = !options_.compression && !url_.secure && options_.proxy.empty();
   if (attempt->own_protocol) {
-    auto headers = options_.headers;
-    if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
-    if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, attempt->request)) {
-      attempt->local_status = Status::WSC_EINTERNAL;
-      attempt->local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
-      attempt_ended(std::move(attempt_));
-      return;
-    }
-    attempt->response =
-        std::make_unique<UpgradeResponse>(attempt->request.accept, options_.subprotocols);
     ci.method = "RAW";
     ci.protocol = nullptr;
-  }
-  if (url_.secure) {
+    if (proxy) {
+      ci.address = proxy_host.c_str();
+      ci.port = static_cast<int>(proxy->port);
+    }
+  } else if (url_.secure) {
     ci.ssl_connection = LCCSCF_USE_SSL;
     if (!options_.tls.verify) {
       ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
@@ -351,6 +352,40 @@ void Connection::connect_to(const std::string &address) {
     attempt->error_text = "libwebsockets could not start a connection to " + address;
     attempt_ended(std::move(attempt_));
   }
+}
+
+bool Connection::prepare_own_protocol(Attempt &a, const std::string &host,
+                                      const std::optional<ProxyUrl> &proxy) {
+  auto headers = options_.headers;
+  if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
+  if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
+    a.local_status = Status::WSC_EINTERNAL;
+    a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
+    return false;
+  }
+  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols);
+  if (proxy) {
+    const std::string authority =
+        (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
+    a.tunnel_request = connect_request(authority, *proxy);
+    a.tunnel_reply = std::make_unique<HttpResponseHead>();
+  }
+  if (!url_.secure) return true;
+  try {
+    a.tls_ctx = loop_->ssl_ctx_for(options_.tls);
+  } catch (const Error &e) {
+    a.local_status = e.status();
+    a.local_detail = e.what();
+    return false;
+  }
+  const std::string &peer = options_.tls.server_name.empty() ? url_.host : options_.tls.server_name;
+  a.tls = std::make_unique<TlsSession>(a.tls_ctx.get(), peer, options_.tls.verify);
+  if (!a.tls->ok()) {
+    a.local_status = Status::WSC_ETLS;
+    a.local_detail = a.tls->error();
+    return false;
+  }
+  return true;
 }
 
 void Connection::kill_attempt(Status status, std::string detail) {
@@ -810,6 +845,16 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return on_raw_writeable();
     case LWS_CALLBACK_RAW_RX:
       return on_raw_receive(static_cast<const uint8_t *>(in), len);
+    case LWS_CALLBACK_RAW_CLOSE:
+      // Say which step the server hung up in; lws has no words for it.
+      if (!attempt->established && attempt->error_text.empty()) {
+        if (attempt->stage == Attempt::Stage::Tunnel && attempt->opening_started) {
+          attempt->error_text = "the proxy closed the connection before answering CONNECT";
+        } else if (attempt->stage == Attempt::Stage::Tls) {
+          attempt->error_text = "SSL: the server closed the connection during the TLS handshake";
+        }
+      }
+      return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
       attempt->peer_closed = true;
       const auto *bytes = static_cast<const unsigned char *>(in);
@@ -835,7 +880,7 @@ void Connection::on_established() {
   Attempt &a = *attempt_;
   a.established = true;
   connect_timer_.cancel();
-  if (SSL *ssl = lws_get_ssl(a.wsi)) {
+  if (SSL *ssl = a.tls ? a.tls->ssl() : lws_get_ssl(a.wsi)) {
     TlsInfo info;
     info.version = SSL_get_version(ssl);
     info.cipher = SSL_get_cipher_name(ssl);
@@ -951,24 +996,125 @@ void Connection::on_data(bool start, MessageType type, bool final, const unsigne
 int Connection::on_raw_writeable() {
   Attempt &a = *attempt_;
   if (a.established) return on_writeable();
-  if (a.request_sent) return 0;
-  // A raw write: lws neither frames nor modifies the bytes.
-  std::string &text = a.request.text;
-  if (lws_write(a.wsi, reinterpret_cast<unsigned char *>(text.data()), text.size(), LWS_WRITE_RAW) <
-      0) {
-    a.error_text = "could not send the WebSocket upgrade request";
+  if (a.opening_started) return 0;
+  a.opening_started = true;
+  if (a.tunnel_request.empty()) return begin_tls_or_upgrade() ? 0 : -1;
+  a.stage = Attempt::Stage::Tunnel;
+  // In clear text: TLS, if any, runs inside the tunnel.
+  auto *request = reinterpret_cast<unsigned char *>(a.tunnel_request.data());
+  if (lws_write(a.wsi, request, a.tunnel_request.size(), LWS_WRITE_RAW) < 0) {
+    a.error_text = "could not send the CONNECT request";
     return -1;
+  }
+  return 0;
+}
+
+bool Connection::begin_tls_or_upgrade() {
+  Attempt &a = *attempt_;
+  if (!a.tls) return send_upgrade();
+  a.stage = Attempt::Stage::Tls;
+  return drive_tls_handshake();
+}
+
+bool Connection::drive_tls_handshake() {
+  Attempt &a = *attempt_;
+  const auto progress = a.tls->handshake();
+  // The handshake's own messages go out even when it failed (an alert).
+  const bool flushed = flush_tls();
+  if (progress == TlsSession::Progress::Failed) {
+    a.tls_verify_result = a.tls->verify_result();
+    a.error_text = a.tls->error().empty() ? "SSL handshake ended by the server" : a.tls->error();
+    return false;
+  }
+  if (!flushed) return false;
+  return progress == TlsSession::Progress::Again || send_upgrade();
+}
+
+bool Connection::send_upgrade() {
+  Attempt &a = *attempt_;
+  a.stage = Attempt::Stage::Upgrade;
+  std::string &text = a.request.text;
+  if (!send_bytes(text.data(), text.size())) {
+    if (a.error_text.empty()) a.error_text = "could not send the WebSocket upgrade request";
+    return false;
   }
   a.request_sent = true;
   std::string().swap(text);
-  return 0;
+  return true;
+}
+
+bool Connection::send_bytes(const void *data, size_t len) {
+  Attempt &a = *attempt_;
+  // A raw write: lws neither frames nor modifies the bytes.
+  auto *bytes = static_cast<unsigned char *>(const_cast<void *>(data));
+  if (!a.tls) return lws_write(a.wsi, bytes, len, LWS_WRITE_RAW) >= 0;
+  if (!a.tls->write(bytes, len)) {
+    a.error_text = a.tls->error();
+    return false;
+  }
+  return flush_tls();
+}
+
+bool Connection::flush_tls() {
+  Attempt &a = *attempt_;
+  std::vector<uint8_t> &out = loop_->tls_ciphertext();
+  while (const size_t n = a.tls->take_ciphertext(out.data(), out.size())) {
+    if (lws_write(a.wsi, out.data(), n, LWS_WRITE_RAW) < 0) return false;
+  }
+  return true;
+}
+
+bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
+  Attempt &a = *attempt_;
+  size_t used = 0;
+  const auto result = a.tunnel_reply->feed(in, len, used);
+  in += used;
+  len -= used;
+  if (result == HttpResponseHead::Result::NeedMore) return true;
+  if (result == HttpResponseHead::Result::Invalid) {
+    a.error_text = "bad answer from the proxy: " + a.tunnel_reply->error();
+    return false;
+  }
+  const int status = a.tunnel_reply->status();
+  if (status / 100 != 2) {
+    a.error_text = "the proxy answered HTTP " + std::to_string(status) + " to CONNECT";
+    return false;
+  }
+  a.tunnel_reply.reset();
+  return begin_tls_or_upgrade();
 }
 
 int Connection::on_raw_receive(const uint8_t *in, size_t len) {
   Attempt &a = *attempt_;
+  if (!a.established && a.stage == Attempt::Stage::Tunnel) {
+    if (!read_tunnel_reply(in, len)) return -1;
+    if (a.stage == Attempt::Stage::Tunnel) return 0;
+  }
+  if (!a.tls) return on_plaintext(in, len) ? 0 : -1;
+  a.tls->put_ciphertext(in, len);
+  if (!a.established && a.stage == Attempt::Stage::Tls) {
+    if (!drive_tls_handshake()) return -1;
+    if (a.stage == Attempt::Stage::Tls) return 0;
+  }
+  std::vector<uint8_t> &plain = loop_->tls_plaintext();
+  while (!a.local_close_code && !a.close_reply_due && !a.killed) {
+    const long n = a.tls->read(plain.data(), plain.size());
+    if (n == 0) break;
+    if (n < 0) {
+      if (!a.established && a.error_text.empty()) a.error_text = a.tls->error();
+      return -1;
+    }
+    if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return -1;
+  }
+  // TLS may have something to send of its own (a key update, an alert).
+  return flush_tls() ? 0 : -1;
+}
+
+bool Connection::on_plaintext(const uint8_t *in, size_t len) {
+  Attempt &a = *attempt_;
   if (!a.established) {
-    if (!accept_upgrade(in, len)) return -1;
-    if (!a.established) return 0;  // the response head is still incomplete
+    if (!accept_upgrade(in, len)) return false;
+    if (!a.established) return true;  // the response head is still incomplete
   }
   // Bytes after our failure Close, the server's Close or a kill are not
   // looked at: the connection is ending.
@@ -980,7 +1126,7 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     if (event.kind == FrameEvent::Kind::NeedMore) break;
     on_frame(event);
   }
-  return 0;
+  return true;
 }
 
 bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
@@ -1141,7 +1287,7 @@ int Connection::on_writeable() {
       a.close_replied = true;
     }
     if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
-      lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW);
+      send_bytes(batch.data(), batch.size());
     }
     return -1;
   }
@@ -1185,7 +1331,7 @@ int Connection::on_writeable() {
   // Without extensions (none offered, so none negotiated) wsc frames the
   // messages itself and packs them into one raw write (frame_batch.hpp);
   // with permessage-deflate lws must frame them.
-  const bool own_frames = !options_.compression;
+  const bool own_frames = a.own_protocol;
   size_t next = 0;     // index in inflight_ of the message being written
   size_t batched = 0;  // leading inflight_ messages whose frames are all in the batch
   auto count_sent = [&] {
@@ -1199,7 +1345,7 @@ int Connection::on_writeable() {
   // Messages count as sent only once lws took their bytes.
   auto flush = [&] {
     if (batch.empty()) return true;
-    if (lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW) < 0) return false;
+    if (!send_bytes(batch.data(), batch.size())) return false;
     wrote = true;
     batch.clear();
     for (; batched; --batched) count_sent();
@@ -1312,7 +1458,7 @@ int Connection::on_writeable() {
     batch.clear();
     a.close_sent = true;
     if (!append_control(batch, FrameOpcode::Close, payload.data(), payload.size()) ||
-        lws_write(wsi, batch.data(), batch.size(), LWS_WRITE_RAW) < 0) {
+        !send_bytes(batch.data(), batch.size())) {
       return -1;
     }
     return 0;

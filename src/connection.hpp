@@ -13,14 +13,18 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <wsc/client.hpp>
 
 #include "backoff.hpp"
 #include "fifo.hpp"
 #include "frame_parser.hpp"
+#include "http_head.hpp"
+#include "proxy.hpp"
 #include "rate_limiter.hpp"
 #include "timer.hpp"
+#include "tls_session.hpp"
 #include "url.hpp"
 #include "utf8.hpp"
 #include "ws_handshake.hpp"
@@ -62,9 +66,17 @@ struct Attempt {
   bool close_sent = false;
   bool killed = false;
 
-  // Own protocol (no extension): lws carries bytes over TCP, TLS and the
-  // proxy; wsc writes the upgrade and parses frames (frame_parser.hpp).
+  // Own protocol (no extension): lws carries bytes over TCP; wsc runs the
+  // proxy CONNECT, TLS (tls_session.hpp), the upgrade and the frames
+  // (frame_parser.hpp) in that order.
   bool own_protocol = false;
+  enum class Stage { Tunnel, Tls, Upgrade };
+  Stage stage = Stage::Upgrade;  // until established
+  bool opening_started = false;
+  std::string tunnel_request;  // CONNECT, when through a proxy
+  std::unique_ptr<HttpResponseHead> tunnel_reply;
+  std::shared_ptr<SSL_CTX> tls_ctx;
+  std::unique_ptr<TlsSession> tls;
   UpgradeRequest request;
   bool request_sent = false;
   std::unique_ptr<UpgradeResponse> response;
@@ -105,10 +117,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void begin_attempt();
   void start_connect(std::string address);
   void connect_to(const std::string &address);
+  bool prepare_own_protocol(Attempt &a, const std::string &host,
+                            const std::optional<ProxyUrl> &proxy);
   void on_established();
   void on_receive(const void *in, size_t len);
   int on_raw_writeable();
   int on_raw_receive(const uint8_t *in, size_t len);
+  bool on_plaintext(const uint8_t *in, size_t len);
+  bool read_tunnel_reply(const uint8_t *&in, size_t &len);
+  bool begin_tls_or_upgrade();
+  bool drive_tls_handshake();
+  bool send_upgrade();
+  bool send_bytes(const void *data, size_t len);
+  bool flush_tls();
   bool accept_upgrade(const uint8_t *&in, size_t &len);
   void on_frame(const FrameEvent &event);
   void on_control_frame(const FrameEvent &event);

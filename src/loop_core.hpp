@@ -65,6 +65,10 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   // Scratch space for outgoing frames, shared by the loop's connections:
   // only the loop thread writes, one connection at a time.
   FrameBatch &frame_batch() { return frame_batch_; }
+  // Scratch for TLS run by wsc (tls_session.hpp): decrypted bytes on their
+  // way to the frame parser, and ciphertext on its way to lws.
+  std::vector<uint8_t> &tls_plaintext() { return tls_plaintext_; }
+  std::vector<uint8_t> &tls_ciphertext() { return tls_ciphertext_; }
   lws_vhost *vhost_for(const VhostProfile &profile, std::string &error);
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
@@ -87,6 +91,8 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   lws_context *context_ = nullptr;
   TimerQueue timers_;  // before anything holding a Timer
   FrameBatch frame_batch_{kFragmentBytes + FrameBatch::kMaxHeader};
+  std::vector<uint8_t> tls_plaintext_ = std::vector<uint8_t>(16 * 1024);  // one TLS record
+  std::vector<uint8_t> tls_ciphertext_ = std::vector<uint8_t>(kFragmentBytes);
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stopping_{false};

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <wsc/client.hpp>
 
+#include "http_head.hpp"
+
 namespace wsc::detail {
 
 ProxyUrl parse_proxy_url(std::string_view text) {
@@ -43,6 +45,24 @@ ProxyUrl parse_proxy_url(std::string_view text) {
   }
   proxy.port = port;
   return proxy;
+}
+
+std::string ProxyUrl::socket_host() const {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+std::string connect_request(const std::string &authority, const ProxyUrl &proxy) {
+  std::string r = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+  if (!proxy.userinfo.empty()) {
+    r += "Proxy-Authorization: Basic " +
+         base64_encode(reinterpret_cast<const unsigned char *>(proxy.userinfo.data()),
+                       proxy.userinfo.size()) +
+         "\r\n";
+  }
+  return r + "\r\n";
 }
 
 bool no_proxy_matches(std::string_view list, std::string_view host) {

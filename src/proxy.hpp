@@ -1,5 +1,6 @@
 // HTTP CONNECT proxy URLs: http://[user:pass@]host:port. lws takes the
-// proxy per vhost as "[user:pass@]host" plus a port.
+// proxy per vhost as "[user:pass@]host" plus a port (permessage-deflate
+// connections); wsc sends the CONNECT itself on all others.
 #pragma once
 
 #include <string>
@@ -12,7 +13,14 @@ struct ProxyUrl {
   std::string host;
   unsigned port = 0;
   std::string lws_address() const { return userinfo.empty() ? host : userinfo + "@" + host; }
+  // The host to open a TCP connection to (IPv6 without its brackets).
+  std::string socket_host() const;
 };
+
+// The CONNECT request (RFC 9110 §9.3.6) for a tunnel to `authority`
+// ("host:port", IPv6 in brackets), with Basic credentials when the URL had
+// them.
+std::string connect_request(const std::string &authority, const ProxyUrl &proxy);
 
 // Throws Error(WSC_EINVAL) saying what is wrong.
 ProxyUrl parse_proxy_url(std::string_view text);

@@ -10,11 +10,9 @@
 #include <utility>
 #include <vector>
 
-namespace wsc::detail {
+#include "http_head.hpp"
 
-// A response head longer than this is refused: a server that never ends its
-// headers must not grow client memory.
-inline constexpr size_t kMaxResponseHead = 16 * 1024;
+namespace wsc::detail {
 
 struct UpgradeRequest {
   std::string text;    // the whole request, ready to write
@@ -42,7 +40,7 @@ class UpgradeResponse {
   // were the head's: the rest already belong to the WebSocket stream.
   Result feed(const uint8_t *in, size_t len, size_t &used);
 
-  int status() const { return status_; }  // 0 until a status line was read
+  int status() const { return head_.status(); }  // 0 until a status line was read
   const std::string &subprotocol() const { return subprotocol_; }
   // Why it was rejected, starting with "HS: " like lws's own texts.
   const std::string &error() const { return error_; }
@@ -53,8 +51,7 @@ class UpgradeResponse {
 
   const std::string accept_;
   const std::vector<std::string> offered_;
-  std::string head_;
-  int status_ = 0;
+  HttpResponseHead head_;
   std::string subprotocol_;
   std::string error_;
 };

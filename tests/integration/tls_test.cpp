@@ -169,6 +169,18 @@ TEST(Tls, ServerNameOverridesSniAndVerification) {
   EXPECT_NE(rec.messages[0].data.find("\"sni\": \"localhost\""), std::string::npos);
 }
 
+TEST(Tls, PlainServerIsATlsErrorNotAHang) {
+  // The server answers the ClientHello with an HTTP error and hangs up.
+  auto peer = start_python_echo();
+  Loop loop;
+  Recorder rec;
+  Client c(loop, wss(peer->port()), trusting_test_ca(), rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ETLS);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_EQ(rec.errors.size(), 1u);
+  EXPECT_NE(rec.errors[0].second.find("TLS handshake"), std::string::npos) << rec.errors[0].second;
+}
+
 TEST(Tls, BadFilesAndStringsFailSynchronouslyNamingTheCulprit) {
   Loop loop;
   auto expect_einval = [&](Options o, const std::string &words) {

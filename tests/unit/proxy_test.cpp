@@ -49,5 +49,21 @@ TEST(ProxyFromEnv, PicksTheVariableForTheScheme) {
   EXPECT_EQ(proxy_from_env(false, "example.com"), "");
 }
 
+TEST(ConnectRequest, ExactBytesWithAndWithoutCredentials) {
+  EXPECT_EQ(connect_request("example.com:443", parse_proxy_url("http://proxy:3128")),
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+  // "Aladdin:open sesame" is RFC 7617's example: QWxhZGRpbjpvcGVuIHNlc2FtZQ==
+  ProxyUrl with_auth = parse_proxy_url("http://u:p@proxy:3128");
+  with_auth.userinfo = "Aladdin:open sesame";
+  EXPECT_EQ(connect_request("[::1]:8080", with_auth),
+            "CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\n"
+            "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n");
+}
+
+TEST(ProxyUrl, SocketHostDropsIpv6Brackets) {
+  EXPECT_EQ(parse_proxy_url("http://[::1]:3128").socket_host(), "::1");
+  EXPECT_EQ(parse_proxy_url("http://proxy.test:3128").socket_host(), "proxy.test");
+}
+
 }  // namespace
 }  // namespace wsc::detail
