@@ -1090,14 +1090,14 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     if (!read_tunnel_reply(in, len)) return -1;
     if (a.stage == Attempt::Stage::Tunnel) return 0;
   }
-  if (!a.tls) return on_plaintext(in, len) ? 0 : -1;
+  if (!a.tls) return on_plaintext(in, len) && !a.close_done ? 0 : -1;
   a.tls->put_ciphertext(in, len);
   if (!a.established && a.stage == Attempt::Stage::Tls) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
   }
   std::vector<uint8_t> &plain = loop_->tls_plaintext();
-  while (!a.local_close_code && !a.close_reply_due && !a.killed) {
+  while (!a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
     const long n = a.tls->read(plain.data(), plain.size());
     if (n == 0) break;
     if (n < 0) {
@@ -1106,6 +1106,7 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     }
     if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return -1;
   }
+  if (a.close_done) return -1;
   // TLS may have something to send of its own (a key update, an alert).
   return flush_tls() ? 0 : -1;
 }
@@ -1118,7 +1119,7 @@ bool Connection::on_plaintext(const uint8_t *in, size_t len) {
   }
   // Bytes after our failure Close, the server's Close or a kill are not
   // looked at: the connection is ending.
-  while (len && !a.local_close_code && !a.close_reply_due && !a.killed) {
+  while (len && !a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
     FrameEvent event;
     const size_t used = a.parser.next(in, len, event);
     in += used;
@@ -1186,8 +1187,9 @@ void Connection::on_control_frame(const FrameEvent &event) {
       return;
     case FrameOpcode::Close:
       if (a.close_sent) {
-        // The answer to our Close: the closing handshake is complete.
-        kill_attempt(Status::WSC_OK, "");
+        // The answer to our Close: the closing handshake is complete, and
+        // the socket is closed when this read returns.
+        a.close_done = true;
         return;
       }
       a.peer_closed = true;

@@ -85,6 +85,7 @@ struct Attempt {
   std::string pong_payload;
   bool close_reply_due = false;  // answer the server's Close
   bool close_replied = false;
+  bool close_done = false;  // our Close was answered
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

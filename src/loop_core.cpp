@@ -136,14 +136,29 @@ void LoopCore::shutdown() {
 }
 
 bool LoopCore::post(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(commands_mutex_);
-  if (!accepting_) return false;
-  // One wake-up per batch: the loop drains the whole queue when it wakes.
-  // The loop thread itself needs none: run() drains after every round.
-  const bool wake = commands_.empty() && !on_loop_thread();
-  commands_.push_back(std::move(fn));
-  if (wake) lws_cancel_service(context_);
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    if (!accepting_) return false;
+    // One wake-up per batch: the loop drains the whole queue when it wakes.
+    const bool first = commands_.empty();
+    commands_.push_back(std::move(fn));
+    if (!on_loop_thread()) {
+      if (first) lws_cancel_service(context_);
+      return true;
+    }
+  }
+  wake_soon();
   return true;
+}
+
+void LoopCore::wake_soon() {
+  // The loop thread posting to itself: run() drains after this service
+  // round. But timer callbacks (wsc's and lws's own, such as an async kill)
+  // run inside lws_service before it polls, and the poll would then sleep
+  // until the next event. A timer due now makes lws poll without waiting:
+  // no syscall, unlike lws_cancel_service.
+  if (wake_timer_.armed() || !context_) return;
+  wake_timer_.start(timers_, std::chrono::microseconds(1), [this] { drain_commands(); });
 }
 
 bool LoopCore::drain_commands() {
@@ -242,6 +257,7 @@ void LoopCore::pace_connect(std::function<void()> start) {
     return;
   }
   paced_connects_.push_back(std::move(start));
+  wake_soon();  // run() starts it, once lws_service returns
 }
 
 void LoopCore::adopt(std::shared_ptr<Connection> conn) {

@@ -86,6 +86,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void start();
   void run();
   bool drain_commands();  // true when more were posted meanwhile
+  void wake_soon();
   void begin_shutdown();
   void maybe_stop();
   lws_context *context_ = nullptr;
@@ -115,6 +116,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   std::deque<std::function<void()>> paced_connects_;
   unsigned connects_this_round_ = 0;
   Timer shutdown_deadline_;
+  Timer wake_timer_;
   Resolver resolver_;
 };
 

@@ -164,5 +164,32 @@ TEST_F(Lifecycle, DiscardedMessagesAreCountedAndReported) {
       << rec.errors[0].second;
 }
 
+TEST_F(Lifecycle, ClientCreatedInOnCloseAfterATimeoutOpensPromptly) {
+  // The connect timeout ends the first connection from a timer, inside
+  // lws_service before it polls; the second connection's start is posted
+  // from that on_close and must not wait for some unrelated event.
+  SilentListener silent;
+  Loop loop;
+  std::mutex mutex;
+  std::unique_ptr<Client> second;
+  std::atomic<bool> second_open{false};
+  Callbacks first_cb;
+  first_cb.on_close = [&](int, std::string_view) {
+    Callbacks cb;
+    cb.on_open = [&] { second_open = true; };
+    std::lock_guard<std::mutex> lock(mutex);
+    second = std::make_unique<Client>(loop, url(), Options{}, cb);
+  };
+  Options o;
+  o.connect_timeout = milliseconds(200);
+  Client first(loop, ws_url(silent.port()), o, first_cb);
+  ASSERT_EQ(first.wait(State::Closed, seconds(5)), Status::WSC_ETIMEDOUT);
+  const auto deadline = Clock::now() + seconds(3);
+  while (!second_open && Clock::now() < deadline) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(second_open);
+  std::lock_guard<std::mutex> lock(mutex);
+  second.reset();
+}
+
 }  // namespace
 }  // namespace wsc::testing
