@@ -147,16 +147,18 @@ bool LoopCore::post(std::function<void()> fn) {
       return true;
     }
   }
-  wake_soon();
+  // The loop thread posting to itself: run() drains after this service
+  // round, with no wake-up. Except when lws has not polled yet in this
+  // round: it runs timers (wsc's, and its own such as an async kill that
+  // ends in WSI_DESTROY) before it polls, and the poll would then sleep
+  // until some unrelated event.
+  if (timers_.firing() || in_wsi_destroy_) wake_soon();
   return true;
 }
 
 void LoopCore::wake_soon() {
-  // The loop thread posting to itself: run() drains after this service
-  // round. But timer callbacks (wsc's and lws's own, such as an async kill)
-  // run inside lws_service before it polls, and the poll would then sleep
-  // until the next event. A timer due now makes lws poll without waiting:
-  // no syscall, unlike lws_cancel_service.
+  // A timer due now makes lws poll without waiting: no syscall, unlike
+  // lws_cancel_service.
   if (wake_timer_.armed() || !context_) return;
   wake_timer_.start(timers_, std::chrono::microseconds(1), [this] { drain_commands(); });
 }
@@ -257,7 +259,8 @@ void LoopCore::pace_connect(std::function<void()> start) {
     return;
   }
   paced_connects_.push_back(std::move(start));
-  wake_soon();  // run() starts it, once lws_service returns
+  // run() starts it once lws_service returns (see post()).
+  if (timers_.firing() || in_wsi_destroy_) wake_soon();
 }
 
 void LoopCore::adopt(std::shared_ptr<Connection> conn) {
@@ -288,7 +291,12 @@ int LoopCore::callback(lws *wsi, lws_callback_reasons reason, void *user, void *
   if (!attempt || !attempt->conn) return lws_callback_http_dummy(wsi, reason, user, in, len);
   if (reason == LWS_CALLBACK_WSI_DESTROY) {
     lws_set_opaque_user_data(wsi, nullptr);
+    auto *core = static_cast<LoopCore *>(lws_context_user(lws_get_context(wsi)));
+    // Possibly inside an lws timer (an async kill), before lws polls.
+    const bool nested = core && core->in_wsi_destroy_;
+    if (core) core->in_wsi_destroy_ = true;
     attempt->conn->on_wsi_destroyed(attempt);
+    if (core && !nested) core->in_wsi_destroy_ = false;
     return 0;
   }
   return attempt->conn->handle_lws(attempt, wsi, reason, in, len);

@@ -117,6 +117,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   unsigned connects_this_round_ = 0;
   Timer shutdown_deadline_;
   Timer wake_timer_;
+  bool in_wsi_destroy_ = false;  // loop thread only
   Resolver resolver_;
 };
 

@@ -75,7 +75,9 @@ void TimerQueue::fire(lws_sorted_usec_list_t *sul) {
     timer->armed_ = false;
     // The callback may restart this timer or destroy its owner.
     auto fn = std::move(timer->fn_);
+    self->firing_ = true;
     fn();
+    self->firing_ = false;
   }
   self->arm();
 }

@@ -26,6 +26,8 @@ class TimerQueue {
   void bind(lws_context *ctx) { ctx_ = ctx; }
   // Before the lws_context goes away: forget every timer, cancel the sul.
   void clear();
+  // True while a timer's callback runs (inside lws_service, before it polls).
+  bool firing() const { return firing_; }
 
  private:
   friend class Timer;
@@ -45,6 +47,7 @@ class TimerQueue {
   Entries entries_;
   Clock::time_point armed_for_{};
   bool armed_ = false;
+  bool firing_ = false;
 };
 
 // A one-shot timer in a TimerQueue.

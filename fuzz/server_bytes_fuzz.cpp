@@ -1,0 +1,47 @@
+// libFuzzer target for everything wsc parses from a server: the upgrade
+// response head and the frame stream after it. The first input byte picks
+// the read size, so the same bytes are also tried split across reads.
+#include <cstddef>
+#include <cstdint>
+
+#include "frame_parser.hpp"
+#include "ws_handshake.hpp"
+
+using namespace wsc::detail;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 1) return 0;
+  const size_t piece = 1 + data[0] % 64;
+  ++data;
+  --size;
+
+  static const std::string accept = websocket_accept("dGhlIHNhbXBsZSBub25jZQ==");
+  UpgradeResponse response(accept, {"chat"});
+  size_t pos = 0;
+  auto result = UpgradeResponse::Result::NeedMore;
+  while (pos < size && result == UpgradeResponse::Result::NeedMore) {
+    size_t used = 0;
+    const size_t n = size - pos < piece ? size - pos : piece;
+    result = response.feed(data + pos, n, used);
+    if (used > n) __builtin_trap();
+    pos += used;
+  }
+  // Whatever follows the head (or all of it, if the head was refused) goes
+  // through the frame parser too.
+  FrameParser parser;
+  if (result != UpgradeResponse::Result::Accepted) pos = 0;
+  while (pos < size) {
+    const size_t n = size - pos < piece ? size - pos : piece;
+    FrameEvent event;
+    const size_t used = parser.next(data + pos, n, event);
+    if (used > n) __builtin_trap();
+    if (event.kind == FrameEvent::Kind::Error) break;
+    if (event.kind == FrameEvent::Kind::Data && event.len &&
+        event.data + event.len != data + pos + used) {
+      __builtin_trap();
+    }
+    if (event.kind == FrameEvent::Kind::NeedMore && used != n) __builtin_trap();
+    pos += used;
+  }
+  return 0;
+}
