@@ -10,7 +10,9 @@ namespace {
 
 // lws keeps pointers into the protocol list for the context's lifetime.
 const lws_protocols kProtocols[] = {
-    {"wsc", &LoopCore::callback, 0, 65536, 0, nullptr, 0},
+    // tx_packet_size: lws caps each send() at it and copies the rest of a
+    // write aside; a whole fragment with its header goes out at once.
+    {"wsc", &LoopCore::callback, 0, 65536, 0, nullptr, kFragmentBytes + FrameBatch::kMaxHeader},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -50,7 +52,10 @@ void LoopCore::start() {
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  info.pt_serv_buf_size = 65536;
+  // The one read buffer of the loop: raw connections (wsc's own protocol)
+  // read up to this much per POLLIN. lws's per-connection ws buffer
+  // (compression only) stays at the protocol's 64 KiB rx_buffer_size.
+  info.pt_serv_buf_size = kFragmentBytes;
   // wsc runs its own per-connection timers; lws's context-wide ones must
   // not fire first (LWS-NOTES §3).
   info.timeout_secs = 3600;

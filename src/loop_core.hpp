@@ -93,7 +93,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   TimerQueue timers_;  // before anything holding a Timer
   FrameBatch frame_batch_{kFragmentBytes + FrameBatch::kMaxHeader};
   std::vector<uint8_t> tls_plaintext_ = std::vector<uint8_t>(16 * 1024);  // one TLS record
-  std::vector<uint8_t> tls_ciphertext_ = std::vector<uint8_t>(kFragmentBytes);
+  std::vector<uint8_t> tls_ciphertext_ = std::vector<uint8_t>(64 * 1024);
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stopping_{false};
