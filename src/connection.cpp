@@ -848,7 +848,7 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
     case LWS_CALLBACK_RAW_CLOSE:
       // Say which step the server hung up in; lws has no words for it.
       if (!attempt->established && attempt->error_text.empty()) {
-        if (attempt->stage == Attempt::Stage::Tunnel && attempt->opening_started) {
+        if (attempt->stage == Attempt::Stage::Tunnel) {
           attempt->error_text = "the proxy closed the connection before answering CONNECT";
         } else if (attempt->stage == Attempt::Stage::Tls) {
           attempt->error_text = "SSL: the server closed the connection during the TLS handshake";
@@ -1038,7 +1038,6 @@ bool Connection::send_upgrade() {
     if (a.error_text.empty()) a.error_text = "could not send the WebSocket upgrade request";
     return false;
   }
-  a.request_sent = true;
   std::string().swap(text);
   return true;
 }

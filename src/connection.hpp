@@ -78,7 +78,6 @@ struct Attempt {
   std::shared_ptr<SSL_CTX> tls_ctx;
   std::unique_ptr<TlsSession> tls;
   UpgradeRequest request;
-  bool request_sent = false;
   std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
   bool pong_due = false;  // answer the latest server ping
