@@ -837,8 +837,9 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
       return on_writeable();
-    case LWS_CALLBACK_RAW_ADOPT:
-      // TCP, proxy and TLS are up: the upgrade request goes out next.
+    case LWS_CALLBACK_RAW_CONNECTED:
+      // TCP is up (to the server or the proxy): the first request goes out
+      // from WRITEABLE. lws 4.1.6 sends no RAW_ADOPT to a raw client.
       lws_callback_on_writable(wsi);
       return 0;
     case LWS_CALLBACK_RAW_WRITEABLE:
