@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -29,12 +30,6 @@ constexpr size_t kKeepRxCapacity = 1 << 20;
 // policy, an O(connections) insertion into its sorted timer list.
 const lws_retry_bo_t kNoLwsValidityChecks = {};
 
-std::string join_subprotocols(const std::vector<std::string> &list) {
-  std::string out;
-  for (const auto &p : list) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
 using Clock = std::chrono::steady_clock;
 
 std::chrono::microseconds until(Clock::time_point when) {
@@ -43,6 +38,17 @@ std::chrono::microseconds until(Clock::time_point when) {
 
 bool contains(const std::string &text, const char *what) {
   return text.find(what) != std::string::npos;
+}
+
+std::optional<ProxyUrl> proxy_of(const Options &options) {
+  if (options.proxy.empty()) return std::nullopt;
+  return parse_proxy_url(options.proxy);
+}
+
+bool is_ip_literal(const std::string &host) {
+  in6_addr buf;
+  return inet_pton(AF_INET, host.c_str(), &buf) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &buf) == 1;
 }
 
 }  // namespace
@@ -54,6 +60,9 @@ Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
       pull_mode_(!callbacks_.on_message),
+      proxy_(proxy_of(options_)),
+      proxy_host_(proxy_ ? proxy_->socket_host() : std::string()),
+      proxy_is_ip_(proxy_ && is_ip_literal(proxy_host_)),
       backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed),
       rate_(options_.send_rate_per_s, options_.send_burst) {}
 
@@ -86,7 +95,7 @@ Status Connection::send(MessageType type, std::string_view data) {
     return Status::WSC_EINVAL;
   }
   OutMessage m;
-  m.buffer.reset(new (std::nothrow) unsigned char[LWS_PRE + data.size()]);
+  m.buffer.reset(new (std::nothrow) unsigned char[data.size() ? data.size() : 1]);
   if (!m.buffer) return Status::WSC_ENOMEM;
   if (!data.empty()) std::memcpy(m.payload(), data.data(), data.size());
   m.len = data.size();
@@ -239,26 +248,31 @@ void Connection::begin_attempt() {
                        std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
     }
   });
-  // Through a proxy the proxy resolves the name (the client may not see
-  // that DNS at all); lws sends CONNECT host:port.
-  if (url_.host_is_ip || !options_.proxy.empty()) {
-    attempt_->addresses = {url_.host};
-    start_connect(url_.host);
+  // Through a proxy the proxy resolves the target's name (the client may
+  // not see that DNS at all), and wsc resolves the proxy's: lws would look
+  // it up with a blocking getaddrinfo on the loop thread.
+  const bool ip = proxy_ ? proxy_is_ip_ : url_.host_is_ip;
+  const std::string &name = proxy_ ? proxy_host_ : url_.host;
+  const int port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
+  if (ip) {
+    attempt_->addresses = {name};
+    start_connect(name);
     return;
   }
   const Attempt *token = attempt_.get();
   std::weak_ptr<LoopCore> weak_loop = loop_;
-  loop_->resolver().resolve(url_.host, url_.port, [weak, weak_loop, token](ResolveResult result) {
+  const std::string what = proxy_ ? "proxy " + proxy_->host + ": " : std::string();
+  loop_->resolver().resolve(name, port, [weak, weak_loop, token, what](ResolveResult result) {
     auto loop = weak_loop.lock();
     if (!loop) return;
-    loop->post([weak, token, result = std::move(result)]() mutable {
+    loop->post([weak, token, what, result = std::move(result)]() mutable {
       auto self = weak.lock();
       if (!self || self->attempt_.get() != token || self->attempt_->wsi || self->attempt_->killed) {
         return;
       }
       if (result.addresses.empty()) {
         self->attempt_->local_status = Status::WSC_ECONNECT;
-        self->attempt_->local_detail = result.error;
+        self->attempt_->local_detail = what + result.error;
         self->attempt_ended(std::move(self->attempt_));
         return;
       }
@@ -283,79 +297,48 @@ void Connection::start_connect(std::string address) {
 
 void Connection::connect_to(const std::string &address) {
   Attempt *attempt = attempt_.get();
-  // Without permessage-deflate wsc speaks the protocol itself over a raw
-  // lws connection (lws's receive parser costs ~3 ns per byte); lws's own
-  // WebSocket client, with its TLS and proxy support, is used only for
-  // compression, which needs its inflate.
-  attempt->own_protocol = !options_.compression;
-  std::optional<ProxyUrl> proxy;
-  if (!options_.proxy.empty()) proxy = parse_proxy_url(options_.proxy);
-  VhostProfile profile;  // plain for the own protocol: TLS and proxy are wsc's
-  if (!attempt->own_protocol) {
-    profile.secure = url_.secure;
-    profile.tls = options_.tls;
-    profile.compression = true;
-    if (proxy) {
-      profile.proxy_address = proxy->lws_address();
-      profile.proxy_port = proxy->port;
-    }
-  }
+  // lws opens a raw TCP connection and runs the loop; wsc speaks the proxy
+  // CONNECT, TLS, the upgrade and the frames itself (session.hpp).
   std::string error;
-  lws_vhost *vhost = loop_->vhost_for(profile, error);
+  lws_vhost *vhost = loop_->vhost(error);
   if (!vhost) {
-    attempt->local_status = Status::WSC_EINVAL;
+    attempt->local_status = Status::WSC_EINTERNAL;
     attempt->local_detail = error;
     attempt_ended(std::move(attempt_));
     return;
   }
-  const std::string host =
-      options_.tls.server_name.empty() ? url_.host_header() : options_.tls.server_name;
-  if (attempt->own_protocol && !prepare_own_protocol(*attempt, host, proxy)) {
+  if (!prepare_own_protocol(*attempt)) {
     attempt_ended(std::move(attempt_));
     return;
   }
-  const std::string protocols = join_subprotocols(options_.subprotocols);
-  const std::string proxy_host = proxy ? proxy->socket_host() : std::string();
   lws_client_connect_info ci{};
   ci.context = loop_->context();
   ci.vhost = vhost;
-  ci.address = address.c_str();
-  ci.port = url_.port;
+  ci.address = address.c_str();  // always numeric: lws would resolve on this thread
+  ci.port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
   ci.path = url_.path.c_str();
-  ci.host = host.c_str();
-  // Origin goes in APPEND_HANDSHAKE_HEADER: lws 4.1.6 would prefix
-  // "http://" to whatever ccinfo.origin holds.
-  ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
+  ci.host = url_.host.c_str();
+  ci.method = "RAW";
   ci.local_protocol_name = "wsc";
-  ci.ietf_version_or_minus_one = -1;
-  if (attempt->own_protocol) {
-    ci.method = "RAW";
-    ci.protocol = nullptr;
-    if (proxy) {
-      ci.address = proxy_host.c_str();
-      ci.port = static_cast<int>(proxy->port);
-    }
-  } else if (url_.secure) {
-    ci.ssl_connection = LCCSCF_USE_SSL;
-    if (!options_.tls.verify) {
-      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-    }
-  }
   ci.retry_and_idle_policy = &kNoLwsValidityChecks;
   ci.pwsi = &attempt->wsi;
   ci.opaque_user_data = attempt;
   lws *wsi = lws_client_connect_via_info(&ci);
-  // A NULL return with the attempt still ours means lws gave up without a
-  // callback (LWS-NOTES §3).
-  if (!wsi && attempt_.get() == attempt && !attempt->wsi) {
-    attempt->error_text = "libwebsockets could not start a connection to " + address;
+  if (!wsi && attempt_.get() == attempt) {
+    // lws gave up without a callback (LWS-NOTES §3): socket() failed at the
+    // descriptor limit, or similar. It may have stored a wsi it then freed
+    // through ci.pwsi, so the pointer must not be used.
+    attempt->wsi = nullptr;
+    attempt->error_text = "libwebsockets could not start a connection to " + address +
+                          (proxy_ ? " (proxy " + proxy_->host + ")" : std::string());
     attempt_ended(std::move(attempt_));
   }
 }
 
-bool Connection::prepare_own_protocol(Attempt &a, const std::string &host,
-                                      const std::optional<ProxyUrl> &proxy) {
+bool Connection::prepare_own_protocol(Attempt &a) {
+  // The Host header follows the URL (RFC 6455 §4.1); TLS_SERVER_NAME is for
+  // SNI and certificate verification only.
+  const std::string host = url_.host_header();
   auto headers = options_.headers;
   if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
   if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
@@ -364,10 +347,10 @@ bool Connection::prepare_own_protocol(Attempt &a, const std::string &host,
     return false;
   }
   a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols);
-  if (proxy) {
+  if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
-    a.tunnel_request = connect_request(authority, *proxy);
+    a.tunnel_request = connect_request(authority, *proxy_);
     a.tunnel_reply = std::make_unique<HttpResponseHead>();
   }
   if (!url_.secure) return true;
@@ -798,45 +781,6 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
   if (attempt != attempt_.get()) return 0;
   auto self = shared_from_this();
   switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-      auto **p = static_cast<unsigned char **>(in);
-      unsigned char *end = *p + len;
-      auto headers = options_.headers;
-      if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
-      for (const auto &[name, value] : headers) {
-        const std::string key = name + ":";
-        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(key.c_str()),
-                                        reinterpret_cast<const unsigned char *>(value.data()),
-                                        static_cast<int>(value.size()), p, end)) {
-          attempt->local_status = Status::WSC_EINVAL;
-          attempt->local_detail = "custom headers do not fit in the handshake buffer";
-          return -1;
-        }
-      }
-      return 0;
-    }
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
-      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
-      char proto[256] = {0};
-      const int n = lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL);
-      std::lock_guard<std::mutex> lock(mutex_);
-      stats_.last_http_status = attempt->http_status;
-      subprotocol_ = n > 0 ? std::string(proto, static_cast<size_t>(n)) : std::string();
-      return 0;
-    }
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-      on_established();
-      return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-      on_receive(in, len);
-      return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-      last_rx_ = Clock::now();
-      pong_timer_.cancel();
-      on_pong();
-      return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-      return on_writeable();
     case LWS_CALLBACK_RAW_CONNECTED:
       // TCP is up (to the server or the proxy): the first request goes out
       // from WRITEABLE. lws 4.1.6 sends no RAW_ADOPT to a raw client.
@@ -856,20 +800,8 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
         }
       }
       return 0;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
-      attempt->peer_closed = true;
-      const auto *bytes = static_cast<const unsigned char *>(in);
-      if (len >= 2) {
-        attempt->peer_code = (bytes[0] << 8) | bytes[1];
-        attempt->peer_reason.assign(reinterpret_cast<const char *>(bytes) + 2, len - 2);
-      }
-      if (state() == State::Open) set_state(State::Closing);
-      return 0;
-    }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
-      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
-      if (SSL *ssl = lws_get_ssl(wsi)) attempt->tls_verify_result = SSL_get_verify_result(ssl);
       return 0;
     }
     default:
@@ -881,7 +813,7 @@ void Connection::on_established() {
   Attempt &a = *attempt_;
   a.established = true;
   connect_timer_.cancel();
-  if (SSL *ssl = a.tls ? a.tls->ssl() : lws_get_ssl(a.wsi)) {
+  if (SSL *ssl = a.tls ? a.tls->ssl() : nullptr) {
     TlsInfo info;
     info.version = SSL_get_version(ssl);
     info.cipher = SSL_get_cipher_name(ssl);
@@ -936,13 +868,6 @@ void Connection::fail_receive(int close_code, Status status, std::string detail)
   // corruption in lws 4.1.6, LWS-NOTES §0.3): pause and close from WRITEABLE.
   lws_rx_flow_control(a.wsi, 0);
   lws_callback_on_writable(a.wsi);
-}
-
-void Connection::on_receive(const void *in, size_t len) {
-  lws *wsi = attempt_->wsi;
-  on_data(!rx_in_message_, lws_frame_is_binary(wsi) ? MessageType::Binary : MessageType::Text,
-          lws_is_final_fragment(wsi), static_cast<const unsigned char *>(in), len,
-          lws_remaining_packet_payload(wsi));
 }
 
 void Connection::on_data(bool start, MessageType type, bool final, const unsigned char *bytes,
@@ -1276,7 +1201,7 @@ int Connection::on_writeable() {
   if (a.close_sent || a.close_replied) return 0;
   FrameBatch &batch = loop_->frame_batch();
   batch.clear();
-  if (a.own_protocol && (a.local_close_code || a.close_reply_due)) {
+  if (a.local_close_code || a.close_reply_due) {
     // Failing the connection (RFC 6455 §7.1.7) or answering the server's
     // Close with its own code: send the Close, then drop TCP.
     std::string payload;
@@ -1293,13 +1218,6 @@ int Connection::on_writeable() {
     }
     return -1;
   }
-  if (a.local_close_code) {
-    const std::string why = close_reason_for(a.local_close_code);
-    lws_close_reason(wsi, static_cast<lws_close_status>(a.local_close_code),
-                     reinterpret_cast<unsigned char *>(const_cast<char *>(why.data())), why.size());
-    a.close_sent = true;
-    return -1;
-  }
   bool no_mask_key = false;
   if (a.pong_due) {
     a.pong_due = false;
@@ -1309,14 +1227,8 @@ int Connection::on_writeable() {
   if (ping_due_ && !no_mask_key) {
     ping_due_ = false;
     // Control frames may go between the fragments of a message.
-    unsigned char ping[LWS_PRE + 8];
     const uint64_t id = ++ping_count_;
-    std::memcpy(ping + LWS_PRE, &id, sizeof id);
-    if (a.own_protocol) {
-      no_mask_key = !append_control(batch, FrameOpcode::Ping, ping + LWS_PRE, sizeof id);
-    } else if (lws_write(wsi, ping + LWS_PRE, sizeof id, LWS_WRITE_PING) < 0) {
-      return -1;
-    }
+    no_mask_key = !append_control(batch, FrameOpcode::Ping, &id, sizeof id);
     ping_sent_at_ = Clock::now();
     pong_pending_ = true;
     // The deadline runs from the first unanswered ping: later pings (when
@@ -1330,10 +1242,8 @@ int Connection::on_writeable() {
   }
   uint64_t sent_msgs = 0, sent_bytes = 0;
   bool failed = no_mask_key;
-  // Without extensions (none offered, so none negotiated) wsc frames the
-  // messages itself and packs them into one raw write (frame_batch.hpp);
-  // with permessage-deflate lws must frame them.
-  const bool own_frames = a.own_protocol;
+  // wsc frames the messages itself and packs them into one raw write
+  // (frame_batch.hpp).
   size_t next = 0;     // index in inflight_ of the message being written
   size_t batched = 0;  // leading inflight_ messages whose frames are all in the batch
   auto count_sent = [&] {
@@ -1379,46 +1289,27 @@ int Connection::on_writeable() {
     }
     const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
     const bool fin = m.written + chunk == m.len;
-    if (own_frames) {
-      if (!batch.fits(chunk)) {
-        if (!flush()) {
-          failed = true;
-          break;
-        }
-        if ((choked = lws_send_pipe_choked(wsi) != 0)) break;
-        continue;
-      }
-      const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
-                                 : m.type == MessageType::Text ? FrameOpcode::Text
-                                                               : FrameOpcode::Binary;
-      if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
-        failed = no_mask_key = true;
-        break;
-      }
-    } else {
-      int flags = m.started ? LWS_WRITE_CONTINUATION
-                            : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
-      if (!fin) flags |= LWS_WRITE_NO_FIN;
-      // lws writes the frame header into the LWS_PRE bytes before the chunk
-      // (the headroom for the first, already-sent payload for later ones).
-      if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) <
-          0) {
+    if (!batch.fits(chunk)) {
+      if (!flush()) {
         failed = true;
         break;
       }
-      wrote = true;
-      if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
+      if ((choked = lws_send_pipe_choked(wsi) != 0)) break;
+      continue;
+    }
+    const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
+                               : m.type == MessageType::Text ? FrameOpcode::Text
+                                                             : FrameOpcode::Binary;
+    if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
+      failed = no_mask_key = true;
+      break;
     }
     m.started = true;
     m.written += chunk;
     if (fin) {
       ++next;
-      if (own_frames)
-        ++batched;
-      else
-        count_sent();
+      ++batched;
     }
-    if (!own_frames && (choked = lws_send_pipe_choked(wsi) != 0)) break;
   }
   if (!failed && !flush()) failed = true;
   // lws_send_pipe_choked is a poll(): ask only when something was written.
@@ -1454,7 +1345,7 @@ int Connection::on_writeable() {
     emit([&] {
       if (callbacks_.on_drain) callbacks_.on_drain();
     });
-  if (closing && attempt_ && !a.close_sent && a.own_protocol) {
+  if (closing && attempt_ && !a.close_sent) {
     // Then wait for the server's answer (close_timer_ bounds the wait).
     const std::string payload = close_payload(code, reason);
     batch.clear();
@@ -1464,12 +1355,6 @@ int Connection::on_writeable() {
       return -1;
     }
     return 0;
-  }
-  if (closing && attempt_ && !a.close_sent) {
-    lws_close_reason(wsi, static_cast<lws_close_status>(code),
-                     reinterpret_cast<unsigned char *>(reason.data()), reason.size());
-    a.close_sent = true;
-    return -1;
   }
   return 0;
 }

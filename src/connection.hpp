@@ -33,15 +33,14 @@ namespace wsc::detail {
 
 class LoopCore;
 
-// A message waiting to be written, with LWS_PRE bytes of headroom in front
-// of the payload because lws writes the frame header there.
+// A message waiting to be written.
 struct OutMessage {
   std::unique_ptr<unsigned char[]> buffer;
   size_t len = 0;
   MessageType type = MessageType::Binary;
-  size_t written = 0;  // payload bytes handed to lws so far
+  size_t written = 0;  // payload bytes framed and handed to lws so far
   bool started = false;
-  unsigned char *payload() { return buffer.get() + LWS_PRE; }
+  unsigned char *payload() { return buffer.get(); }
 };
 
 // State of one lws wsi, created at the connect call (WSI_CREATE may never
@@ -66,10 +65,9 @@ struct Attempt {
   bool close_sent = false;
   bool killed = false;
 
-  // Own protocol (no extension): lws carries bytes over TCP; wsc runs the
-  // proxy CONNECT, TLS (tls_session.hpp), the upgrade and the frames
-  // (frame_parser.hpp) in that order.
-  bool own_protocol = false;
+  // lws carries bytes over TCP; wsc runs the proxy CONNECT, TLS
+  // (tls_session.hpp), the upgrade and the frames (frame_parser.hpp) in
+  // that order.
   enum class Stage { Tunnel, Tls, Upgrade };
   Stage stage = Stage::Upgrade;  // until established
   bool opening_started = false;
@@ -117,10 +115,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void begin_attempt();
   void start_connect(std::string address);
   void connect_to(const std::string &address);
-  bool prepare_own_protocol(Attempt &a, const std::string &host,
-                            const std::optional<ProxyUrl> &proxy);
+  bool prepare_own_protocol(Attempt &a);
   void on_established();
-  void on_receive(const void *in, size_t len);
   int on_raw_writeable();
   int on_raw_receive(const uint8_t *in, size_t len);
   bool on_plaintext(const uint8_t *in, size_t len);
@@ -169,6 +165,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Options options_;
   const Callbacks callbacks_;
   const bool pull_mode_;
+  const std::optional<ProxyUrl> proxy_;
+  const std::string proxy_host_;  // to open the socket to: IPv6 without brackets
+  const bool proxy_is_ip_;
 
   // Shared between threads, under mutex_.
   mutable std::mutex mutex_;
