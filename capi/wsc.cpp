@@ -465,6 +465,8 @@ int wsc_conn_stats(const wsc_conn *c, wsc_stats *out) {
   full.rtt_us_smoothed = s.rtt_us_smoothed;
   full.connect_attempts = s.connect_attempts;
   full.last_http_status = s.last_http_status;
+  full.http_status_from_proxy = s.http_status_from_proxy ? 1 : 0;
+  full.recv_discarded = s.recv_discarded;
   // Fill only as much as the caller's struct holds.
   std::memcpy(out, &full, out->struct_size);
   return ok();

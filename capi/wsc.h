@@ -117,6 +117,8 @@ typedef struct wsc_stats {
   int64_t rtt_us_smoothed;   /* exponentially smoothed, -1 if none */
   uint64_t connect_attempts; /* attempts made, including the first */
   int last_http_status;      /* of the last upgrade response, 0 if none */
+  int http_status_from_proxy; /* 1: last_http_status is the proxy's answer to CONNECT */
+  uint64_t recv_discarded;    /* pull mode: arrived after our Close with the queue full */
 } wsc_stats;
 
 typedef struct wsc_tls_info {

@@ -24,6 +24,14 @@ constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 constexpr auto kStableAfter = std::chrono::milliseconds(5000);
 // Received buffers bigger than this are released after each message.
 constexpr size_t kKeepRxCapacity = 1 << 20;
+// What a queued received message costs beyond its payload, counted against
+// RECV_QUEUE_BYTES so that a flood of empty messages is bounded too (the
+// std::string and the queue slot; about what the allocator really spends).
+constexpr size_t kQueuedMessageOverhead = 64;
+// Pings answered one by one up to this many pending pongs; beyond it only
+// the latest payload is answered (RFC 6455 §5.5.3 allows that), so a ping
+// flood cannot grow memory.
+constexpr size_t kMaxPendingPongs = 16;
 
 // wsc runs its own heartbeats and timeouts. Without this, lws re-arms a
 // per-connection "validity" timer on every received frame from its default
@@ -73,7 +81,11 @@ void Connection::emit(F &&f) {
   if (detached_.load()) return;
   std::lock_guard<std::mutex> lock(callback_mutex_);
   if (detached_.load()) return;
-  f();
+  // A C++ user callback that throws must not unwind into lws.
+  try {
+    f();
+  } catch (...) {
+  }
 }
 
 // ---- any thread ---------------------------------------------------------
@@ -134,7 +146,7 @@ Status Connection::recv(Millis timeout, Message &out) {
   if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_ETIMEDOUT;
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
-  recv_bytes_ -= out.data.size();
+  recv_bytes_ -= out.data.size() + kQueuedMessageOverhead;
   if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
     resume_posted_ = true;
     auto self = shared_from_this();
@@ -384,6 +396,15 @@ void Connection::kill_attempt(Status status, std::string detail) {
   }
 }
 
+void Connection::fail_attempt(Attempt *attempt, Status status, const std::string &detail) {
+  if (attempt != attempt_.get()) return;
+  if (attempt->local_status == Status::WSC_OK) {
+    attempt->local_status = status;
+    attempt->local_detail = detail;
+  }
+  attempt->killed = true;
+}
+
 void Connection::on_wsi_destroyed(Attempt *attempt) {
   if (attempt_.get() != attempt) return;
   attempt_ended(std::move(attempt_));
@@ -421,8 +442,16 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     return Status::WSC_EHANDSHAKE;
   }
   const std::string &text = a.error_text;
+  if (a.proxy_status >= 500 || a.proxy_dropped) {
+    // Like a 5xx from the server: the proxy or what is behind it may be
+    // back in a moment, so reconnect retries.
+    detail = "the HTTP proxy " + proxy_->redacted() + " failed the tunnel to " + where + " (" +
+             text + ")";
+    return a.proxy_dropped ? Status::WSC_ECONNECT : Status::WSC_ESERVER;
+  }
   if (contains(text, "proxy")) {
-    detail = "the HTTP proxy refused the tunnel to " + where + " (" + text + ")";
+    detail = "the HTTP proxy " + proxy_->redacted() + " refused the tunnel to " + where + " (" +
+             text + ")";
     return Status::WSC_EHANDSHAKE;
   }
   if (contains(text, "HS:")) {
@@ -451,9 +480,10 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
     m.written = 0;
     m.started = false;
   });
-  if (a->http_status) {
+  if (a->http_status || a->proxy_status) {
     std::lock_guard<std::mutex> lock(mutex_);
-    stats_.last_http_status = a->http_status;
+    stats_.last_http_status = a->http_status ? a->http_status : a->proxy_status;
+    stats_.http_status_from_proxy = a->http_status == 0;
   }
   std::string detail;
   const Status status = classify(*a, detail);
@@ -613,8 +643,10 @@ void Connection::start_liveness_timers() {
 
 bool Connection::socket_has_unread_data() const {
   // A callback that blocked the loop may have kept lws from reading a pong
-  // that already arrived; judge a deadline only after reading it.
-  if (!attempt_ || !attempt_->wsi) return false;
+  // that already arrived; judge a deadline only after reading it. Not while
+  // reading is paused: nothing would read it, and asking again every few
+  // milliseconds would keep the loop awake forever.
+  if (!attempt_ || !attempt_->wsi || input_paused(*attempt_)) return false;
   pollfd p{lws_get_socket_fd(attempt_->wsi), POLLIN, 0};
   return p.fd >= 0 && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
@@ -675,6 +707,9 @@ void Connection::on_idle_timer() {
   };
   const auto deadline = last_rx_ + options_.idle_timeout;
   if (Clock::now() < deadline) return again(until(deadline));
+  // Paused by a full receive queue: data is waiting in the socket, so the
+  // peer is not idle; the application is. Look again one period later.
+  if (input_paused(*attempt_)) return again(options_.idle_timeout);
   if (socket_has_unread_data()) return again(std::chrono::milliseconds(5));
   kill_attempt(Status::WSC_ETIMEDOUT, "nothing received from " + url_.host_header() + " for " +
                                           std::to_string(options_.idle_timeout.count()) +
@@ -794,6 +829,7 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       // Say which step the server hung up in; lws has no words for it.
       if (!attempt->established && attempt->error_text.empty()) {
         if (attempt->stage == Attempt::Stage::Tunnel) {
+          attempt->proxy_dropped = attempt->proxy_status == 0;
           attempt->error_text = "the proxy closed the connection before answering CONNECT";
         } else if (attempt->stage == Attempt::Stage::Tls) {
           attempt->error_text = "SSL: the server closed the connection during the TLS handshake";
@@ -859,13 +895,30 @@ void Connection::on_established() {
 
 void Connection::fail_receive(int close_code, Status status, std::string detail) {
   Attempt &a = *attempt_;
-  a.local_close_code = close_code;
   a.local_status = status;
   a.local_detail = std::move(detail);
   rx_in_message_ = false;
   rx_buffer_.clear();
-  // Never return -1 from RECEIVE while the peer may still send (heap
-  // corruption in lws 4.1.6, LWS-NOTES §0.3): pause and close from WRITEABLE.
+  if (a.close_sent) {
+    // The server broke the closing handshake (a bad code or reason in its
+    // answer): nothing more to say to it; drop TCP when this read returns.
+    a.close_done = true;
+    return;
+  }
+  a.local_close_code = close_code;
+  {
+    // Replies the application queued to the messages delivered before the
+    // violation go out before the Close (on_writeable); later sends wait
+    // for a reconnect or are counted as discarded.
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!send_queue_.empty()) {
+      inflight_.push_back(std::move(send_queue_.front()));
+      send_queue_.pop_front();
+    }
+  }
+  // Never return -1 from a receive while the peer may still send (heap
+  // corruption in lws 4.1.6, LWS-NOTES §0.3): stop reading, close from
+  // WRITEABLE.
   lws_rx_flow_control(a.wsi, 0);
   lws_callback_on_writable(a.wsi);
 }
@@ -899,10 +952,8 @@ void Connection::on_data(bool start, MessageType type, bool final, const unsigne
     return;
   }
   if (!final) {
-    if (rx_buffer_.empty()) {
-      rx_buffer_.reserve(static_cast<size_t>(
-          std::min<uint64_t>(len + frame_remaining, options_.max_message_bytes)));
-    }
+    // Grown as bytes arrive, never reserved from an announced length: a
+    // 10-byte header may announce 2^40 bytes that never come.
     rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
     return;
   }
@@ -1001,6 +1052,7 @@ bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
     return false;
   }
   const int status = a.tunnel_reply->status();
+  a.proxy_status = status;
   if (status / 100 != 2) {
     a.error_text = "the proxy answered HTTP " + std::to_string(status) + " to CONNECT";
     return false;
@@ -1015,25 +1067,59 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     if (!read_tunnel_reply(in, len)) return -1;
     if (a.stage == Attempt::Stage::Tunnel) return 0;
   }
-  if (!a.tls) return on_plaintext(in, len) && !a.close_done ? 0 : -1;
+  if (!a.tls) {
+    // Bytes set aside while paused come first.
+    if (!a.rx_pending.empty()) {
+      a.rx_pending.append(reinterpret_cast<const char *>(in), len);
+      return pump_input() ? 0 : -1;
+    }
+    return on_plaintext(in, len) && !a.close_done ? 0 : -1;
+  }
   a.tls->put_ciphertext(in, len);
   if (!a.established && a.stage == Attempt::Stage::Tls) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
   }
-  std::vector<uint8_t> &plain = loop_->tls_plaintext();
-  while (!a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
-    const long n = a.tls->read(plain.data(), plain.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (!a.established && a.error_text.empty()) a.error_text = a.tls->error();
-      return -1;
+  return pump_input() ? 0 : -1;
+}
+
+bool Connection::input_open(const Attempt &a) const {
+  // Bytes after our failure Close, the server's Close or a kill are not
+  // looked at: the connection is ending.
+  return !a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed;
+}
+
+bool Connection::input_paused(const Attempt &a) const {
+  // Only the loop thread writes rx_paused_. Once our Close is out, reading
+  // goes on to find the server's answer (deliver() discards beyond the bound).
+  return rx_paused_ && a.established && !a.close_sent;
+}
+
+bool Connection::pump_input() {
+  Attempt &a = *attempt_;
+  if (!a.rx_pending.empty() && !input_paused(a)) {
+    std::string pending;
+    pending.swap(a.rx_pending);
+    if (!on_plaintext(reinterpret_cast<const uint8_t *>(pending.data()), pending.size())) {
+      return false;
     }
-    if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return -1;
   }
-  if (a.close_done) return -1;
-  // TLS may have something to send of its own (a key update, an alert).
-  return flush_tls() ? 0 : -1;
+  if (a.tls) {
+    std::vector<uint8_t> &plain = loop_->tls_plaintext();
+    // A non-empty rx_pending means reading paused; the rest stays in TLS.
+    while (input_open(a) && a.rx_pending.empty() && !input_paused(a)) {
+      const long n = a.tls->read(plain.data(), plain.size());
+      if (n == 0) break;
+      if (n < 0) {
+        if (!a.established && a.error_text.empty()) a.error_text = a.tls->error();
+        return false;
+      }
+      if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return false;
+    }
+    // TLS may have something to send of its own (a key update, an alert).
+    if (!a.close_done && !flush_tls()) return false;
+  }
+  return !a.close_done;
 }
 
 bool Connection::on_plaintext(const uint8_t *in, size_t len) {
@@ -1042,9 +1128,13 @@ bool Connection::on_plaintext(const uint8_t *in, size_t len) {
     if (!accept_upgrade(in, len)) return false;
     if (!a.established) return true;  // the response head is still incomplete
   }
-  // Bytes after our failure Close, the server's Close or a kill are not
-  // looked at: the connection is ending.
-  while (len && !a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
+  while (len && input_open(a)) {
+    if (input_paused(a)) {
+      // The receive queue is full: keep the rest (at most one read) until
+      // the application takes messages (resume_reading).
+      a.rx_pending.append(reinterpret_cast<const char *>(in), len);
+      return true;
+    }
     FrameEvent event;
     const size_t used = a.parser.next(in, len, event);
     in += used;
@@ -1066,6 +1156,7 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.last_http_status = a.http_status;
+    stats_.http_status_from_proxy = false;
     subprotocol_ = a.response->subprotocol();
   }
   if (result == UpgradeResponse::Result::Rejected) {
@@ -1100,13 +1191,16 @@ void Connection::on_control_frame(const FrameEvent &event) {
   last_rx_ = Clock::now();
   pong_timer_.cancel();
   switch (event.opcode) {
-    case FrameOpcode::Ping:
+    case FrameOpcode::Ping: {
       if (a.close_sent) return;
-      // Only the latest ping needs an answer (RFC 6455 §5.5.3).
-      a.pong_payload.assign(reinterpret_cast<const char *>(event.data), event.len);
-      a.pong_due = true;
+      std::string payload(reinterpret_cast<const char *>(event.data), event.len);
+      if (a.pongs_due.size() < kMaxPendingPongs)
+        a.pongs_due.push_back(std::move(payload));
+      else
+        a.pongs_due.back() = std::move(payload);
       lws_callback_on_writable(a.wsi);
       return;
+    }
     case FrameOpcode::Pong:
       on_pong();
       return;
@@ -1146,20 +1240,32 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     emit([&] { callbacks_.on_message(type, data); });
     return;
   }
+  const bool closing = attempt_ && attempt_->close_sent;
+  bool pause = false, became_readable = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
+    // Our Close is out and the queue is full: reading goes on only to see
+    // the server's answer; what arrives meanwhile is counted, not queued.
+    ++stats_.recv_discarded;
+    return;
+  }
+  lock.unlock();
   Message m;
   m.type = type;
   m.data = owned ? std::move(*owned) : std::string(data);
   if (owned) owned->clear();
-  bool pause = false, became_readable = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    lock.lock();
     ++stats_.msgs_received;
     stats_.bytes_received += m.data.size();
-    recv_bytes_ += m.data.size();
+    recv_bytes_ += m.data.size() + kQueuedMessageOverhead;
     became_readable = recv_queue_.empty();
     recv_queue_.push_back(std::move(m));
     // A slow reader slows the server down instead of growing memory.
-    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_) pause = rx_paused_ = true;
+    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_ && !closing) {
+      pause = rx_paused_ = true;
+    }
+    lock.unlock();
   }
   // Receivers wait only for an empty queue to fill: one wake-up per burst,
   // not one per message taking the CPU from this thread mid-delivery.
@@ -1196,35 +1302,34 @@ std::string close_payload(int code, const std::string &reason) {
 int Connection::on_writeable() {
   Attempt &a = *attempt_;
   lws *wsi = a.wsi;
-  // lws calls WRITEABLE again while it waits for the server's Close: doing
-  // nothing lets it wait (returning -1 again would drop the socket at once).
+  // A final Close went out: drop TCP once lws has written all of it.
+  if (a.drop_when_flushed) return -1;
+  // Waiting for the server's answer to our Close (close_timer_ bounds it).
   if (a.close_sent || a.close_replied) return 0;
   FrameBatch &batch = loop_->frame_batch();
   batch.clear();
-  if (a.local_close_code || a.close_reply_due) {
-    // Failing the connection (RFC 6455 §7.1.7) or answering the server's
-    // Close with its own code: send the Close, then drop TCP.
-    std::string payload;
-    if (a.local_close_code) {
-      payload = close_payload(a.local_close_code, close_reason_for(a.local_close_code));
-      a.close_sent = true;
-    } else {
-      payload = close_payload(a.peer_code, "");
-      a.close_reply_due = false;
-      a.close_replied = true;
-    }
+  if (a.close_reply_due) {
+    // Answering the server's Close with its own code, then dropping TCP.
+    a.close_reply_due = false;
+    a.close_replied = true;
+    const std::string payload = close_payload(a.peer_code, "");
     if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
       send_bytes(batch.data(), batch.size());
     }
-    return -1;
+    return drop_after_flush(a);
   }
+  // Failing the connection (RFC 6455 §7.1.7): what the application queued
+  // before the violation (replies to the messages delivered before it) goes
+  // out first, then the Close (fail_receive moved those into inflight_).
+  const bool failing = a.local_close_code != 0;
   bool no_mask_key = false;
-  if (a.pong_due) {
-    a.pong_due = false;
-    no_mask_key =
-        !append_control(batch, FrameOpcode::Pong, a.pong_payload.data(), a.pong_payload.size());
+  // Every ping gets its own pong, in order (coalesced only past
+  // kMaxPendingPongs), ahead of any data.
+  for (; !a.pongs_due.empty() && !no_mask_key; a.pongs_due.pop_front()) {
+    const std::string &payload = a.pongs_due.front();
+    no_mask_key = !append_control(batch, FrameOpcode::Pong, payload.data(), payload.size());
   }
-  if (ping_due_ && !no_mask_key) {
+  if (ping_due_ && !no_mask_key && !failing) {
     ping_due_ = false;
     // Control frames may go between the fragments of a message.
     const uint64_t id = ++ping_count_;
@@ -1272,6 +1377,7 @@ int Connection::on_writeable() {
         failed = true;
         break;
       }
+      if (failing) break;
       std::lock_guard<std::mutex> lock(mutex_);
       if (send_queue_.empty()) break;
       inflight_.swap(send_queue_);
@@ -1279,7 +1385,7 @@ int Connection::on_writeable() {
     OutMessage &m = inflight_[next];
     std::chrono::microseconds wait{0};
     // Clock reads only when a limit is set: this runs once per message.
-    if (rate_.enabled() && !m.started && !rate_.try_take(Clock::now(), wait)) {
+    if (rate_.enabled() && !failing && !m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
       std::weak_ptr<Connection> weak = shared_from_this();
       rate_timer_.start(loop_->timers(), wait, [weak] {
@@ -1316,6 +1422,7 @@ int Connection::on_writeable() {
   if (!failed && (choked || (wrote && lws_send_pipe_choked(wsi)))) {
     lws_callback_on_writable(wsi);
     arm_write_timer();
+    choked = true;
   }
   bool drained = false, closing = false;
   int code = 1000;
@@ -1335,6 +1442,7 @@ int Connection::on_writeable() {
     reason = close_reason_;
   }
   if (failed) {
+    if (failing) return -1;  // already failing: its status stands
     a.local_status = no_mask_key ? Status::WSC_EINTERNAL : Status::WSC_ELOST;
     a.local_detail = no_mask_key
                          ? "no random bytes for a frame mask key (OpenSSL RAND_bytes failed)"
@@ -1345,8 +1453,20 @@ int Connection::on_writeable() {
     emit([&] {
       if (callbacks_.on_drain) callbacks_.on_drain();
     });
+  if (failing) {
+    if (!inflight_.empty() || choked) return 0;  // the rest of the replies first
+    const std::string payload =
+        close_payload(a.local_close_code, close_reason_for(a.local_close_code));
+    batch.clear();
+    a.close_sent = true;
+    if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
+      send_bytes(batch.data(), batch.size());
+    }
+    return drop_after_flush(a);
+  }
   if (closing && attempt_ && !a.close_sent) {
-    // Then wait for the server's answer (close_timer_ bounds the wait).
+    // Then wait for the server's answer (close_timer_ bounds the wait),
+    // reading on even when the receive queue is full (resume_reading).
     const std::string payload = close_payload(code, reason);
     batch.clear();
     a.close_sent = true;
@@ -1354,8 +1474,23 @@ int Connection::on_writeable() {
         !send_bytes(batch.data(), batch.size())) {
       return -1;
     }
+    if (rx_paused_) {
+      std::weak_ptr<Connection> weak = shared_from_this();
+      loop_->post([weak] {
+        if (auto self = weak.lock()) self->resume_reading();
+      });
+    }
     return 0;
   }
+  return 0;
+}
+
+int Connection::drop_after_flush(Attempt &a) {
+  // lws keeps what the socket did not take and writes it before the next
+  // WRITEABLE: dropping TCP now could cut the Close short.
+  a.drop_when_flushed = true;
+  if (!lws_send_pipe_choked(a.wsi)) return -1;
+  lws_callback_on_writable(a.wsi);
   return 0;
 }
 
@@ -1372,14 +1507,22 @@ void Connection::resume_reading() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     resume_posted_ = false;
-    if (rx_paused_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+    const bool closing = attempt_ && attempt_->close_sent;
+    if (rx_paused_ && (closing || recv_bytes_ <= options_.recv_queue_bytes / 2)) {
       rx_paused_ = false;
       resume = true;
     }
   }
-  if (resume && attempt_ && attempt_->established && attempt_->wsi) {
-    lws_rx_flow_control(attempt_->wsi, 1);
+  if (!resume || !attempt_ || !attempt_->established || !attempt_->wsi) return;
+  // What was set aside first; it may fill the queue again.
+  if (!pump_input()) {
+    // Outside an lws callback: ask lws to close. attempt_ says why.
+    if (!attempt_->killed)
+      lws_set_timeout(attempt_->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
   }
+  if (attempt_->local_close_code || attempt_->close_reply_due) return;  // WRITEABLE closes
+  if (!rx_paused_) lws_rx_flow_control(attempt_->wsi, 1);
 }
 
 void Connection::set_state(State next) {

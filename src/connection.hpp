@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,7 +54,9 @@ struct Attempt {
   bool established = false;
   // What lws told us about how it ended.
   std::string error_text;
-  int http_status = 0;
+  int http_status = 0;         // the server's answer to the upgrade
+  int proxy_status = 0;        // the proxy's answer to CONNECT
+  bool proxy_dropped = false;  // the proxy hung up before answering
   long tls_verify_result = 0;
   bool peer_closed = false;
   int peer_code = 1005;
@@ -78,11 +81,12 @@ struct Attempt {
   UpgradeRequest request;
   std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
-  bool pong_due = false;  // answer the latest server ping
-  std::string pong_payload;
-  bool close_reply_due = false;  // answer the server's Close
+  std::deque<std::string> pongs_due;  // one pong per ping, in order
+  std::string rx_pending;             // plaintext set aside while reading is paused
+  bool close_reply_due = false;       // answer the server's Close
   bool close_replied = false;
-  bool close_done = false;  // our Close was answered
+  bool close_done = false;         // our Close was answered
+  bool drop_when_flushed = false;  // a final Close is out: drop TCP once written
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -107,6 +111,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Loop thread: lws events for the current attempt.
   int handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reason, void *in, size_t len);
   void on_wsi_destroyed(Attempt *attempt);
+  // Loop thread: handling the attempt threw; lws drops the wsi next.
+  void fail_attempt(Attempt *attempt, Status status, const std::string &detail);
   // Loop thread: the loop is shutting down.
   void on_loop_shutdown();
   void cancel_timers();
@@ -119,6 +125,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_established();
   int on_raw_writeable();
   int on_raw_receive(const uint8_t *in, size_t len);
+  bool pump_input();
+  bool input_open(const Attempt &a) const;
+  bool input_paused(const Attempt &a) const;
+  int drop_after_flush(Attempt &a);
   bool on_plaintext(const uint8_t *in, size_t len);
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();

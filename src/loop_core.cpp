@@ -6,6 +6,17 @@
 
 namespace wsc::detail {
 
+void run_guarded(const std::function<void()> &fn) noexcept {
+  // Commands and timers run on the loop thread under lws's service call: an
+  // exception must not unwind through lws (C). What throws here is an
+  // allocation (std::bad_alloc) in wsc's own bookkeeping; the command is
+  // dropped and the loop goes on.
+  try {
+    fn();
+  } catch (...) {
+  }
+}
+
 namespace {
 
 // lws keeps pointers into the protocol list for the context's lifetime.
@@ -160,7 +171,7 @@ bool LoopCore::drain_commands() {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     batch.swap(commands_);
   }
-  for (auto &fn : batch) fn();
+  for (auto &fn : batch) run_guarded(fn);
   // Commands may post more; they wait for the next round.
   std::lock_guard<std::mutex> lock(commands_mutex_);
   return !commands_.empty();
@@ -260,7 +271,17 @@ int LoopCore::callback(lws *wsi, lws_callback_reasons reason, void *user, void *
     if (core && !nested) core->in_wsi_destroy_ = false;
     return 0;
   }
-  return attempt->conn->handle_lws(attempt, wsi, reason, in, len);
+  // No exception may unwind into lws (C): an allocation that fails while
+  // handling one connection's bytes ends that connection, not the process.
+  try {
+    return attempt->conn->handle_lws(attempt, wsi, reason, in, len);
+  } catch (const std::bad_alloc &) {
+    attempt->conn->fail_attempt(attempt, Status::WSC_ENOMEM,
+                                "out of memory while handling the connection's data");
+  } catch (const std::exception &e) {
+    attempt->conn->fail_attempt(attempt, Status::WSC_EINTERNAL, e.what());
+  }
+  return -1;
 }
 
 }  // namespace wsc::detail

@@ -26,6 +26,9 @@ namespace wsc::detail {
 
 class Connection;
 
+// Runs fn, swallowing any exception (see loop_core.cpp).
+void run_guarded(const std::function<void()> &fn) noexcept;
+
 class LoopCore : public std::enable_shared_from_this<LoopCore> {
  public:
   // Throws Error(WSC_EINTERNAL) if lws cannot create its context.

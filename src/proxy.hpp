@@ -12,7 +12,11 @@ struct ProxyUrl {
   std::string userinfo;  // "user:pass" or empty
   std::string host;
   unsigned port = 0;
-  std::string lws_address() const { return userinfo.empty() ? host : userinfo + "@" + host; }
+  // For messages: the URL without the password.
+  std::string redacted() const {
+    const std::string user = userinfo.substr(0, userinfo.find(':'));
+    return "http://" + (userinfo.empty() ? "" : user + ":***@") + host + ":" + std::to_string(port);
+  }
   // The host to open a TCP connection to (IPv6 without its brackets).
   std::string socket_host() const;
 };

@@ -91,6 +91,10 @@ struct Stats {
   size_t send_queue_bytes = 0;
   int64_t rtt_us_last = -1, rtt_us_smoothed = -1;
   int last_http_status = 0;
+  bool http_status_from_proxy = false;  // last_http_status is the proxy's answer to CONNECT
+  // Received messages dropped unread: they arrived after our Close while
+  // the pull-mode receive queue was full.
+  uint64_t recv_discarded = 0;
 };
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.

@@ -27,6 +27,19 @@ Every connection gets a correct 101 upgrade, then the scenario of its path:
     /huge-length         a binary header declaring 2^62 bytes, then junk
                          1 KiB every 50 ms (a client with a small message
                          limit closes with 1009)
+  Resource and closing-handshake scenarios (see each function):
+    /empty-flood         empty text frames as fast as the client takes them;
+                         the client's Close is answered at once
+    /big-announce        a binary header declaring 2^39 bytes, 1 KiB of it,
+                         then silence
+    /bad-close-reply     echo; the client's Close is answered with code 1005
+    /bad-close-reply-utf8  echo; the answer's reason is not UTF-8
+    /ping-burst          five pings in one segment; "pongs-ok" if five pongs
+                         came back with their payloads in order, else
+                         "pongs-bad ...", then echo
+    /echo-then-violation a text frame "m1" and a frame with RSV1 in one
+                         segment; records "m1-then-<code>" when the client's
+                         echo of m1 came before its Close, else what came
   Well-behaved ones:
     /greeting            the 101 response and a text frame "hello" in one
                          send(), then echo
@@ -260,6 +273,94 @@ def huge_length(conn):
     return result
 
 
+def flood(conn, payload):
+    """Sends `payload` as text frames until the client's Close, which is
+    answered at once: a client with a full receive queue must still read it."""
+    stop = threading.Event()
+    one = frame(OP_TEXT, payload)
+    burst = one * max(1, 4096 // len(one))
+
+    def writer():
+        while not stop.is_set():
+            try:
+                conn.send(burst)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    result = await_close(conn, reply=False)
+    stop.set()
+    thread.join()
+    if result not in ("none", "timeout"):
+        conn.send(frame(OP_CLOSE, struct.pack("!H", int(result))))
+    return result
+
+
+def big_announce(conn):
+    conn.send(frame(OP_BINARY, length=1 << 39) + bytes(1024))
+    return await_close(conn, reply=False)
+
+
+def bad_close_reply(conn, path, answer):
+    """Echoes until the client's Close, then answers it with `answer`."""
+    try:
+        while True:
+            fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                conn.send(answer)
+                return close_value(payload)
+            if opcode in (OP_CONT, OP_TEXT, OP_BINARY):
+                conn.send(frame(opcode, payload, fin=fin))
+    except socket.timeout:
+        return "timeout"
+    except (EOFError, OSError):
+        return "none"
+
+
+def ping_burst(conn, path):
+    conn.send(b"".join(frame(OP_PING, b"p%d" % i) for i in range(5)))
+    got = []
+    try:
+        while len(got) < 5:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                return close_value(payload)
+            got.append(payload if opcode == OP_PONG else b"op%d" % opcode)
+    except (socket.timeout, EOFError, OSError) as e:
+        log("%s: %r after %r" % (path, e, got))
+    ok = got == [b"p%d" % i for i in range(5)]
+    conn.send(frame(OP_TEXT, b"pongs-ok" if ok else b"pongs-bad " + b",".join(got)))
+    return echo(conn, path)
+
+
+def echo_then_violation(conn):
+    conn.send(frame(OP_TEXT, b"m1") + frame(OP_TEXT, b"x", rsv=0x40))
+    seen = []
+    try:
+        while True:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                code = close_value(payload)
+                return ("m1-then-" + code) if seen == [b"m1"] else "close-after-%r" % seen
+            seen.append(payload)
+    except socket.timeout:
+        return "timeout after %r" % seen
+    except (EOFError, OSError):
+        return "none after %r" % seen
+
+
+SCENARIOS = {
+    "/empty-flood": lambda conn, path: flood(conn, b""),
+    "/big-announce": lambda conn, path: big_announce(conn),
+    "/bad-close-reply": lambda conn, path: bad_close_reply(conn, path, close_frame(1005)),
+    "/bad-close-reply-utf8": lambda conn, path: bad_close_reply(
+        conn, path, close_frame(1000, b"\xff\xfe")),
+    "/ping-burst": ping_burst,
+    "/echo-then-violation": lambda conn, path: echo_then_violation(conn),
+}
+
+
 def ping_then_echo(conn, path):
     conn.send(frame(OP_PING, b"p1"))
     try:
@@ -286,7 +387,7 @@ def serve(sock):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         path, headers = conn.read_request()
         key = headers.get("sec-websocket-key")
-        known = (path in VIOLATIONS or path.startswith("/last-close/")
+        known = (path in VIOLATIONS or path in SCENARIOS or path.startswith("/last-close/")
                  or path in ("/huge-length", "/greeting", "/ping-then-echo"))
         if not key or not known:
             conn.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
@@ -309,6 +410,9 @@ def serve(sock):
         elif path == "/huge-length":
             conn.send(response)
             result = huge_length(conn)
+        elif path in SCENARIOS:
+            conn.send(response)
+            result = SCENARIOS[path](conn, path)
         else:
             conn.send(response)
             conn.send(VIOLATIONS[path])

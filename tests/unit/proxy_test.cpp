@@ -14,8 +14,8 @@ TEST(ProxyUrl, ParsesCredentialsHostAndPort) {
   EXPECT_EQ(p.userinfo, "user:pa%3Ass");
   EXPECT_EQ(p.host, "proxy.local");
   EXPECT_EQ(p.port, 3128u);
-  EXPECT_EQ(p.lws_address(), "user:pa%3Ass@proxy.local");
-  EXPECT_EQ(parse_proxy_url("http://10.0.0.1:8080").lws_address(), "10.0.0.1");
+  EXPECT_EQ(p.redacted(), "http://user:***@proxy.local:3128");
+  EXPECT_EQ(parse_proxy_url("http://10.0.0.1:8080").redacted(), "http://10.0.0.1:8080");
 }
 
 TEST(ProxyUrl, RejectsWhatLwsCannotUse) {
