@@ -24,6 +24,14 @@
 #define WSC_API __attribute__((visibility("default")))
 #endif
 
+/* The version of this header; wsc_version() tells the library's. A test
+ * checks them against meson's project version. */
+#define WSC_VERSION_MAJOR 0
+#define WSC_VERSION_MINOR 1
+#define WSC_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for #if WSC_VERSION_NUM >= 100. */
+#define WSC_VERSION_NUM (WSC_VERSION_MAJOR * 10000 + WSC_VERSION_MINOR * 100 + WSC_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
