@@ -28,20 +28,23 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import os
 import weakref
 from collections import deque
 from typing import Any, AsyncIterator, Callable, Generator, Iterable, List, Optional
 
-from . import _lib
+from . import _args, _lib
 from ._lib import ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, WSC_BINARY, wsc_callbacks
 from .connection import (BATCH_MESSAGES, Data, Message, State, Stats, TlsInfo, _encode, _live,
                          read_stats, read_subprotocol, read_tls_info, take_batch)
-from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ETIMEDOUT, WSC_OK, ConnectionClosedOK, Timeout,
-                     WscError, closed_error)
+from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
+                     ConnectionClosedOK, Timeout, WscError, closed_error)
 from .options import Options
 
 __all__ = ["connect", "Connection"]
+
+log = logging.getLogger("wsc")
 
 
 def _notified(ref: "weakref.ref[Connection]", fd: int) -> None:
@@ -198,7 +201,8 @@ class Connection:
                     pass
             status = self._error_status
             self._final = closed_error(status, code, reason, self._error_detail,
-                                       http_status=http, text=_lib.strerror(status))
+                                       http_status=http, text=_lib.strerror(status),
+                                       opened=self._opened.done())
         self._wake()
         self._drained.set()
         if not self._opened.done():
@@ -326,6 +330,8 @@ class Connection:
         error that ended the connection) once every message received before the
         close has been returned.
         """
+        if timeout is not None:
+            timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if rx:
             return rx.popleft()
@@ -337,8 +343,11 @@ class Connection:
         """The messages that are waiting, at least one and at most
         ``max_messages``, in order. Waits like :meth:`recv` for the first (up
         to ``timeout`` seconds) but never for more; raises like :meth:`recv`."""
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int):
+            raise TypeError("max_messages must be an int")
         if max_messages < 1:
             raise ValueError("max_messages must be at least 1")
+        timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if not rx:
             await self._fill(timeout)
@@ -365,7 +374,7 @@ class Connection:
                 if not self._closed.done():  # on_close is on its way to this loop
                     await asyncio.wait({self._closed}, timeout=2)
                 self._raise_closed()
-            if rc != WSC_ETIMEDOUT:
+            if rc != WSC_EWAIT:
                 raise _lib.fail(rc)
             if self._closed.done():  # on_close came first: nothing more will arrive
                 self._raise_closed()
@@ -379,7 +388,7 @@ class Connection:
                 left = deadline - loop.time()
                 if left <= 0:
                     self._waiters.remove(fut)
-                    raise Timeout("no message within %.3g s" % timeout)
+                    raise Timeout("no message within %.3g s" % timeout, wsc_status=WSC_EWAIT)
                 timer = loop.call_at(deadline, _expire, fut)
             try:
                 await fut
@@ -400,20 +409,30 @@ class Connection:
                 return
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 10.0) -> None:
-        """Close gracefully (queued messages first, then a Close frame), wait up
-        to ``timeout`` seconds for the closing handshake, and free the connection."""
+        """Close gracefully (queued messages first, then a Close frame), wait
+        up to ``timeout`` seconds for the closing handshake, and free the
+        connection. Raises what ended the connection if it ended another way
+        (a timeout, a lost connection, ...), like the synchronous
+        :meth:`wsc.Connection.close`. A bad ``code`` or ``reason`` raises
+        ``TypeError``/:class:`InvalidArgument` and leaves the connection open."""
+        payload = _args.close_args(code, reason)
+        limit = _args.timeout("timeout", timeout)
         if self._h is None:
             return
+        rc = self._lib.wsc_close(self._h, code, payload)
+        if rc < 0 and rc != WSC_ECLOSED:
+            raise _lib.fail(rc)  # nothing was sent: the connection goes on
         try:
-            rc = self._lib.wsc_close(self._h, code, reason.encode("utf-8"))
-            if rc < 0 and rc != WSC_ECLOSED:
-                raise _lib.fail(rc)
-            await asyncio.wait({self._closed}, timeout=timeout)
+            await asyncio.wait({self._closed}, timeout=limit)
             # What came before the close stays readable after it.
             while self._h is not None and take_batch(self._lib, self._h, 0, self._rx) == WSC_OK:
                 pass
         finally:
             self._free()
+        final = self._final
+        if self._closed.done() and final is not None and \
+                final.wsc_status not in (WSC_OK, WSC_ECLOSED):
+            raise final
 
     async def wait_closed(self) -> None:
         """Wait until the connection has ended."""
@@ -447,7 +466,10 @@ class Connection:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+        try:
+            await self.close()
+        except ConnectionClosed as e:  # as in the synchronous __exit__
+            log.warning("%s ended: %s", self.url, e)
 
     def __repr__(self) -> str:
         return "<wsc.aio.Connection %s %s>" % (self.url, self.state.name)
@@ -475,7 +497,7 @@ class _Connect:
 
     async def __aexit__(self, *exc: Any) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            await self._conn.__aexit__(*exc)
 
 
 def connect(url: str, **options: Any) -> _Connect:
