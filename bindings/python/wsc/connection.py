@@ -28,15 +28,22 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Union
 
 from . import _args, _lib
-from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, WSC_BINARY, WSC_CLOSED, WSC_OPEN,
-                   WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
+from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_STATE, WSC_BINARY, WSC_CLOSED,
+                   WSC_OPEN, WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_EWAIT, WSC_OK,
                      ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
                      Timeout, WscError, closed_error)
-from .options import Options
+from .options import ConnectOptions, Options
+
+if TYPE_CHECKING:
+    import sys
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 Message = Union[str, bytes]
 Data = Union[str, bytes, bytearray, memoryview]
@@ -180,11 +187,31 @@ def _free_all() -> None:
             pass
 
 
+StateHook = Callable[["State", "State"], None]
+
+
+def state_hook(hook: Optional[StateHook]) -> Optional[StateHook]:
+    if hook is not None and not callable(hook):
+        raise TypeError("on_state must be a callable (old: State, new: State), not %s"
+                        % type(hook).__name__)
+    return hook
+
+
+def log_state(url: str, old: int, new: int) -> None:
+    log.debug("%s: %s -> %s", url, State(old).name, State(new).name)
+
+
+def log_error(url: str, status: int, detail: str) -> None:
+    log.warning("%s: %s: %s", url, _lib.strerror(status), detail)
+
+
 class _Events:
     """What the loop-thread callbacks learned. Holds no reference to the
     Connection, so dropping the Connection frees its handle at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str, hook: Optional[StateHook]) -> None:
+        self.url = url
+        self.hook = hook
         self.lock = threading.Lock()
         self.error_status = WSC_OK
         self.error_detail = ""
@@ -208,8 +235,17 @@ class _Events:
             with self.lock:
                 self.error_status = status
                 self.error_detail = detail.decode("utf-8", "replace") if detail else ""
+            log_error(self.url, status, self.error_detail)
         except BaseException:
             pass
+
+    def on_state(self, _c: Any, old: int, new: int, _u: Any) -> None:
+        try:
+            log_state(self.url, old, new)
+            if self.hook is not None:
+                self.hook(State(old), State(new))
+        except BaseException:
+            log.exception("%s: the on_state hook raised", self.url)
 
     def on_close(self, _c: Any, code: int, reason: Optional[bytes], _u: Any) -> None:
         try:
@@ -236,7 +272,11 @@ class Connection:
     from different threads at the same time.
     """
 
-    def __init__(self, url: str, *, open_timeout: Optional[float] = None, **options: Any) -> None:
+    def __init__(self, url: str, *, open_timeout: Optional[float] = None,
+                 on_state: Optional[StateHook] = None,
+                 **options: "Unpack[ConnectOptions]") -> None:
+        curl = _args.url(url)
+        open_timeout = _args.timeout("open_timeout", open_timeout)
         self.url = url
         self._lib = _lib.lib()
         self._send_fn = self._lib.wsc_send
@@ -250,14 +290,15 @@ class Connection:
         self._rx_mu = threading.Lock()  # one wsc_recv_many at a time keeps the order
         self._final: Optional[WscError] = None
         self._last_stats: Optional[Stats] = None
-        ev = self._events = _Events()
+        ev = self._events = _Events(url, state_hook(on_state))
         # Keep the ctypes callback objects alive as long as the handle.
         self._cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks),
                                   on_open=ON_OPEN(ev.on_open), on_error=ON_ERROR(ev.on_error),
-                                  on_close=ON_CLOSE(ev.on_close), on_drain=ON_DRAIN(ev.on_drain))
+                                  on_close=ON_CLOSE(ev.on_close), on_drain=ON_DRAIN(ev.on_drain),
+                                  on_state=ON_STATE(ev.on_state))
         with Options(**options) as opts:
             out = ctypes.c_void_p()
-            rc = self._lib.wsc_connect(None, url.encode("utf-8"), opts.handle,
+            rc = self._lib.wsc_connect(None, curl, opts.handle,
                                        ctypes.byref(self._cbs), None, ctypes.byref(out))
             if rc < 0:
                 raise _lib.fail(rc)
@@ -602,6 +643,28 @@ class Connection:
             self._leave()
 
     @property
+    def close_code(self) -> Optional[int]:
+        """The close code the connection ended with (1006 when there was no
+        close handshake), ``None`` while it has not ended."""
+        ev = self._events
+        with ev.lock:
+            return ev.close_code if ev.closed.is_set() else None
+
+    @property
+    def close_reason(self) -> Optional[str]:
+        """The close reason the connection ended with, ``None`` while it has
+        not ended."""
+        ev = self._events
+        with ev.lock:
+            return ev.close_reason if ev.closed.is_set() else None
+
+    @property
+    def latency(self) -> float:
+        """The smoothed round trip of pings, in seconds; 0.0 before the
+        first pong (pings need ``ping_interval``)."""
+        return latency_of(self.stats())
+
+    @property
     def subprotocol(self) -> Optional[str]:
         """The subprotocol the server selected, or ``None``."""
         h = self._enter()
@@ -633,14 +696,25 @@ class Connection:
         return "<wsc.Connection %s %s>" % (self.url, self.state.name)
 
 
-def connect(url: str, *, open_timeout: Optional[float] = None, **options: Any) -> Connection:
+def latency_of(stats: Stats) -> float:
+    return stats.rtt_us_smoothed / 1e6 if stats.rtt_us_smoothed >= 0 else 0.0
+
+
+def connect(url: str, *, open_timeout: Optional[float] = None,
+            on_state: Optional[StateHook] = None,
+            **options: "Unpack[ConnectOptions]") -> Connection:
     """Open a WebSocket connection and wait until it is open.
 
     Args:
         url: ``ws://`` or ``wss://`` URL.
         open_timeout: seconds to wait for the first open (``None``: until it
             opens or fails for good; each attempt is bounded by
-            ``connect_timeout``).
+            ``connect_timeout``). Running out raises :class:`Timeout`.
+        on_state: ``hook(old, new)`` called with two :class:`State` at each
+            state change, reconnects included (CONNECTING -> OPEN,
+            OPEN -> RECONNECTING, ...). It runs on the library's loop
+            thread: keep it short, do not call blocking methods of this
+            connection in it; an exception it raises is logged.
         **options: connection options named after the C options (see
             :mod:`wsc.options`), e.g. ``ping_interval=20``, ``reconnect=True``,
             ``cafile="ca.pem"``, ``headers={"Authorization": "..."}``,
@@ -649,4 +723,4 @@ def connect(url: str, *, open_timeout: Optional[float] = None, **options: Any) -
     Raises:
         HandshakeError, TlsError, ConnectError, Timeout, InvalidArgument.
     """
-    return Connection(url, open_timeout=open_timeout, **options)
+    return Connection(url, open_timeout=open_timeout, on_state=on_state, **options)
