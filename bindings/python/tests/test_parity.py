@@ -104,8 +104,7 @@ def test_latency_after_pings(wsc_server):
         assert ws.latency >= 0.0
         deadline = time.monotonic() + 5
         while ws.latency == 0.0 and time.monotonic() < deadline:
-            ws.send("keep busy")
-            ws.recv(timeout=1)
+            time.sleep(0.05)  # pings go out on an idle connection
         assert 0.0 < ws.latency < 1.0
 
 
