@@ -274,3 +274,16 @@ def cpu_seconds() -> float:
     import resource
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+class Measured:
+    """``with Measured() as m:`` then ``m.wall`` and ``m.cpu`` (seconds of the
+    whole process, every thread) spent inside the block, even when it raised."""
+
+    def __enter__(self) -> "Measured":
+        self._t0, self._c0 = time.monotonic(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.monotonic() - self._t0
+        self.cpu = cpu_seconds() - self._c0
