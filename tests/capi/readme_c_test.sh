@@ -4,9 +4,9 @@
 #  - against a port where nothing listens: exit status 1 and the reason on
 #    stderr ("could not connect" and the address);
 #  - against `wsc serve`: prints the echo "hi" and exits 0.
-# Usage: readme_c_test.sh README INCLUDE_DIR BUILD_DIR CC WSC_CLI
+# Usage: readme_c_test.sh README INCLUDE_DIR BUILD_DIR CC WSC_CLI [EXTRA_CFLAGS]
 set -eu
-readme=$1 inc=$2 build=$3 cc=$4 cli=$5
+readme=$1 inc=$2 build=$3 cc=$4 cli=$5 extra=${6:-}
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -22,7 +22,8 @@ awk '/^## C example/ {in_section = 1; next}
      code && /^```$/ {exit}
      code {print}' "$readme" > "$work/demo.c"
 [ -s "$work/demo.c" ] || fail "no C snippet under '## C example' in $readme"
-"$cc" -std=c99 -Wall -Wextra -Werror -I"$inc" "$work/demo.c" -L"$build" -lwsc \
+# shellcheck disable=SC2086 # extra is zero or more flags
+"$cc" -std=c99 -Wall -Wextra -Werror $extra -I"$inc" "$work/demo.c" -L"$build" -lwsc \
   -Wl,-rpath,"$build" -o "$work/demo" || fail "the README C example does not compile"
 
 # A free loopback port: bound by a short-lived server, then released.
