@@ -143,7 +143,7 @@ Status Connection::recv(Millis timeout, Message &out) {
     changed_.wait_for(lock, timeout, ready);
   // timeout 0 is a poll: a zero timed wait would still sleep for the timer
   // slack (~50-80 us).
-  if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_ETIMEDOUT;
+  if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_EWAIT;
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
   recv_bytes_ -= out.data.size() + kQueuedMessageOverhead;
@@ -179,7 +179,7 @@ Status Connection::wait(State target, Millis timeout) {
   if (timeout.count() < 0)
     changed_.wait(lock, done);
   else if (!changed_.wait_for(lock, timeout, done))
-    return Status::WSC_ETIMEDOUT;
+    return Status::WSC_EWAIT;
   // Waiting for CLOSED tells how it ended: WSC_OK only for a clean close.
   if (target == State::Closed) return final_status_;
   if (state_ == target) return Status::WSC_OK;

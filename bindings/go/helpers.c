@@ -142,7 +142,7 @@ wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
   wscgo_batch_result r;
   r.batch = NULL;
   wscgo_result e = result(wsc_recv_many(c, timeout_ms, max_msgs, max_bytes, &r.batch),
-                          WSC_ETIMEDOUT);
+                          WSC_EWAIT);
   r.status = e.status;
   r.detail = e.detail;
   return r;

@@ -49,8 +49,8 @@ typedef struct wscgo_batch_result {
   wsc_batch *batch; /* Go copies the messages, then calls wsc_batch_free */
 } wscgo_batch_result;
 
-/* wsc_recv_many; WSC_ETIMEDOUT (an empty queue when timeout_ms is 0) is not
- * given a detail. */
+/* wsc_recv_many; WSC_EWAIT (nothing queued within timeout_ms) is not given
+ * a detail. */
 wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
                                    size_t max_bytes);
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason);
