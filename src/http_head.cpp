@@ -148,7 +148,12 @@ HttpResponseHead::Result HttpResponseHead::status_line(std::string_view line) {
   if (const char *bad = first_control(line.substr(12))) {
     return invalid("malformed response head: " + byte_text(*bad) + " in the status line");
   }
-  status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  const int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  // RFC 9110 section 15: the first digit is the class, 1 to 5 (a 6xx-9xx is
+  // still read, as an unknown code of its class would be).
+  if (status < 100)
+    return invalid("malformed response head: status code " + std::string(line.substr(9, 3)));
+  status_ = status;
   return Result::NeedMore;
 }
 

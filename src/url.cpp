@@ -49,6 +49,16 @@ std::string byte_text(unsigned char c) {
 
 }  // namespace
 
+size_t scheme_prefix_length(std::string_view text) {
+  const size_t sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) return 0;
+  for (size_t i = 0; i < sep; ++i) {
+    const char c = text[i];
+    if (!is_alpha(c) && !(i > 0 && (is_digit(c) || c == '+' || c == '-' || c == '.'))) return 0;
+  }
+  return sep + 3;
+}
+
 // A rejected URL may still carry a password, and messages end up in logs,
 // so userinfo is replaced before quoting. Everything up to the last '@' goes,
 // not just up to the authority's end: a malformed password may hold a raw
@@ -56,10 +66,9 @@ std::string byte_text(unsigned char c) {
 // password in a log).
 std::string quote_url(std::string_view text) {
   std::string redacted;
-  const size_t sep = text.find("://");
-  const size_t auth = sep == std::string_view::npos ? 0 : sep + 3;
   const size_t at = text.rfind('@');
-  if (at != std::string_view::npos && at >= auth) {
+  if (at != std::string_view::npos) {
+    const size_t auth = scheme_prefix_length(text.substr(0, at));
     redacted.append(text.substr(0, auth)).append("***").append(text.substr(at));
     text = redacted;
   }

@@ -31,4 +31,7 @@ Url parse_url(std::string_view text);
 // "***@", control bytes and quotes are escaped, and it is cut at 200 bytes.
 std::string quote_url(std::string_view text);
 
+// The length of a leading "scheme://" (RFC 3986 scheme characters), or 0.
+size_t scheme_prefix_length(std::string_view text);
+
 }  // namespace wsc::detail

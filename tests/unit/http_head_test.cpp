@@ -177,6 +177,10 @@ TEST(HttpResponseHead, StatusLineWithControlBytesIsRefused) {
     EXPECT_EQ(o.result, Result::Invalid);
     EXPECT_NE(o.error.find("status line"), std::string::npos) << o.error;
   }
+  // Status codes have a class digit of 1 to 5 (found by fuzz-response-head).
+  const Outcome low = feed_every_way("HTTP/1.1 071 Low\r\n\r\n");
+  EXPECT_EQ(low.result, Result::Invalid);
+  EXPECT_NE(low.error.find("status code 071"), std::string::npos) << low.error;
   // A reason phrase is optional, and may hold tabs and obs-text.
   EXPECT_EQ(feed_every_way("HTTP/1.1 200\r\n\r\n").result, Result::Complete);
   EXPECT_EQ(feed_every_way("HTTP/1.0 200 \tOK \xe9\r\n\r\n").result, Result::Complete);

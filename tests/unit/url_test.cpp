@@ -211,6 +211,9 @@ TEST(QuoteUrl, RedactsEscapesAndCuts) {
   EXPECT_EQ(quote_url("http://u:p@proxy:1"), "'http://***@proxy:1'");
   EXPECT_EQ(quote_url("u:p@proxy:1"), "'***@proxy:1'");
   EXPECT_EQ(quote_url("ws://host/path"), "'ws://host/path'");
+  // Only a real scheme is kept: here "://" comes after a first '@' (found by
+  // fuzz-proxy-url).
+  EXPECT_EQ(quote_url("http:/u:pw@x://v:pw@h"), "'***@h'");
   EXPECT_EQ(quote_url("ws://h/\x01'"), "'ws://h/\\x01\\x27'");
   EXPECT_EQ(quote_url(std::string(300, 'a')), "'" + std::string(200, 'a') + "...'");
 }
