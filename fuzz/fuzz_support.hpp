@@ -37,9 +37,9 @@ inline void check_no_userinfo(std::string_view text, const std::string &message)
   const std::string userinfo =
       std::string(before.substr(wsc::detail::scheme_prefix_length(before))) + "@";
   // The message's only '@' is the one after "***" (the parsers quote no
-  // other part that may hold one), so only a userinfo ending in '*' can
-  // match, by chance.
-  if (userinfo.size() < 2 || userinfo[userinfo.size() - 2] != '*') {
+  // other part that may hold one), so only an empty userinfo or one ending
+  // in '*' can match, by chance.
+  if (userinfo.size() >= 2 && userinfo[userinfo.size() - 2] != '*') {
     check(message.find(userinfo) == std::string::npos);
   }
 }
