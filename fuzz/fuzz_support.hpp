@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "url.hpp"
 
@@ -26,6 +27,31 @@ inline Split split_input(const uint8_t *data, size_t size) {
 // A broken invariant must crash, in any build type.
 inline void check(bool ok) {
   if (!ok) __builtin_trap();
+}
+
+// What a head parser (HttpResponseHead, UpgradeResponse) made of an input
+// fed in pieces of `piece` bytes, stopping at the first decision.
+template <class Result>
+struct Fed {
+  Result result = Result::NeedMore;
+  size_t used = 0;  // over all the calls
+};
+
+template <class Parser>
+auto feed_in_pieces(Parser &parser, const uint8_t *data, size_t size, size_t piece) {
+  using Result = decltype(parser.feed(data, size, std::declval<size_t &>()));
+  Fed<Result> out;
+  for (size_t pos = 0; pos < size && out.result == Result::NeedMore;) {
+    const size_t n = size - pos < piece ? size - pos : piece;
+    size_t used = 0;
+    out.result = parser.feed(data + pos, n, used);
+    check(used <= n);
+    // NeedMore takes everything it is given.
+    check(out.result != Result::NeedMore || used == n);
+    out.used += used;
+    pos += n;
+  }
+  return out;
 }
 
 // An error message about a (proxy or WebSocket) URL never quotes what came

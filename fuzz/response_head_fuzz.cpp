@@ -12,37 +12,14 @@
 using wsc::detail::HttpResponseHead;
 using wsc::detail::kMaxResponseHead;
 using wsc::fuzz::check;
-
-namespace {
-
-struct Outcome {
-  HttpResponseHead::Result result = HttpResponseHead::Result::NeedMore;
-  size_t used = 0;
-};
-
-Outcome feed(HttpResponseHead &head, const uint8_t *data, size_t size, size_t piece) {
-  Outcome out;
-  for (size_t pos = 0; pos < size && out.result == HttpResponseHead::Result::NeedMore;) {
-    const size_t n = size - pos < piece ? size - pos : piece;
-    size_t used = 0;
-    out.result = head.feed(data + pos, n, used);
-    check(used <= n);
-    // NeedMore takes everything it is given.
-    check(out.result != HttpResponseHead::Result::NeedMore || used == n);
-    out.used += used;
-    pos += n;
-  }
-  return out;
-}
-
-}  // namespace
+using wsc::fuzz::feed_in_pieces;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto in = wsc::fuzz::split_input(data, size);
   if (in.piece == 0) return 0;
   HttpResponseHead whole, pieces;
-  const Outcome a = feed(whole, in.data, in.size, in.size ? in.size : 1);
-  const Outcome b = feed(pieces, in.data, in.size, in.piece);
+  const auto a = feed_in_pieces(whole, in.data, in.size, in.size ? in.size : 1);
+  const auto b = feed_in_pieces(pieces, in.data, in.size, in.piece);
   check(a.result == b.result);
   check(whole.error() == pieces.error());
   check(whole.status() == pieces.status());

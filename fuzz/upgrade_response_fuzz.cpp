@@ -13,6 +13,7 @@
 
 using wsc::detail::UpgradeResponse;
 using wsc::fuzz::check;
+using wsc::fuzz::feed_in_pieces;
 
 namespace {
 
@@ -23,31 +24,17 @@ const std::string &accept_hash() {
   return accept;
 }
 
-UpgradeResponse::Result feed(UpgradeResponse &r, const uint8_t *data, size_t size, size_t piece,
-                             size_t &total) {
-  auto result = UpgradeResponse::Result::NeedMore;
-  total = 0;
-  for (size_t pos = 0; pos < size && result == UpgradeResponse::Result::NeedMore;) {
-    const size_t n = std::min(size - pos, piece);
-    size_t used = 0;
-    result = r.feed(data + pos, n, used);
-    check(used <= n);
-    total += used;
-    pos += n;
-  }
-  return result;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto in = wsc::fuzz::split_input(data, size);
   if (in.piece == 0) return 0;
   UpgradeResponse whole(accept_hash(), kOffered), pieces(accept_hash(), kOffered);
-  size_t used_whole = 0, used_pieces = 0;
-  const auto a = feed(whole, in.data, in.size, std::max<size_t>(in.size, 1), used_whole);
-  const auto b = feed(pieces, in.data, in.size, in.piece, used_pieces);
-  check(a == b);
+  const auto fed_whole = feed_in_pieces(whole, in.data, in.size, std::max<size_t>(in.size, 1));
+  const auto fed_pieces = feed_in_pieces(pieces, in.data, in.size, in.piece);
+  const auto a = fed_whole.result;
+  const size_t used_whole = fed_whole.used, used_pieces = fed_pieces.used;
+  check(a == fed_pieces.result);
   check(whole.error() == pieces.error());
   check(whole.subprotocol() == pieces.subprotocol());
   if (a == UpgradeResponse::Result::Accepted) {
