@@ -109,6 +109,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Violation{"/close-one-byte", Status::WSC_EPROTO, 1002, "1-byte"},
                       Violation{"/bad-close-reason", Status::WSC_EPROTO, 1007, "UTF-8"},
                       Violation{"/bad-utf8", Status::WSC_EPROTO, 1007, "UTF-8"},
+                      Violation{"/non-minimal-16", Status::WSC_EPROTO, 1002, "minimal"},
+                      Violation{"/non-minimal-64", Status::WSC_EPROTO, 1002, "minimal"},
                       // A 2^62-byte header is refused from the header alone, while junk
                       // keeps arriving; the detail names the limit.
                       Violation{"/huge-length", Status::WSC_ETOOBIG, 1009, "1024", 1024}),
@@ -117,6 +119,69 @@ INSTANTIATE_TEST_SUITE_P(
       std::replace(name.begin(), name.end(), '-', '_');
       return name;
     });
+
+// A malformed 101 answer, after which the server keeps the socket open and
+// says nothing: only the client's own check can end the attempt.
+struct BadHead {
+  const char *path;
+  const char *keyword;  // the error detail says what was malformed
+};
+
+void PrintTo(const BadHead &h, std::ostream *os) { *os << h.path; }
+
+class HostileHead : public Hostile, public ::testing::WithParamInterface<BadHead> {};
+
+TEST_P(HostileHead, RefusedAtOnceNotAtTheConnectTimeout) {
+  const BadHead &h = GetParam();
+  Options o;
+  o.connect_timeout = seconds(10);
+  Recorder rec;
+  const auto start = std::chrono::steady_clock::now();
+  Client c(loop_, url(h.path), o, rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(15)), Status::WSC_EHANDSHAKE);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, seconds(3)) << "refused only after "
+                              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                              << " ms";
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  EXPECT_EQ(rec.opens, 0);
+  const auto named = std::find_if(rec.errors.begin(), rec.errors.end(), [&](const auto &e) {
+    return e.first == Status::WSC_EHANDSHAKE &&
+           lower(e.second).find(lower(h.keyword)) != std::string::npos;
+  });
+  EXPECT_TRUE(named != rec.errors.end())
+      << "no WSC_EHANDSHAKE naming '" << h.keyword
+      << "'; first error: " << (rec.errors.empty() ? "none" : rec.errors[0].second);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Head, HostileHead,
+    ::testing::Values(BadHead{"/head-space-colon", "whitespace between the header name"},
+                      BadHead{"/head-nul", "NUL byte"}, BadHead{"/head-bare-cr", "bare CR"},
+                      BadHead{"/head-bad-name", "header name"}),
+    [](const ::testing::TestParamInfo<BadHead> &info) {
+      std::string name = info.param.path + 1;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+TEST_F(Hostile, BareLfHeadIsAccepted) {
+  // RFC 9112 §2.2 lets a recipient take LF alone as a line end; the frame
+  // right behind the head is delivered, and the connection works.
+  Recorder rec;
+  Client c(loop_, url("/bare-lf"), Options{}, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty() || rec.closes > 0; }, seconds(5)));
+  c.send_text("echo me");
+  ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 2; }, seconds(10)));
+  {
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_EQ(rec.messages[0].data, "hello");
+    EXPECT_EQ(rec.messages[1].data, "echo me");
+  }
+  c.close(1000, "done");
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
+  EXPECT_EQ(server_saw("/bare-lf"), "1000");
+}
 
 TEST_F(Hostile, FramesSentWithTheHandshakeAnswerAreDelivered) {
   // The 101 response and a "hello" frame arrive in one segment.
