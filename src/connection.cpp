@@ -23,7 +23,7 @@ constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 // An open connection that lives this long resets the reconnect backoff.
 constexpr auto kStableAfter = std::chrono::milliseconds(5000);
 // Received buffers bigger than this are released after each message.
-constexpr size_t kKeepRxCapacity = 1 << 20;
+constexpr size_t kKeepRxCapacity = 64 * 1024;
 // What a queued received message costs beyond its payload, counted against
 // RECV_QUEUE_BYTES so that a flood of empty messages is bounded too (the
 // std::string and the queue slot; about what the allocator really spends).
