@@ -153,11 +153,11 @@ class EchoRun {
     const auto s = ledger_.summary();
     std::printf(
         "accepted %llu, echoed %llu, lost at connection breaks %llu, opens %llu, "
-        "reconnects %llu, discarded %llu, rtt %.1f ms\n",
+        "reconnects %llu, discarded %llu\n",
         static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.echoed),
         static_cast<unsigned long long>(s.lost_at_breaks), static_cast<unsigned long long>(s.opens),
         static_cast<unsigned long long>(stats_.reconnects),
-        static_cast<unsigned long long>(stats_.send_discarded), stats_.rtt_us_smoothed / 1000.0);
+        static_cast<unsigned long long>(stats_.send_discarded));
   }
 
   EchoLedger &ledger() { return ledger_; }
@@ -282,64 +282,61 @@ TEST_F(Faults, LatencyOf200msWithJitter) {
   EXPECT_EQ(run.error_count(), 0u) << run.errors_text();
 }
 
-// Every packet dropped for 10 s: the heartbeat notices within ping + pong,
-// reconnect attempts fail until the link is back, then traffic resumes.
-TEST_F(Faults, LinkDownForTenSeconds) {
-  EchoRun run(ws_url(port_), fault_options(), 50, 8 * 1024);
+// Traffic for 3 s, then `cause` breaks the path for `outage`: the heartbeat
+// must notice (WSC_ETIMEDOUT) within ping + pong; then `end` repairs it,
+// and wsc must reopen within connect timeout + backoff maximum; 3 s more
+// traffic, and the ledger's checks.
+void outage(EchoRun &run, const char *what, const std::function<void()> &cause, milliseconds length,
+            const std::function<void()> &end) {
   ASSERT_TRUE(run.wait_open_after(Clock::time_point{}, seconds(10)));
   std::this_thread::sleep_for(seconds(3));
-  const auto down = Clock::now();
-  firewall_->drop_all();
-  std::this_thread::sleep_for(seconds(10));
-  const auto up = Clock::now();
-  firewall_->clear();
-  const auto noticed = run.first_error_after(down);
-  ASSERT_TRUE(noticed) << "nothing noticed the dead link";
+  const auto broken = Clock::now();
+  cause();
+  std::this_thread::sleep_for(length);
+  const auto repaired = Clock::now();
+  end();
+  const auto noticed = run.first_error_after(broken);
+  ASSERT_TRUE(noticed) << what << ": nothing noticed";
   EXPECT_EQ(noticed->status, Status::WSC_ETIMEDOUT) << noticed->detail;
-  EXPECT_LE(ms_since(down, noticed->at), (kPing + kPong + kSlack).count()) << noticed->detail;
-  const auto reopened = run.wait_open_after(up, kConnectTimeout + kReconnectMax + seconds(3));
-  ASSERT_TRUE(reopened) << "no reconnect after the link came back\n" << run.errors_text();
-  std::printf("link down: noticed after %.0f ms (%s), reopened %.0f ms after it came back\n",
-              ms_since(down, noticed->at), noticed->detail.c_str(), ms_since(up, *reopened));
+  EXPECT_LE(ms_since(broken, noticed->at), (kPing + kPong + kSlack).count()) << noticed->detail;
+  const auto reopened = run.wait_open_after(repaired, kConnectTimeout + kReconnectMax + seconds(3));
+  ASSERT_TRUE(reopened) << what << ": no reconnect after the repair\n" << run.errors_text();
+  std::printf("%s: noticed after %.0f ms (%s), reopened %.0f ms after the repair\n", what,
+              ms_since(broken, noticed->at), noticed->detail.c_str(),
+              ms_since(repaired, *reopened));
   std::this_thread::sleep_for(seconds(3));
   run.finish_and_check(seconds(15));
   EXPECT_GE(run.final_stats().reconnects, 1u);
+}
+
+// Every packet dropped for 10 s; reconnect attempts fail until the link is
+// back.
+TEST_F(Faults, LinkDownForTenSeconds) {
+  EchoRun run(ws_url(port_), fault_options(), 50, 8 * 1024);
+  outage(
+      run, "link down", [this] { firewall_->drop_all(); }, seconds(10),
+      [this] { firewall_->clear(); });
 }
 
 // The server process stops (SIGSTOP) mid-stream: its kernel still ACKs, so
-// only the heartbeat can tell. It must, within ping + pong; with reconnect
-// on, wsc then retries until the server runs again (SIGCONT) or a new one
-// listens on the port (kill, restart).
-void freeze_server_then(PeerProcess &server, EchoRun &run, const std::function<void()> &revive) {
-  ASSERT_TRUE(run.wait_open_after(Clock::time_point{}, seconds(10)));
-  std::this_thread::sleep_for(seconds(3));
-  const auto frozen = Clock::now();
-  ASSERT_EQ(::kill(server.pid(), SIGSTOP), 0);
-  std::this_thread::sleep_for(kPing + kPong + kSlack + seconds(2));
-  const auto noticed = run.first_error_after(frozen);
-  ASSERT_TRUE(noticed) << "nothing noticed the frozen server";
-  EXPECT_EQ(noticed->status, Status::WSC_ETIMEDOUT) << noticed->detail;
-  EXPECT_LE(ms_since(frozen, noticed->at), (kPing + kPong + kSlack).count()) << noticed->detail;
-  const auto revived = Clock::now();
-  revive();
-  const auto reopened = run.wait_open_after(revived, kConnectTimeout + kReconnectMax + seconds(3));
-  ASSERT_TRUE(reopened) << "no reconnect after the server came back\n" << run.errors_text();
-  std::printf("frozen server: noticed after %.0f ms (%s), reopened %.0f ms after revival\n",
-              ms_since(frozen, noticed->at), noticed->detail.c_str(), ms_since(revived, *reopened));
-  std::this_thread::sleep_for(seconds(3));
-  run.finish_and_check(seconds(15));
-  EXPECT_GE(run.final_stats().reconnects, 1u);
-}
+// only the heartbeat can tell. Reconnect attempts then time out until the
+// server runs again (SIGCONT) or a new one listens on the port.
+constexpr milliseconds kFrozenFor = kPing + kPong + kSlack + seconds(2);
 
 TEST_F(Faults, FrozenServerResumed) {
   EchoRun run(ws_url(port_), fault_options(), 50, 8 * 1024);
-  PeerProcess &server = *server_;
-  freeze_server_then(server, run, [&server] { ::kill(server.pid(), SIGCONT); });
+  const pid_t pid = server_->pid();
+  outage(
+      run, "frozen server, resumed", [pid] { ::kill(pid, SIGSTOP); }, kFrozenFor,
+      [pid] { ::kill(pid, SIGCONT); });
 }
 
 TEST_F(Faults, FrozenServerKilledAndRestarted) {
   EchoRun run(ws_url(port_), fault_options(), 50, 8 * 1024);
-  freeze_server_then(*server_, run, [this] { restart_server(); });
+  const pid_t pid = server_->pid();
+  outage(
+      run, "frozen server, restarted", [pid] { ::kill(pid, SIGSTOP); }, kFrozenFor,
+      [this] { restart_server(); });
 }
 
 }  // namespace
