@@ -5,7 +5,7 @@
 set -eu
 
 # Extend this list when a new build or test dependency appears.
-PACKAGES="build-essential pkg-config meson ninja-build libwebsockets-dev libssl-dev \
+PACKAGES="build-essential pkg-config meson ninja-build nftables iproute2 util-linux libwebsockets-dev libssl-dev \
 libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
 golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
 protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
