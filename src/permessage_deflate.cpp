@@ -15,11 +15,6 @@ constexpr std::string_view kExtensionName = "permessage-deflate";
 // message, the sender strips it and the receiver puts it back (§7.2.1-2).
 constexpr uint8_t kFlushTail[] = {0x00, 0x00, 0xff, 0xff};
 
-// Compression settings, chosen with bench/deflate_bench.cpp (see
-// docs/PERFORMANCE.md "permessage-deflate"): level 1..9 and memLevel 1..9.
-constexpr int kCompressionLevel = 6;
-constexpr int kMemLevel = 8;
-
 // ---- RFC 6455 §9.1 extension list: 1#(token *(";" token ["=" value])) ----
 
 struct Param {
@@ -263,8 +258,8 @@ bool Deflater::compress(const uint8_t *in, size_t len, std::string &out) {
     auto stream = std::unique_ptr<z_stream>(new (std::nothrow) z_stream());
     if (!stream) return false;
     // Negative window bits: raw DEFLATE, no zlib header or checksum.
-    if (deflateInit2(stream.get(), kCompressionLevel, Z_DEFLATED, -params_.client_window_bits,
-                     kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(stream.get(), tuning_.level, Z_DEFLATED, -params_.client_window_bits,
+                     tuning_.mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
       return false;
     }
     stream_.reset(stream.release());

@@ -110,10 +110,19 @@ struct InflateEnd {
   void operator()(z_stream_s *stream) const;
 };
 
+// zlib's speed/size/memory trade-off for compressing (deflateInit2). The
+// defaults were chosen with bench/deflate_bench.cpp (docs/PERFORMANCE.md,
+// "permessage-deflate").
+struct DeflateTuning {
+  int level = 6;      // 1..9
+  int mem_level = 8;  // 1..9: hash table of 2^(mem_level+9) bytes ... see .cpp
+};
+
 // Compresses whole outgoing messages (RFC 7692 §7.2.1).
 class Deflater {
  public:
-  explicit Deflater(const DeflateParams &params) : params_(params) {}
+  explicit Deflater(const DeflateParams &params, DeflateTuning tuning = {})
+      : params_(params), tuning_(tuning) {}
 
   // Replaces `out` with the payload of the compressed message: DEFLATE
   // blocks flushed with Z_SYNC_FLUSH, without the 00 00 ff ff that ends them
@@ -123,6 +132,7 @@ class Deflater {
 
  private:
   DeflateParams params_;
+  DeflateTuning tuning_;
   std::unique_ptr<z_stream_s, DeflateEnd> stream_;
 };
 
