@@ -131,12 +131,6 @@ bool refuse(std::string &error, std::string why) {
   return false;
 }
 
-// What the server's answer said about one parameter.
-struct Answer {
-  bool seen = false;
-  const Param *param = nullptr;
-};
-
 }  // namespace
 
 std::string check_deflate_options(const DeflateOptions &o) {
@@ -180,18 +174,19 @@ bool negotiate_deflate(std::string_view response, const DeflateOptions &options,
                              std::to_string(extensions.size()) + " times; one was offered");
   }
 
-  Answer client_bits, server_bits, client_reset, server_reset;
+  // Each parameter the server answered, null when it did not.
+  const Param *client_bits = nullptr, *server_bits = nullptr;
+  const Param *client_reset = nullptr, *server_reset = nullptr;
   for (const Param &p : extensions.front().params) {
-    Answer *answer = nullptr;
-    if (equals_lower(p.name, "client_max_window_bits")) answer = &client_bits;
-    if (equals_lower(p.name, "server_max_window_bits")) answer = &server_bits;
-    if (equals_lower(p.name, "client_no_context_takeover")) answer = &client_reset;
-    if (equals_lower(p.name, "server_no_context_takeover")) answer = &server_reset;
-    if (!answer) return refuse(error, "unknown parameter '" + p.name + "' in the server's answer");
-    if (answer->seen) return refuse(error, "parameter '" + p.name + "' given twice");
-    answer->seen = true;
-    answer->param = &p;
-    const bool wants_value = answer == &client_bits || answer == &server_bits;
+    const Param **slot = nullptr;
+    if (equals_lower(p.name, "client_max_window_bits")) slot = &client_bits;
+    if (equals_lower(p.name, "server_max_window_bits")) slot = &server_bits;
+    if (equals_lower(p.name, "client_no_context_takeover")) slot = &client_reset;
+    if (equals_lower(p.name, "server_no_context_takeover")) slot = &server_reset;
+    if (!slot) return refuse(error, "unknown parameter '" + p.name + "' in the server's answer");
+    if (*slot) return refuse(error, "parameter '" + p.name + "' given twice");
+    *slot = &p;
+    const bool wants_value = slot == &client_bits || slot == &server_bits;
     if (!wants_value && p.has_value) {
       return refuse(error, "'" + p.name + "' takes no value, the server gave '" + p.value + "'");
     }
@@ -203,8 +198,8 @@ bool negotiate_deflate(std::string_view response, const DeflateOptions &options,
 
   out.enabled = true;
   out.client_window_bits = options.client_max_window_bits;
-  if (client_bits.seen) {
-    const int bits = window_bits(client_bits.param->value);
+  if (client_bits) {
+    const int bits = window_bits(client_bits->value);
     if (bits > options.client_max_window_bits) {
       return refuse(error, "the server allows client_max_window_bits=" + std::to_string(bits) +
                                ", more than the " + std::to_string(options.client_max_window_bits) +
@@ -220,8 +215,8 @@ bool negotiate_deflate(std::string_view response, const DeflateOptions &options,
     out.client_window_bits = bits;
   }
   out.server_window_bits = 15;
-  if (server_bits.seen) {
-    const int bits = window_bits(server_bits.param->value);
+  if (server_bits) {
+    const int bits = window_bits(server_bits->value);
     if (options.server_max_window_bits && bits > options.server_max_window_bits) {
       return refuse(error, "the server answered server_max_window_bits=" + std::to_string(bits) +
                                ", more than the " + std::to_string(options.server_max_window_bits) +
@@ -232,11 +227,11 @@ bool negotiate_deflate(std::string_view response, const DeflateOptions &options,
     return refuse(error, "the server did not accept server_max_window_bits=" +
                              std::to_string(options.server_max_window_bits));
   }
-  if (options.server_no_context_takeover && !server_reset.seen) {
+  if (options.server_no_context_takeover && !server_reset) {
     return refuse(error, "the server did not accept server_no_context_takeover");
   }
-  out.server_no_context_takeover = server_reset.seen;
-  out.client_no_context_takeover = options.client_no_context_takeover || client_reset.seen;
+  out.server_no_context_takeover = server_reset != nullptr;
+  out.client_no_context_takeover = options.client_no_context_takeover || client_reset;
   return true;
 }
 
@@ -379,7 +374,8 @@ Inflater::Result Inflater::inflate_bytes(const uint8_t *in, size_t len, std::str
     z.avail_in = in_step;
     // At the limit, a one-byte probe tells whether more would come out.
     uint8_t probe;
-    const size_t allowed = max_message_bytes - message_bytes_;
+    const size_t allowed =
+        max_message_bytes > message_bytes_ ? max_message_bytes - message_bytes_ : 0;
     const size_t start = out.size();
     if (allowed == 0) {
       z.next_out = &probe;

@@ -24,7 +24,11 @@
 //     frame only (never on continuation or control frames). compress() fails
 //     only when zlib cannot allocate: fail the connection (1011, WSC_ENOMEM).
 //     Messages go through compress() in the order they go on the wire: with
-//     context takeover each one refers back to the ones before.
+//     context takeover each one refers back to the ones before. So compress
+//     on the loop thread when the message is framed, not in wsc_send; keep
+//     the queued message uncompressed, and make a new Deflater and Inflater
+//     for every connection attempt (a message cut off by a drop is
+//     compressed again on the next connection, with its new context).
 //
 //  3. Receiving: RSV1 on the first frame of a data message means the message
 //     is compressed; RSV1 on a continuation or control frame, or RSV1 at all
@@ -113,9 +117,12 @@ struct InflateEnd {
 // zlib's speed/size/memory trade-off for compressing (deflateInit2). The
 // defaults were chosen with bench/deflate_bench.cpp (docs/PERFORMANCE.md,
 // "permessage-deflate").
+// zlib.h: deflate takes 2^(window_bits+2) + 2^(mem_level+9) bytes, 256 KiB
+// at 15 and 8; inflate 2^window_bits + ~7 KiB. Per connection, at the first
+// compressed message.
 struct DeflateTuning {
-  int level = 6;      // 1..9
-  int mem_level = 8;  // 1..9: hash table of 2^(mem_level+9) bytes ... see .cpp
+  int level = 6;      // 1 (fastest) .. 9 (smallest)
+  int mem_level = 8;  // 1..9: size of the match hash table
 };
 
 // Compresses whole outgoing messages (RFC 7692 §7.2.1).

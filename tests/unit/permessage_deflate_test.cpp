@@ -798,5 +798,63 @@ TEST(DeflateCorruptTest, ErrorsAreSticky) {
   EXPECT_EQ(out, "");
 }
 
+// ---- the fuzz target's invariants, in the CI ----------------------------------
+
+std::vector<Bytes> inflate_corpus() {
+  std::vector<Bytes> seeds;
+  for (const char *name : {"hello_takeover", "rfc_examples", "json_takeover", "json_reset_window10",
+                           "round_trip_text"}) {
+    FILE *f = std::fopen((std::string(WSC_INFLATE_CORPUS) + "/" + name).c_str(), "rb");
+    EXPECT_NE(f, nullptr) << name;
+    if (!f) continue;
+    Bytes seed;
+    for (int c; (c = std::fgetc(f)) != EOF;) seed.push_back(static_cast<uint8_t>(c));
+    std::fclose(f);
+    seeds.push_back(std::move(seed));
+  }
+  return seeds;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+namespace {
+
+// fuzz/inflate_fuzz.cpp traps when an invariant breaks (a message larger
+// than its limit, an error that does not stick, a round trip that differs):
+// here its seeds and a few thousand mutations of them run under the unit
+// tests' sanitizers with a fixed seed, like parser_robustness_test.cpp.
+TEST(DeflateFuzzReplayTest, SeedsAndMutations) {
+  const std::vector<Bytes> seeds = inflate_corpus();
+  ASSERT_EQ(seeds.size(), 5u);
+  std::mt19937 rng(20261207);
+  for (Bytes seed : seeds) {
+    for (int limit = 0; limit < 256; ++limit) {  // byte 1: every size limit
+      seed[1] = static_cast<uint8_t>(limit);
+      LLVMFuzzerTestOneInput(seed.data(), seed.size());
+    }
+  }
+  for (int i = 0; i < 3000; ++i) {
+    Bytes input = seeds[rng() % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && input.size() > 2; ++e) {
+      const size_t at = rng() % input.size();
+      switch (rng() % 3) {
+        case 0:
+          input[at] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          input[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+          break;
+        default:
+          input.erase(input.begin() + static_cast<long>(at));
+          break;
+      }
+    }
+    LLVMFuzzerTestOneInput(input.data(), input.size());
+  }
+}
+
 }  // namespace
 }  // namespace wsc::detail
