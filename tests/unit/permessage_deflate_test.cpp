@@ -343,6 +343,50 @@ TEST(DeflateNegotiationTest, ContextTakeoverAnswers) {
             std::string::npos);
 }
 
+// What real servers answered to wsc's offers (captured from Python
+// websockets 10.4's enable_server_permessage_deflate() and Node ws 8.23.0's
+// PerMessageDeflate.accept() with the server settings named).
+TEST(DeflateNegotiationTest, AnswersOfRealServers) {
+  DeflateParams p =
+      accept("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12");
+  EXPECT_EQ(p.client_window_bits, 12);  // websockets' default settings
+  EXPECT_EQ(p.server_window_bits, 12);
+  p = accept("permessage-deflate");  // ws' defaults
+  EXPECT_EQ(p.client_window_bits, 15);
+  EXPECT_EQ(p.server_window_bits, 15);
+  // ws {serverMaxWindowBits: 10, clientMaxWindowBits: 11, serverNoContextTakeover: true}
+  p = accept(
+      "permessage-deflate; client_max_window_bits=11; server_no_context_takeover; "
+      "server_max_window_bits=10");
+  EXPECT_EQ(p.client_window_bits, 11);
+  EXPECT_EQ(p.server_window_bits, 10);
+  EXPECT_TRUE(p.server_no_context_takeover);
+  EXPECT_FALSE(p.client_no_context_takeover);
+
+  DeflateOptions all = enabled_options();
+  all.client_max_window_bits = 10;
+  all.server_max_window_bits = 12;
+  all.client_no_context_takeover = all.server_no_context_takeover = true;
+  for (const char *answer :
+       {"permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+        "server_max_window_bits=12; client_max_window_bits=10",  // websockets
+        "permessage-deflate; client_max_window_bits=10; server_max_window_bits=12; "
+        "client_no_context_takeover; server_no_context_takeover"}) {  // ws
+    p = accept(answer, all);
+    EXPECT_EQ(p.client_window_bits, 10) << answer;
+    EXPECT_EQ(p.server_window_bits, 12) << answer;
+    EXPECT_TRUE(p.client_no_context_takeover && p.server_no_context_takeover) << answer;
+  }
+  DeflateOptions server12 = enabled_options();
+  server12.server_max_window_bits = 12;
+  p = accept(
+      "permessage-deflate; client_max_window_bits=11; server_max_window_bits=10; "
+      "server_no_context_takeover",
+      server12);  // ws with the settings above
+  EXPECT_EQ(p.server_window_bits, 10);
+  EXPECT_TRUE(p.server_no_context_takeover);
+}
+
 TEST(DeflateNegotiationTest, ExtensionsWeDidNotOfferAreRefused) {
   std::string e = refuse("x-webkit-deflate-frame");
   EXPECT_NE(e.find("'x-webkit-deflate-frame', which was not offered"), std::string::npos) << e;
@@ -739,12 +783,13 @@ TEST(DeflateBombTest, ResidentMemoryStaysBounded) {
   // The message buffer up to the 16 MiB limit, plus zlib's state: not the
   // gibibyte the bomb holds. A std::string doubles its capacity from 15
   // bytes, so 16 MiB take a 30 MiB buffer copied from a 15 MiB one (44 MiB
-  // measured); the connection's own receive buffer grows the same way.
+  // measured, 50 MiB under ASan with its shadow memory); the connection's
+  // own receive buffer grows the same way.
   const long growth = bomb_rss_growth_kib();
   if (growth == -1) GTEST_SKIP() << "no /proc/self/clear_refs to measure peak RSS with";
   ASSERT_GE(growth, 0);
   EXPECT_GE(growth, 15 * 1024) << "the measurement does not see the message buffer";
-  EXPECT_LT(growth, 3 * 16 * 1024) << growth << " KiB";
+  EXPECT_LT(growth, 4 * 16 * 1024) << growth << " KiB";
   RecordProperty("rss_growth_kib", static_cast<int>(growth));
 }
 
