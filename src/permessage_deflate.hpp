@@ -36,8 +36,11 @@
 //     compressed message pass every frame's payload, in order and in any
 //     pieces, to Inflater::feed() with message_end = true on the last piece of
 //     the FIN frame (an empty piece is fine), appending to the message buffer.
-//     The size limit then counts inflated bytes (feed enforces it), the
-//     UTF-8 check of a text message runs over the appended bytes. Results:
+//     The size limit then counts inflated bytes (feed enforces it): do not
+//     also check the compressed frame lengths against max_message_bytes
+//     (incompressible data grows by 5 bytes per 64 KiB, so a message of
+//     exactly the limit would be refused). The UTF-8 check of a text message
+//     runs over the appended bytes. Results:
 //       Ok       keep going; at message_end the message is complete.
 //       TooBig   close 1009, WSC_ETOOBIG (more than max_message_bytes would
 //                come out; nothing past the limit was appended).
@@ -51,6 +54,9 @@
 //     Uncompressed messages (RSV1 clear) never touch the Inflater.
 //     After TooBig, Corrupt or NoMemory the Inflater keeps returning that
 //     result: the connection is being failed anyway.
+//
+// Today's code that must change for it: UpgradeResponse::check_head refuses
+// every Sec-WebSocket-Extensions answer, and FrameParser refuses RSV1.
 //
 // Neither class is thread-safe; each belongs to one connection's loop thread.
 // zlib state is allocated at the first message, not at negotiation.
@@ -73,14 +79,15 @@ struct DeflateOptions {
   // 15, so the server may ask for a smaller one (RFC 7692 §7.1.2.2).
   int client_max_window_bits = 15;
   // 0: do not restrict the server; 9..15: ask it to compress with at most
-  // this window (it saves the server memory, not us: see Inflater).
+  // this window (memory on both sides: we inflate with a 2^bits window).
   int server_max_window_bits = 0;
   bool client_no_context_takeover = false;  // we reset our context per message
   bool server_no_context_takeover = false;  // ask the server to reset its own
-  // Messages shorter than this go out uncompressed. Below a few hundred
-  // bytes deflate saves a handful of bytes (often none: 64 B of JSON gains
-  // ~10%) at ~1.5-3 µs a message (bench/deflate_bench.cpp); 256 is between
-  // Python websockets (compresses everything) and Node ws (threshold 1024).
+  // Messages shorter than this go out uncompressed. Below 256 B deflate
+  // saves a few dozen bytes at most, none without context takeover (64 B
+  // of JSON: 65 B), for 1-8 µs a message; from 256 B text shrinks to 30-40%
+  // (docs/DEFLATE.md). Between Python websockets (compresses everything)
+  // and Node ws (1024, which leaves most small JSON messages uncompressed).
   size_t min_compress_bytes = 256;
 };
 
