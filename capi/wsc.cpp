@@ -205,6 +205,27 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       return count(x.send_burst, "SEND_BURST");
     case WSC_OPT_COMPRESSION:
       return flag(x.compression, "COMPRESSION");
+    case WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS:
+    case WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS: {
+      const bool client = opt == WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS;
+      if ((value < 9 || value > 15) && (client || value != 0)) {
+        return fail(WSC_EINVAL, client ? "DEFLATE_CLIENT_MAX_WINDOW_BITS must be 9..15"
+                                       : "DEFLATE_SERVER_MAX_WINDOW_BITS must be 0 or 9..15");
+      }
+      (client ? x.deflate_client_max_window_bits : x.deflate_server_max_window_bits) =
+          static_cast<int>(value);
+      return ok();
+    }
+    case WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER:
+      return flag(x.deflate_client_no_context_takeover, "DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER");
+    case WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER:
+      return flag(x.deflate_server_no_context_takeover, "DEFLATE_SERVER_NO_CONTEXT_TAKEOVER");
+    case WSC_OPT_DEFLATE_MIN_BYTES:
+      if (value < 0 || static_cast<uint64_t>(value) > (uint64_t{1} << 40)) {
+        return fail(WSC_EINVAL, "DEFLATE_MIN_BYTES must be 0..2^40 bytes");
+      }
+      x.deflate_min_bytes = static_cast<size_t>(value);
+      return ok();
     case WSC_OPT_TLS_VERIFY:
       return flag(x.tls.verify, "TLS_VERIFY");
     case WSC_OPT_TLS_MIN_VERSION:
@@ -497,6 +518,8 @@ int wsc_conn_stats(const wsc_conn *c, wsc_stats *out) {
   full.last_http_status = s.last_http_status;
   full.http_status_from_proxy = s.http_status_from_proxy ? 1 : 0;
   full.recv_discarded = s.recv_discarded;
+  full.wire_bytes_sent = s.wire_bytes_sent;
+  full.wire_bytes_received = s.wire_bytes_received;
   // Fill only as much as the caller's struct holds.
   std::memcpy(out, &full, out->struct_size);
   return ok();

@@ -73,6 +73,12 @@ enum wsc_option {
   WSC_OPT_TLS_MIN_VERSION = 18,           /* 12 or 13, default 12 */
   WSC_OPT_PROXY_FROM_ENV = 19,            /* 0/1, default 0 */
   WSC_OPT_RECONNECT_SEED = 20,            /* tests only: nonzero = deterministic jitter */
+  /* permessage-deflate parameters (RFC 7692), used with WSC_OPT_COMPRESSION: */
+  WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS = 21,     /* 9..15, default 15: our compression window */
+  WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS = 22,     /* 0 = no request (default), 9..15 */
+  WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER = 23, /* 0/1, default 0 */
+  WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER = 24, /* 0/1, default 0: ask the server */
+  WSC_OPT_DEFLATE_MIN_BYTES = 25, /* shorter messages go uncompressed; default 256 */
 
   WSC_OPT_SUBPROTOCOLS = 100, /* comma-separated list */
   WSC_OPT_ORIGIN = 101,
@@ -118,15 +124,17 @@ typedef struct wsc_stats {
   uint64_t msgs_received;
   uint64_t bytes_sent;
   uint64_t bytes_received;
-  uint64_t reconnects;       /* successful re-opens after the first */
-  uint64_t send_discarded;   /* messages never written, dropped at final close */
-  size_t send_queue_bytes;   /* queued, not yet written */
-  int64_t rtt_us_last;       /* last ping round trip, -1 if none */
-  int64_t rtt_us_smoothed;   /* exponentially smoothed, -1 if none */
-  uint64_t connect_attempts; /* attempts made, including the first */
-  int last_http_status;      /* of the last upgrade response, 0 if none */
-  int http_status_from_proxy; /* 1: last_http_status is the proxy's answer to CONNECT */
-  uint64_t recv_discarded;    /* pull mode: arrived after our Close with the queue full */
+  uint64_t reconnects;          /* successful re-opens after the first */
+  uint64_t send_discarded;      /* messages never written, dropped at final close */
+  size_t send_queue_bytes;      /* queued, not yet written */
+  int64_t rtt_us_last;          /* last ping round trip, -1 if none */
+  int64_t rtt_us_smoothed;      /* exponentially smoothed, -1 if none */
+  uint64_t connect_attempts;    /* attempts made, including the first */
+  int last_http_status;         /* of the last upgrade response, 0 if none */
+  int http_status_from_proxy;   /* 1: last_http_status is the proxy's answer to CONNECT */
+  uint64_t recv_discarded;      /* pull mode: arrived after our Close with the queue full */
+  uint64_t wire_bytes_sent;     /* payload bytes framed, after permessage-deflate */
+  uint64_t wire_bytes_received; /* payload bytes received, before inflating */
 } wsc_stats;
 
 typedef struct wsc_tls_info {

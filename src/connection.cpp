@@ -353,12 +353,14 @@ bool Connection::prepare_own_protocol(Attempt &a) {
   const std::string host = url_.host_header();
   auto headers = options_.headers;
   if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
+  const DeflateOptions deflate = deflate_options(options_);
+  if (deflate.enabled) headers.emplace_back("Sec-WebSocket-Extensions", deflate_offer(deflate));
   if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
     a.local_status = Status::WSC_EINTERNAL;
     a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
     return false;
   }
-  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols);
+  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols, deflate);
   if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
@@ -479,6 +481,8 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   inflight_.for_each([](OutMessage &m) {
     m.written = 0;
     m.started = false;
+    m.prepared = m.compressed = false;
+    std::string().swap(m.deflated);
   });
   if (a->http_status || a->proxy_status) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -923,28 +927,33 @@ void Connection::fail_receive(int close_code, Status status, std::string detail)
   lws_callback_on_writable(a.wsi);
 }
 
-void Connection::on_data(bool start, MessageType type, bool final, const unsigned char *bytes,
-                         size_t len, uint64_t frame_remaining) {
+void Connection::on_data(const FrameEvent &event) {
   Attempt &a = *attempt_;
   if (a.local_close_code) return;  // closing after a protocol failure
   // Any frame proves the peer alive, an outstanding ping included.
   last_rx_ = Clock::now();
   pong_timer_.cancel();
-  if (start) {
+  const bool final = event.message_end;
+  const auto *bytes = static_cast<const unsigned char *>(event.data);
+  const size_t len = event.len;
+  if (event.message_start) {
     rx_in_message_ = true;
-    rx_type_ = type;
+    rx_type_ = event.opcode == FrameOpcode::Text ? MessageType::Text : MessageType::Binary;
+    rx_compressed_ = event.compressed;
     rx_size_ = 0;
     rx_buffer_.clear();
     rx_utf8_.reset();
   }
   rx_size_ += len;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.wire_bytes_received += len;
+  }
+  if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
   if (rx_size_ > options_.max_message_bytes ||
-      frame_remaining > options_.max_message_bytes - rx_size_) {
-    fail_receive(1009, Status::WSC_ETOOBIG,
-                 "received a message larger than MAX_MESSAGE_BYTES (" +
-                     std::to_string(options_.max_message_bytes) + " bytes)");
-    return;
+      event.frame_remaining > options_.max_message_bytes - rx_size_) {
+    return fail_too_big();
   }
   if (rx_type_ == MessageType::Text &&
       (!rx_utf8_.feed(bytes, len) || (final && !rx_utf8_.complete()))) {
@@ -957,15 +966,57 @@ void Connection::on_data(bool start, MessageType type, bool final, const unsigne
     rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
     return;
   }
-  rx_in_message_ = false;
   if (rx_buffer_.empty()) {
     // The whole message came in one piece: hand out the read buffer, no copy.
+    rx_in_message_ = false;
     deliver(rx_type_, std::string_view(reinterpret_cast<const char *>(bytes), len), nullptr);
-  } else {
-    rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
-    deliver(rx_type_, rx_buffer_, &rx_buffer_);
-    if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+    return;
   }
+  rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
+  deliver_rx_buffer();
+}
+
+void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool final) {
+  Attempt &a = *attempt_;
+  // The limit counts inflated bytes (the Inflater stops at it, so a small
+  // frame cannot inflate into gigabytes); the compressed stream itself is
+  // only bounded loosely, as deflate can grow incompressible data slightly.
+  const size_t max = options_.max_message_bytes;
+  if (rx_size_ > max + max / 64 + 4096) return fail_too_big();
+  const size_t before = rx_buffer_.size();
+  switch (a.inflater->feed(bytes, len, final, rx_buffer_, max)) {
+    case Inflater::Result::Ok:
+      break;
+    case Inflater::Result::TooBig:
+      return fail_too_big();
+    case Inflater::Result::Corrupt:
+      // RFC 7692 §6.2 says only "fail"; 1007 as Node ws and undici answer.
+      return fail_receive(
+          1007, Status::WSC_EPROTO,
+          "received a compressed message that does not inflate: " + a.inflater->error());
+    case Inflater::Result::NoMemory:
+      return fail_receive(1011, Status::WSC_ENOMEM, "out of memory inflating a message");
+  }
+  if (rx_type_ == MessageType::Text &&
+      (!rx_utf8_.feed(reinterpret_cast<const uint8_t *>(rx_buffer_.data()) + before,
+                      rx_buffer_.size() - before) ||
+       (final && !rx_utf8_.complete()))) {
+    return fail_receive(1007, Status::WSC_EPROTO,
+                        "received a text message that is not valid UTF-8");
+  }
+  if (final) deliver_rx_buffer();
+}
+
+void Connection::deliver_rx_buffer() {
+  rx_in_message_ = false;
+  deliver(rx_type_, rx_buffer_, &rx_buffer_);
+  if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+}
+
+void Connection::fail_too_big() {
+  fail_receive(1009, Status::WSC_ETOOBIG,
+               "received a message larger than MAX_MESSAGE_BYTES (" +
+                   std::to_string(options_.max_message_bytes) + " bytes)");
 }
 
 // ---- loop thread: the protocol spoken by wsc itself ----------------------
@@ -1163,6 +1214,12 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
     a.error_text = a.response->error();
     return false;
   }
+  if (const DeflateParams &deflate = a.response->deflate(); deflate.enabled) {
+    // A new context per attempt: nothing carries over from a dropped one.
+    a.deflater = std::make_unique<Deflater>(deflate);
+    a.inflater = std::make_unique<Inflater>(deflate);
+    a.parser.set_allow_rsv1(true);
+  }
   a.response.reset();
   on_established();
   return true;
@@ -1171,9 +1228,7 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
 void Connection::on_frame(const FrameEvent &event) {
   switch (event.kind) {
     case FrameEvent::Kind::Data:
-      on_data(event.message_start,
-              event.opcode == FrameOpcode::Text ? MessageType::Text : MessageType::Binary,
-              event.message_end, event.data, event.len, event.frame_remaining);
+      on_data(event);
       return;
     case FrameEvent::Kind::Control:
       on_control_frame(event);
@@ -1345,8 +1400,8 @@ int Connection::on_writeable() {
       });
     }
   }
-  uint64_t sent_msgs = 0, sent_bytes = 0;
-  bool failed = no_mask_key;
+  uint64_t sent_msgs = 0, sent_bytes = 0, sent_wire_bytes = 0;
+  bool failed = no_mask_key, out_of_memory = false;
   // wsc frames the messages itself and packs them into one raw write
   // (frame_batch.hpp).
   size_t next = 0;     // index in inflight_ of the message being written
@@ -1355,6 +1410,7 @@ int Connection::on_writeable() {
     OutMessage &done = inflight_.front();
     ++sent_msgs;
     sent_bytes += done.len;
+    sent_wire_bytes += done.wire_len();
     inflight_.pop_front();
     --next;
   };
@@ -1393,8 +1449,12 @@ int Connection::on_writeable() {
       });
       break;
     }
-    const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
-    const bool fin = m.written + chunk == m.len;
+    if (!m.prepared && !compress_for_wire(a, m)) {
+      failed = out_of_memory = true;
+      break;
+    }
+    const size_t chunk = std::min(m.wire_len() - m.written, kFragmentBytes);
+    const bool fin = m.written + chunk == m.wire_len();
     if (!batch.fits(chunk)) {
       if (!flush()) {
         failed = true;
@@ -1406,7 +1466,8 @@ int Connection::on_writeable() {
     const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
                                : m.type == MessageType::Text ? FrameOpcode::Text
                                                              : FrameOpcode::Binary;
-    if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
+    // RSV1 marks a compressed message on its first frame only (RFC 7692 §6).
+    if (!batch.append(opcode, fin, m.wire() + m.written, chunk, m.compressed && !m.started)) {
       failed = no_mask_key = true;
       break;
     }
@@ -1431,6 +1492,7 @@ int Connection::on_writeable() {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.msgs_sent += sent_msgs;
     stats_.bytes_sent += sent_bytes;
+    stats_.wire_bytes_sent += sent_wire_bytes;
     queued_bytes_ -= sent_bytes;
     if (drain_armed_ && queued_bytes_ <= options_.send_queue_bytes / 2) {
       drain_armed_ = false;
@@ -1443,8 +1505,11 @@ int Connection::on_writeable() {
   }
   if (failed) {
     if (failing) return -1;  // already failing: its status stands
-    a.local_status = no_mask_key ? Status::WSC_EINTERNAL : Status::WSC_ELOST;
-    a.local_detail = no_mask_key
+    a.local_status = out_of_memory ? Status::WSC_ENOMEM
+                     : no_mask_key ? Status::WSC_EINTERNAL
+                                   : Status::WSC_ELOST;
+    a.local_detail = out_of_memory ? "out of memory compressing a message"
+                     : no_mask_key
                          ? "no random bytes for a frame mask key (OpenSSL RAND_bytes failed)"
                          : "writing to " + url_.host_header() + " failed";
     return -1;
@@ -1483,6 +1548,16 @@ int Connection::on_writeable() {
     return 0;
   }
   return 0;
+}
+
+bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
+  m.prepared = true;
+  // Messages are compressed in the order they go out: with context
+  // takeover each refers back to the ones before it.
+  if (!a.deflater || m.len < options_.deflate_min_bytes) return true;
+  if (!a.deflater->compress(m.payload(), m.len, m.deflated)) return false;
+  m.compressed = true;
+  return true;
 }
 
 int Connection::drop_after_flush(Attempt &a) {

@@ -22,6 +22,7 @@
 #include "fifo.hpp"
 #include "frame_parser.hpp"
 #include "http_head.hpp"
+#include "permessage_deflate.hpp"
 #include "proxy.hpp"
 #include "rate_limiter.hpp"
 #include "timer.hpp"
@@ -41,6 +42,16 @@ struct OutMessage {
   MessageType type = MessageType::Binary;
   size_t written = 0;  // payload bytes framed and handed to lws so far
   bool started = false;
+  // With permessage-deflate: the compressed payload of this attempt, made
+  // when the message is first framed (the queued message stays as given, so
+  // a message cut off by a drop is compressed again in the next context).
+  bool prepared = false;
+  bool compressed = false;
+  std::string deflated;
+  const unsigned char *wire() const {
+    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : buffer.get();
+  }
+  size_t wire_len() const { return compressed ? deflated.size() : len; }
   unsigned char *payload() { return buffer.get(); }
 };
 
@@ -81,6 +92,9 @@ struct Attempt {
   UpgradeRequest request;
   std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
+  // permessage-deflate, when the server accepted it.
+  std::unique_ptr<Deflater> deflater;
+  std::unique_ptr<Inflater> inflater;
   std::deque<std::string> pongs_due;  // one pong per ping, in order
   std::string rx_pending;             // plaintext set aside while reading is paused
   bool close_reply_due = false;       // answer the server's Close
@@ -129,6 +143,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool input_open(const Attempt &a) const;
   bool input_paused(const Attempt &a) const;
   int drop_after_flush(Attempt &a);
+  bool compress_for_wire(Attempt &a, OutMessage &m);
   bool on_plaintext(const uint8_t *in, size_t len);
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();
@@ -139,8 +154,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool accept_upgrade(const uint8_t *&in, size_t &len);
   void on_frame(const FrameEvent &event);
   void on_control_frame(const FrameEvent &event);
-  void on_data(bool start, MessageType type, bool final, const unsigned char *bytes, size_t len,
-               uint64_t frame_remaining);
+  void on_data(const FrameEvent &event);
+  void on_compressed_data(const unsigned char *bytes, size_t len, bool final);
+  void deliver_rx_buffer();
+  void fail_too_big();
   bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();
   void fail_receive(int close_code, Status status, std::string detail);
@@ -213,6 +230,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Fifo<OutMessage> inflight_;
   std::string rx_buffer_;
   MessageType rx_type_ = MessageType::Binary;
+  bool rx_compressed_ = false;  // RSV1 on the message's first frame
   bool rx_in_message_ = false;
   size_t rx_size_ = 0;
   Utf8Validator rx_utf8_;

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <wsc/client.hpp>
 
+#include "permessage_deflate.hpp"
 #include "proxy.hpp"
 
 namespace wsc {
@@ -103,6 +104,10 @@ void validate(const Options &o) {
     bad("TLS_SERVER_NAME contains a space or control character");
   }
   if (!o.proxy.empty()) detail::parse_proxy_url(o.proxy);
+  if (const std::string why = detail::check_deflate_options(detail::deflate_options(o));
+      !why.empty()) {
+    bad(why);
+  }
 }
 
 }  // namespace wsc

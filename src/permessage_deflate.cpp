@@ -133,6 +133,17 @@ bool refuse(std::string &error, std::string why) {
 
 }  // namespace
 
+DeflateOptions deflate_options(const Options &o) {
+  DeflateOptions d;
+  d.enabled = o.compression;
+  d.client_max_window_bits = o.deflate_client_max_window_bits;
+  d.server_max_window_bits = o.deflate_server_max_window_bits;
+  d.client_no_context_takeover = o.deflate_client_no_context_takeover;
+  d.server_no_context_takeover = o.deflate_server_no_context_takeover;
+  d.min_compress_bytes = o.deflate_min_bytes;
+  return d;
+}
+
 std::string check_deflate_options(const DeflateOptions &o) {
   if (!o.enabled) return "";
   if (o.client_max_window_bits < 9 || o.client_max_window_bits > 15) {

@@ -67,6 +67,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <wsc/client.hpp>
 
 struct z_stream_s;  // zlib.h
 
@@ -90,6 +91,9 @@ struct DeflateOptions {
   // and Node ws (1024, which leaves most small JSON messages uncompressed).
   size_t min_compress_bytes = 256;
 };
+
+// The deflate part of a connection's options.
+DeflateOptions deflate_options(const Options &options);
 
 // Empty when the options are usable, else what is wrong with them.
 std::string check_deflate_options(const DeflateOptions &options);

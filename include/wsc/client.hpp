@@ -74,7 +74,13 @@ struct Options {
   size_t recv_queue_bytes = 64u << 20;
   uint32_t send_rate_per_s = 0;  // 0 = unlimited
   uint32_t send_burst = 0;       // 0 = same as the rate
-  bool compression = false;
+  bool compression = false;      // offer permessage-deflate (RFC 7692)
+  // permessage-deflate parameters, used with `compression`:
+  int deflate_client_max_window_bits = 15;          // 9..15: the window we compress with
+  int deflate_server_max_window_bits = 0;           // 0: no request; 9..15: ask the server for it
+  bool deflate_client_no_context_takeover = false;  // reset our context per message
+  bool deflate_server_no_context_takeover = false;  // ask the server to reset its own
+  size_t deflate_min_bytes = 256;                   // shorter messages go uncompressed
   std::vector<std::string> subprotocols;
   std::string origin;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -105,6 +111,9 @@ struct Stats {
   // Received messages dropped unread: they arrived after our Close while
   // the pull-mode receive queue was full.
   uint64_t recv_discarded = 0;
+  // Message payload bytes as framed on the wire: after compression with
+  // permessage-deflate (bytes_sent/bytes_received count them before).
+  uint64_t wire_bytes_sent = 0, wire_bytes_received = 0;
 };
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.
