@@ -110,6 +110,7 @@ Status Client::ping(Millis timeout,
 }
 
 State Client::state() const noexcept { return conn_->state(); }
+bool Client::closing() const noexcept { return conn_->closing(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
 TlsInfo Client::tls_info() const { return conn_->tls_info(); }

@@ -172,6 +172,11 @@ State Connection::state() const {
   return state_;
 }
 
+bool Connection::closing() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return close_requested_ || finished_;
+}
+
 Stats Connection::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats s = stats_;
@@ -684,7 +689,7 @@ void Connection::on_pong() {
                                  ? rtt
                                  : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
   }
-  settle_user_pings(Status::WSC_OK);
+  settle_user_pings(Status::WSC_OK, std::chrono::microseconds(rtt));
 }
 
 void Connection::on_idle_timer() {

@@ -101,6 +101,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status close(int code, std::string_view reason);
   Status wait(State state, Millis timeout);
   State state() const;
+  // close() was called, or the connection ended for good.
+  bool closing() const;
   Stats stats() const;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
@@ -176,7 +178,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
   void start_user_ping(Millis timeout, PingDone done);
   // Ends the pings whose ping frame went out (all of them unless OK).
-  void settle_user_pings(Status status);
+  void settle_user_pings(Status status,
+                         std::chrono::microseconds rtt = std::chrono::microseconds(0));
   void end_user_ping(UserPing *ping, Status status, std::chrono::microseconds rtt);
   // emit() for a ping's done (emit is a template local to connection.cpp).
   void emit_ping_done(const PingDone &done, Status status, std::chrono::microseconds rtt);

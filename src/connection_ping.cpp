@@ -43,9 +43,7 @@ void Connection::start_user_ping(Millis timeout, PingDone done) {
   lws_callback_on_writable(attempt_->wsi);
 }
 
-void Connection::settle_user_pings(Status status) {
-  const auto now = std::chrono::steady_clock::now();
-  const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(now - ping_sent_at_);
+void Connection::settle_user_pings(Status status, std::chrono::microseconds rtt) {
   std::vector<UserPing *> due;
   for (auto &p : user_pings_) {
     // A pong answers only pings asked for before the last ping went out;

@@ -148,7 +148,7 @@ void Pool::release(uint64_t id) {
   const auto lifetime = pool_options_.max_lifetime;
   if (closed_) {
     remove(id, graveyard);
-  } else if (slot.dead || client->state() != State::Open) {
+  } else if (slot.dead || client->closing() || client->state() != State::Open) {
     ++totals_.replaced;
     remove(id, graveyard);
     top_up(now);
@@ -467,16 +467,19 @@ Pool::Pool(Loop &loop, std::string_view url, const Options &options,
            const PoolOptions &pool_options, PoolMemberFactory factory)
     : core_(detail::Pool::create(loop, url, options, pool_options, std::move(factory))) {}
 
-Pool::~Pool() { core_->shutdown(); }
+Pool::~Pool() { close(); }
+
+void Pool::close() { core_->shutdown(); }
 
 Status Pool::lease(std::optional<std::chrono::steady_clock::time_point> deadline, bool wait,
                    Lease &out) noexcept {
   out.release();
   try {
+    std::shared_ptr<detail::Pool> core = core_;
     detail::Pool::Grant grant;
-    const Status s = core_->acquire(deadline, wait, grant);
+    const Status s = core->acquire(deadline, wait, grant);
     if (s != Status::WSC_OK) return s;
-    out.pool_ = core_;
+    out.pool_ = std::move(core);
     out.id_ = grant.id;
     out.client_ = grant.client;
     out.owner_ = grant.owner;

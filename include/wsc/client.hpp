@@ -186,6 +186,8 @@ class WSC_CXX_API Client {
   Status ping(Millis timeout, std::function<void(Status, std::chrono::microseconds rtt)> done);
 
   State state() const noexcept;
+  // True once close() was called or the connection has ended for good.
+  bool closing() const noexcept;
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;

@@ -108,8 +108,7 @@ class WSC_CXX_API Pool {
   // (the pool replaces them instead).
   Pool(Loop &loop, std::string_view url, const Options &options = {},
        const PoolOptions &pool_options = {}, PoolMemberFactory factory = {});
-  // Closes idle connections and wakes waiters (WSC_ECLOSED); leases still
-  // out stay usable and are closed when released.
+  // close(). No other thread may still be inside a call on this Pool.
   ~Pool();
   Pool(const Pool &) = delete;
   Pool &operator=(const Pool &) = delete;
@@ -126,6 +125,11 @@ class WSC_CXX_API Pool {
   Lease acquire(Millis timeout = Millis{-1});
 
   PoolStats stats() const;
+
+  // Closes idle connections and wakes waiters (WSC_ECLOSED); later
+  // acquires fail with WSC_ECLOSED. Leases still out stay usable and are
+  // closed when released. Idempotent.
+  void close();
 
  private:
   Status lease(std::optional<std::chrono::steady_clock::time_point> deadline, bool wait,
