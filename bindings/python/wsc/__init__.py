@@ -23,9 +23,10 @@ from __future__ import annotations
 from . import aio
 from ._lib import version as library_version
 from .connection import Connection, Message, State, Stats, TlsInfo, connect
-from .errors import (ConnectError, ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
-                     HandshakeError, InvalidArgument, LibraryNotFound, MessageTooBig, QueueFull,
-                     Timeout, TlsError, WscError)
+from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
+                     ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
+                     MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+from .pool import Pool, PoolStats
 
 __version__ = "0.1.0"
 
@@ -33,5 +34,5 @@ __all__ = [
     "connect", "Connection", "Message", "State", "Stats", "TlsInfo", "aio", "library_version",
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
-    "MessageTooBig", "LibraryNotFound",
+    "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
 ]
