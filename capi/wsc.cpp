@@ -32,6 +32,9 @@ struct wsc_conn {
   bool pull = false;
   std::atomic<int> notify_fd{-1};  // wsc_conn_notify_fd
   wsc_pool *pool = nullptr;        // set when a pool owns this connection
+  // Pooled only: held around the notify write, so that after a release has
+  // turned notify_fd off no write can still reach the user's old fd.
+  std::mutex notify_mutex;
   std::unique_ptr<wsc::Client> client;
 };
 
@@ -88,12 +91,19 @@ int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
 // user's on_readable.
 std::function<void()> readable_notifier(wsc_conn *c) {
   return [c] {
-    const int fd = c->notify_fd.load(std::memory_order_acquire);
-    if (fd >= 0) {
+    auto notify = [c] {
+      const int fd = c->notify_fd.load(std::memory_order_acquire);
+      if (fd < 0) return;
       const uint64_t one = 1;
       ssize_t n;
       do n = ::write(fd, &one, sizeof one);
       while (n < 0 && errno == EINTR);
+    };
+    if (c->pool) {
+      std::lock_guard<std::mutex> lock(c->notify_mutex);
+      notify();
+    } else {
+      notify();
     }
     if (c->callbacks.on_readable) c->callbacks.on_readable(c, c->user);
   };
@@ -662,6 +672,11 @@ int wsc_pool_release(wsc_pool *pool, wsc_conn *conn) {
       }
       lease = std::move(found->second);
       pool->leases.erase(found);
+    }
+    {
+      // The user may close its notify fd once this returns.
+      std::lock_guard<std::mutex> lock(conn->notify_mutex);
+      conn->notify_fd.store(-1, std::memory_order_release);
     }
     lease.release();
     return ok();

@@ -243,6 +243,8 @@ WSC_API int wsc_ping(wsc_conn *c, int timeout_ms, wsc_ping_cb cb, void *user);
  * pool owns: give one back with wsc_pool_release, never keep it after.
  * At release, messages still unread are discarded (counted in the pool
  * stats); a connection that ended or that its user closed is replaced.
+ * Release turns off a notify fd set with wsc_conn_notify_fd: once it has
+ * returned, the library writes no more to that fd.
  * Reconnect is off for pooled connections: the pool replaces them instead.
  * Any thread may use a pool; wsc_pool_acquire with a timeout must not run
  * on the loop thread (a callback): it returns WSC_ESTATE there. */
