@@ -21,11 +21,28 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-server::EchoServerOptions scripted() {
+PoolOptions sized(size_t max_conns, size_t min_idle = 0) {
+  PoolOptions po;
+  po.max_conns = max_conns;
+  po.min_idle = min_idle;
+  return po;
+}
+
+server::EchoServerOptions scripted_if(bool scripted) {
   server::EchoServerOptions o;
-  o.scripted = true;
+  o.scripted = scripted;
   return o;
 }
+
+// The in-process echo server (scripted when the path is not "/"), a loop,
+// and a pool of connections to the path.
+struct EchoPool {
+  explicit EchoPool(const PoolOptions &po, const std::string &path = "/")
+      : server(scripted_if(path != "/")), pool(loop, server.url() + path, {}, po) {}
+  server::EchoServer server;
+  Loop loop;
+  Pool pool;
+};
 
 // Polls pred every 5 ms until it holds or timeout passes.
 template <class Pred>
@@ -80,11 +97,10 @@ bool echo_once(Client &c, const std::string &text) {
 }
 
 TEST(Pool, SixteenThreadsGetExclusiveConnectionsAndTheirOwnEchoes) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 6;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(6);
+  EchoPool env(po);
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   Owners owners;
   std::atomic<uint64_t> rounds{0}, failures{0}, double_holds{0};
   std::atomic<bool> stop{false};
@@ -218,12 +234,9 @@ TEST(Pool, BreakerOpensAgainstARefusingServerAndClosesWhenItComesBack) {
 }
 
 TEST(Pool, TryAcquireRefusesAtOnceWhenAllAreBusy) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 2;
-  po.min_idle = 2;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(2, 2);
+  EchoPool env(po);
+  Pool &pool = env.pool;
   ASSERT_TRUE(eventually([&] { return pool.stats().idle == 2; }));
   Pool::Lease a, b, c;
   ASSERT_EQ(pool.try_acquire(a), Status::WSC_OK);
@@ -242,12 +255,10 @@ TEST(Pool, TryAcquireRefusesAtOnceWhenAllAreBusy) {
 }
 
 TEST(Pool, MinIdleConnectionsAreOpenedAndKeptWarm) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 5;
-  po.min_idle = 3;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(5, 3);
+  EchoPool env(po);
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   ASSERT_TRUE(eventually([&] { return pool.stats().idle == 3; }));
   EXPECT_TRUE(eventually([&] { return server.connections_open() == 3; }));
   Pool::Lease lease = pool.acquire(seconds(5));
@@ -258,13 +269,10 @@ TEST(Pool, MinIdleConnectionsAreOpenedAndKeptWarm) {
 }
 
 TEST(Pool, MaxLifetimeRotatesIdleConnectionsButNeverAnAcquiredOne) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 2;
-  po.min_idle = 1;
+  PoolOptions po = sized(2, 1);
   po.max_lifetime = milliseconds(300);
-  Pool pool(loop, server.url() + "/", {}, po);
+  EchoPool env(po);
+  Pool &pool = env.pool;
   Pool::Lease lease = pool.acquire(seconds(5));
   const Client *held = lease.client();
   std::this_thread::sleep_for(milliseconds(700));
@@ -282,13 +290,11 @@ TEST(Pool, MaxLifetimeRotatesIdleConnectionsButNeverAnAcquiredOne) {
 }
 
 TEST(Pool, MaxIdleTimeClosesSurplusIdleConnections) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 4;
-  po.min_idle = 1;
+  PoolOptions po = sized(4, 1);
   po.max_idle_time = milliseconds(200);
-  Pool pool(loop, server.url() + "/", {}, po);
+  EchoPool env(po);
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   {
     Pool::Lease a = pool.acquire(seconds(5)), b = pool.acquire(seconds(5)),
                 c = pool.acquire(seconds(5));
@@ -300,12 +306,10 @@ TEST(Pool, MaxIdleTimeClosesSurplusIdleConnections) {
 }
 
 TEST(Pool, HealthCheckPingsAConnectionIdleTooLongAndKeepsAHealthyOne) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 2;
+  PoolOptions po = sized(2);
   po.check_after_idle = milliseconds(50);
-  Pool pool(loop, server.url() + "/", {}, po);
+  EchoPool env(po);
+  Pool &pool = env.pool;
   const Client *first = pool.acquire(seconds(5)).client();
   std::this_thread::sleep_for(milliseconds(100));
   Pool::Lease lease = pool.acquire(seconds(5));
@@ -318,13 +322,12 @@ TEST(Pool, HealthCheckPingsAConnectionIdleTooLongAndKeepsAHealthyOne) {
 }
 
 TEST(Pool, AConnectionThatFailsItsHealthCheckIsReplaced) {
-  server::EchoServer server(scripted());  // /no-pong never answers pings
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 1;
+  PoolOptions po = sized(1);
   po.check_after_idle = milliseconds(50);
   po.ping_timeout = milliseconds(200);
-  Pool pool(loop, server.url() + "/no-pong", {}, po);
+  EchoPool env(po, "/no-pong");
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   pool.acquire(seconds(5)).release();
   std::this_thread::sleep_for(milliseconds(100));
   Pool::Lease lease;
@@ -339,11 +342,9 @@ TEST(Pool, AConnectionThatFailsItsHealthCheckIsReplaced) {
 }
 
 TEST(Pool, AConnectionClosedByItsUserIsReplacedOnRelease) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 1;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(1);
+  EchoPool env(po);
+  Pool &pool = env.pool;
   Pool::Lease lease = pool.acquire(seconds(5));
   lease->close();
   lease.release();
@@ -354,11 +355,10 @@ TEST(Pool, AConnectionClosedByItsUserIsReplacedOnRelease) {
 }
 
 TEST(Pool, UnreadMessagesAreDiscardedAtRelease) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 1;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(1);
+  EchoPool env(po);
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   {
     Pool::Lease lease = pool.acquire(seconds(5));
     for (int i = 0; i < 3; ++i) lease->send_text("left behind");
@@ -393,11 +393,10 @@ TEST(Pool, AcquireDeadlineBoundsTheOpenItTriggers) {
 }
 
 TEST(Pool, ClosingThePoolWakesWaitersAndRefusesNewAcquires) {
-  server::EchoServer server;
-  Loop loop;
-  PoolOptions po;
-  po.max_conns = 1;
-  Pool pool(loop, server.url() + "/", {}, po);
+  PoolOptions po = sized(1);
+  EchoPool env(po);
+  Pool &pool = env.pool;
+  server::EchoServer &server = env.server;
   Pool::Lease held = pool.acquire(seconds(5));
   std::atomic<int> waiter_status{1};
   std::thread waiter([&] {
@@ -427,7 +426,7 @@ TEST(Pool, RejectsBadOptions) {
 }
 
 TEST(Ping, PongGivesTheRoundTripTimeAndSilenceTimesOut) {
-  server::EchoServer server(scripted());
+  server::EchoServer server(scripted_if(true));
   Loop loop;
   Client ok(loop, server.url() + "/");
   Client mute(loop, server.url() + "/no-pong");
@@ -461,7 +460,7 @@ TEST(Ping, PongGivesTheRoundTripTimeAndSilenceTimesOut) {
 }
 
 TEST(Ping, EndsWithClosedWhenTheConnectionEndsFirst) {
-  server::EchoServer server(scripted());
+  server::EchoServer server(scripted_if(true));
   Loop loop;
   Client mute(loop, server.url() + "/no-pong");
   ASSERT_EQ(mute.wait(State::Open, seconds(5)), Status::WSC_OK);
