@@ -130,9 +130,10 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 		}
 	}
 	// The wait is one C call (so the deadline cascades whole); it runs in
-	// its own goroutine so that a cancelled ctx returns at once. A
-	// connection it gets after that is given back, still under the read
-	// lock, so the pool cannot be freed meanwhile.
+	// its own goroutine so that a cancelled ctx returns at once. That call
+	// goes on until it gets a connection (given straight back, still under
+	// the read lock so the pool cannot be freed meanwhile), times out at
+	// ctx's deadline, or the pool closes.
 	done := make(chan acquired)
 	cancelled := make(chan struct{})
 	p.mu.RLock()
