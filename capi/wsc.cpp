@@ -66,7 +66,7 @@ int guarded(F &&fn) {
   try {
     return fn();
   } catch (const wsc::Error &e) {
-    return fail(from(e.status()), e.what());
+    return fail(from(e.status()), e.detail());
   } catch (const std::bad_alloc &) {
     return fail(WSC_ENOMEM, "out of memory");
   } catch (const std::exception &e) {
@@ -78,11 +78,24 @@ int guarded(F &&fn) {
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
 
+// A status `s` a blocking call got because the connection has ended: its
+// detail says why it ended (the connection's last error), so the caller
+// can print wsc_last_error_detail() without a second call.
+int ended(const wsc_conn *c, int s) {
+  std::string why;
+  const int last = from(c->client->last_error(why));
+  if (last == WSC_OK || why.empty()) return fail(s, wsc_strerror(s));
+  if (last == s) return fail(s, why);
+  return fail(s, std::string(wsc_strerror(last)) + ": " + why);
+}
+
 // wsc_recv's core: one message, or a status (detail set).
 int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
   const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
   if (s == WSC_ESTATE)
     return fail(s, "wsc_recv and wsc_recv_many are for pull mode (no on_message callback)");
+  if (s == WSC_EWAIT) return fail(s, "no message within timeout_ms");
+  if (s == WSC_ECLOSED) return ended(c, s);
   if (s != WSC_OK) return fail(s, wsc_strerror(s));
   return WSC_OK;
 }
@@ -125,6 +138,7 @@ wsc::PoolMemberFactory pooled_conn_factory(wsc_pool *pool) {
 
 // Stores an acquired lease under its wsc_conn and hands that out.
 int hand_out(wsc_pool *pool, wsc::Status s, wsc::Pool::Lease lease, wsc_conn **out) {
+  if (s == wsc::Status::WSC_EWAIT) return fail(from(s), "no connection free within timeout_ms");
   if (s != wsc::Status::WSC_OK) return fail(from(s), wsc_strerror(from(s)));
   auto *c = static_cast<wsc_conn *>(lease.owner());
   {
@@ -135,11 +149,24 @@ int hand_out(wsc_pool *pool, wsc::Status s, wsc::Pool::Lease lease, wsc_conn **o
   return ok();
 }
 
+bool is_int_option(int opt) {
+  return opt >= WSC_OPT_CONNECT_TIMEOUT_MS && opt <= WSC_OPT_RECONNECT_SEED;
+}
+bool is_str_option(int opt) { return opt >= WSC_OPT_SUBPROTOCOLS && opt <= WSC_OPT_PROXY; }
+
+int unknown_option(int opt) { return fail(WSC_EINVAL, "unknown option " + std::to_string(opt)); }
+
 }  // namespace
 
 extern "C" {
 
-const char *wsc_version(void) { return "0.1.0"; }
+#define WSC_STR2(x) #x
+#define WSC_STR(x) WSC_STR2(x)
+const char *wsc_version(void) {
+  return WSC_STR(WSC_VERSION_MAJOR) "." WSC_STR(WSC_VERSION_MINOR) "." WSC_STR(WSC_VERSION_PATCH);
+}
+#undef WSC_STR
+#undef WSC_STR2
 
 const char *wsc_strerror(int status) { return wsc::status_text(static_cast<wsc::Status>(status)); }
 
@@ -253,8 +280,9 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       x.reconnect_seed = static_cast<uint64_t>(value);
       return ok();
     default:
-      if (opt >= 100) return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
-      return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+      if (is_str_option(opt))
+        return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
+      return unknown_option(opt);
   }
 }
 
@@ -307,9 +335,9 @@ int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
         x.proxy = v;
         break;
       default:
-        if (opt > 0 && opt < 100)
+        if (is_int_option(opt))
           return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
-        return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+        return unknown_option(opt);
     }
     return ok();
   });
@@ -318,6 +346,7 @@ int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
 int wsc_options_add_header(wsc_options *o, const char *name, const char *value) {
   if (!o || !name || !value) return fail(WSC_EINVAL, "options, name and value must not be NULL");
   return guarded([&] {
+    wsc::validate_header(name, value);
     o->options.headers.emplace_back(name, value);
     return ok();
   });
@@ -488,7 +517,9 @@ int wsc_wait(wsc_conn *c, int state, int timeout_ms) {
   if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
   if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
   const int s = from(c->client->wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
-  return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+  if (s == WSC_OK) return ok();
+  if (s == WSC_EWAIT) return fail(s, "state not reached within timeout_ms");
+  return ended(c, s);
 }
 
 int wsc_conn_state(const wsc_conn *c) {
@@ -515,6 +546,8 @@ int wsc_conn_stats(const wsc_conn *c, wsc_stats *out) {
   full.rtt_us_smoothed = s.rtt_us_smoothed;
   full.connect_attempts = s.connect_attempts;
   full.last_http_status = s.last_http_status;
+  full.http_status_from_proxy = s.http_status_from_proxy ? 1 : 0;
+  full.recv_discarded = s.recv_discarded;
   // Fill only as much as the caller's struct holds.
   std::memcpy(out, &full, out->struct_size);
   return ok();
@@ -524,7 +557,10 @@ int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
   if (!c || !buf) return fail(WSC_EINVAL, "conn and buf must not be NULL");
   return guarded([&] {
     const std::string p = c->client->subprotocol();
-    if (p.size() + 1 > buf_len) return fail(WSC_ETOOBIG, "buffer too small for the subprotocol");
+    if (p.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the subprotocol needs " +
+                                  std::to_string(p.size() + 1) + " bytes with its NUL");
+    }
     std::memcpy(buf, p.c_str(), p.size() + 1);
     return ok();
   });

@@ -65,7 +65,7 @@ Status Client::try_recv(Millis timeout, Message &out) noexcept {
 std::optional<Message> Client::recv(Millis timeout) {
   Message m;
   const Status s = try_recv(timeout, m);
-  if (s == Status::WSC_ETIMEDOUT) return std::nullopt;
+  if (s == Status::WSC_EWAIT) return std::nullopt;
   if (s != Status::WSC_OK) throw Error(s, "receive failed");
   return m;
 }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,15 +36,14 @@ namespace wsc::detail {
 
 class LoopCore;
 
-// A message waiting to be written, with LWS_PRE bytes of headroom in front
-// of the payload because lws writes the frame header there.
+// A message waiting to be written.
 struct OutMessage {
   std::unique_ptr<unsigned char[]> buffer;
   size_t len = 0;
   MessageType type = MessageType::Binary;
-  size_t written = 0;  // payload bytes handed to lws so far
+  size_t written = 0;  // payload bytes framed and handed to lws so far
   bool started = false;
-  unsigned char *payload() { return buffer.get() + LWS_PRE; }
+  unsigned char *payload() { return buffer.get(); }
 };
 
 // State of one lws wsi, created at the connect call (WSI_CREATE may never
@@ -56,7 +56,9 @@ struct Attempt {
   bool established = false;
   // What lws told us about how it ended.
   std::string error_text;
-  int http_status = 0;
+  int http_status = 0;         // the server's answer to the upgrade
+  int proxy_status = 0;        // the proxy's answer to CONNECT
+  bool proxy_dropped = false;  // the proxy hung up before answering
   long tls_verify_result = 0;
   bool peer_closed = false;
   int peer_code = 1005;
@@ -68,10 +70,9 @@ struct Attempt {
   bool close_sent = false;
   bool killed = false;
 
-  // Own protocol (no extension): lws carries bytes over TCP; wsc runs the
-  // proxy CONNECT, TLS (tls_session.hpp), the upgrade and the frames
-  // (frame_parser.hpp) in that order.
-  bool own_protocol = false;
+  // lws carries bytes over TCP; wsc runs the proxy CONNECT, TLS
+  // (tls_session.hpp), the upgrade and the frames (frame_parser.hpp) in
+  // that order.
   enum class Stage { Tunnel, Tls, Upgrade };
   Stage stage = Stage::Upgrade;  // until established
   bool opening_started = false;
@@ -82,11 +83,12 @@ struct Attempt {
   UpgradeRequest request;
   std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
-  bool pong_due = false;  // answer the latest server ping
-  std::string pong_payload;
-  bool close_reply_due = false;  // answer the server's Close
+  std::deque<std::string> pongs_due;  // one pong per ping, in order
+  std::string rx_pending;             // plaintext set aside while reading is paused
+  bool close_reply_due = false;       // answer the server's Close
   bool close_replied = false;
-  bool close_done = false;  // our Close was answered
+  bool close_done = false;         // our Close was answered
+  bool drop_when_flushed = false;  // a final Close is out: drop TCP once written
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -119,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Loop thread: lws events for the current attempt.
   int handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reason, void *in, size_t len);
   void on_wsi_destroyed(Attempt *attempt);
+  // Loop thread: handling the attempt threw; lws drops the wsi next.
+  void fail_attempt(Attempt *attempt, Status status, const std::string &detail);
   // Loop thread: the loop is shutting down.
   void on_loop_shutdown();
   void cancel_timers();
@@ -127,12 +131,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void begin_attempt();
   void start_connect(std::string address);
   void connect_to(const std::string &address);
-  bool prepare_own_protocol(Attempt &a, const std::string &host,
-                            const std::optional<ProxyUrl> &proxy);
+  bool prepare_own_protocol(Attempt &a);
   void on_established();
-  void on_receive(const void *in, size_t len);
   int on_raw_writeable();
   int on_raw_receive(const uint8_t *in, size_t len);
+  bool pump_input();
+  bool input_open(const Attempt &a) const;
+  bool input_paused(const Attempt &a) const;
+  int drop_after_flush(Attempt &a);
   bool on_plaintext(const uint8_t *in, size_t len);
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();
@@ -192,6 +198,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Options options_;
   const Callbacks callbacks_;
   const bool pull_mode_;
+  const std::optional<ProxyUrl> proxy_;
+  const std::string proxy_host_;  // to open the socket to: IPv6 without brackets
+  const bool proxy_is_ip_;
 
   // Shared between threads, under mutex_.
   mutable std::mutex mutex_;

@@ -117,7 +117,7 @@ Status Pool::acquire(std::optional<Clock::time_point> deadline, bool wait, Grant
         changed_.wait(lock);
       } else if (changed_.wait_until(lock, *deadline) == std::cv_status::timeout) {
         ++totals_.acquire_timeouts;
-        return Status::WSC_ETIMEDOUT;
+        return Status::WSC_EWAIT;
       }
     }
   };
@@ -495,7 +495,8 @@ Status Pool::acquire(Millis timeout, Lease &out) noexcept {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (timeout.count() >= 0) deadline = std::chrono::steady_clock::now() + timeout;
   const Status s = lease(deadline, timeout.count() != 0, out);
-  return s == Status::WSC_EAGAIN ? Status::WSC_ETIMEDOUT : s;
+  // timeout 0 takes only an idle one: none is a wait that expired too.
+  return s == Status::WSC_EAGAIN ? Status::WSC_EWAIT : s;
 }
 
 Status Pool::try_acquire(Lease &out) noexcept { return lease(std::nullopt, false, out); }

@@ -116,8 +116,8 @@ type acquired struct {
 
 // Acquire returns an open, healthy connection no one else holds. It waits
 // until one is free or ctx ends (ctx.Err()); what is left of ctx's deadline
-// bounds the open it triggers. Errors match ErrTimeout, ErrBreaker (the
-// circuit breaker is open: it fails at once) or ErrClosed (pool closed).
+// bounds the open it triggers. Errors match ErrBreaker (the circuit breaker
+// is open: it fails at once) or ErrClosed (pool closed).
 func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -157,6 +157,12 @@ func (p *Pool) Acquire(ctx context.Context) (*Conn, error) {
 	}()
 	select {
 	case a := <-done:
+		if Status(a.r.status) == ErrWait {
+			// The library's wait ran out at ctx's deadline (rounded up to
+			// a millisecond): report it the Go way.
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
 		if a.r.status != 0 {
 			return nil, errorFrom("acquire", a.r)
 		}

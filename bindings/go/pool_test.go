@@ -79,10 +79,18 @@ func TestPoolTryAcquireReleaseAndCancel(t *testing.T) {
 		t.Fatalf("second TryAcquire: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	if _, err := p.Acquire(ctx); !errors.Is(err, ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := p.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Acquire while busy: %v", err)
 	}
 	cancel()
+	// The library's own wait ran out too (WSC_EWAIT, counted), whichever
+	// of the two Acquire saw first.
+	for i := 0; i < 500 && p.Stats().AcquireTimeouts == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := p.Stats().AcquireTimeouts; n != 1 {
+		t.Fatalf("AcquireTimeouts = %d, want 1", n)
+	}
 	// A cancelled Acquire returns at once; what it gets later goes back.
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() { time.Sleep(30 * time.Millisecond); cancel() }()

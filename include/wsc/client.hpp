@@ -40,13 +40,18 @@ WSC_CXX_API const char *status_text(Status s) noexcept;
 // True if a connection ending with this status is never retried.
 WSC_CXX_API bool status_is_fatal(Status s) noexcept;
 
+// what() is "<status words>: <detail>"; detail() is the specifics alone
+// (what the C ABI hands out as wsc_last_error_detail, so bindings that put
+// the status words in front never say them twice).
 class WSC_CXX_API Error : public std::runtime_error {
  public:
   Error(Status status, const std::string &detail);
   Status status() const noexcept { return status_; }
+  const std::string &detail() const noexcept { return detail_; }
 
  private:
   Status status_;
+  std::string detail_;
 };
 
 using Millis = std::chrono::milliseconds;
@@ -84,6 +89,11 @@ struct Options {
 
 // Throws Error(Status::WSC_EINVAL) naming the first bad field.
 WSC_CXX_API void validate(const Options &options);
+// Throws Error(Status::WSC_EINVAL) unless `name: value` may be added to the
+// upgrade request: name an RFC 9110 token that wsc does not set itself (Host,
+// Upgrade, Connection, Origin, Sec-WebSocket-*, Content-Length,
+// Transfer-Encoding), value free of control characters (CR, LF, NUL, ...).
+WSC_CXX_API void validate_header(const std::string &name, const std::string &value);
 
 struct Stats {
   uint64_t msgs_sent = 0, msgs_received = 0, bytes_sent = 0, bytes_received = 0;
@@ -91,6 +101,10 @@ struct Stats {
   size_t send_queue_bytes = 0;
   int64_t rtt_us_last = -1, rtt_us_smoothed = -1;
   int last_http_status = 0;
+  bool http_status_from_proxy = false;  // last_http_status is the proxy's answer to CONNECT
+  // Received messages dropped unread: they arrived after our Close while
+  // the pull-mode receive queue was full.
+  uint64_t recv_discarded = 0;
 };
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.
@@ -165,7 +179,8 @@ class WSC_CXX_API Client {
   // Pull mode: a message, or nullopt on timeout (negative = wait forever).
   // Throws Error(WSC_ECLOSED) once closed and drained.
   std::optional<Message> recv(Millis timeout = Millis{-1});
-  // Non-throwing form used by the C ABI.
+  // Non-throwing form used by the C ABI: WSC_EWAIT when nothing arrived
+  // within the timeout, WSC_ECLOSED once closed and drained.
   Status try_recv(Millis timeout, Message &out) noexcept;
 
   // Graceful close (queued messages go out first). Throws on a bad code.
@@ -173,7 +188,8 @@ class WSC_CXX_API Client {
   Status try_close(int code, std::string_view reason) noexcept;
 
   // Wait until `state` is reached: WSC_OK, the status that ended the
-  // connection, or WSC_ETIMEDOUT. For State::Closed: WSC_OK only after a
+  // connection (WSC_ETIMEDOUT if one of its timers ended it), or WSC_EWAIT
+  // when `timeout` ran out first. For State::Closed: WSC_OK only after a
   // clean close, else the status that ended the connection.
   Status wait(State state, Millis timeout = Millis{-1}) noexcept;
 

@@ -53,7 +53,8 @@ struct PoolStats {
   uint64_t rotated = 0;                // closed at max_lifetime
   uint64_t idle_closed = 0;            // closed at max_idle_time
   uint64_t discarded_messages = 0;     // unread at release, dropped
-  uint64_t acquired = 0, acquire_timeouts = 0;
+  uint64_t acquired = 0;
+  uint64_t acquire_timeouts = 0;  // acquires that returned WSC_EWAIT
   uint64_t breaker_trips = 0, breaker_rejections = 0;
   BreakerState breaker = BreakerState::Closed;
 };
@@ -113,7 +114,8 @@ class WSC_CXX_API Pool {
   Pool(const Pool &) = delete;
   Pool &operator=(const Pool &) = delete;
 
-  // Waits up to timeout (negative = forever). WSC_OK, WSC_ETIMEDOUT,
+  // Waits up to timeout (negative = forever). WSC_OK, WSC_EWAIT (the
+  // timeout ran out with every connection busy, as for wsc_wait),
   // WSC_EBREAKER (the circuit breaker is open: the server kept refusing),
   // WSC_ECLOSED (pool closed), WSC_ESTATE (a wait on the loop thread). An
   // open this triggers gets at most what is left of timeout.

@@ -138,7 +138,8 @@ TEST(CapiPool, ReleaseRulesTryAcquireAndConnFree) {
   ASSERT_EQ(wsc_pool_acquire(pool.get(), 5000, &a), WSC_OK);
   EXPECT_EQ(wsc_conn_state(a), WSC_OPEN);
   EXPECT_EQ(wsc_pool_try_acquire(pool.get(), &b), WSC_EAGAIN);
-  EXPECT_EQ(wsc_pool_acquire(pool.get(), 50, &b), WSC_ETIMEDOUT);
+  EXPECT_EQ(wsc_pool_acquire(pool.get(), 50, &b), WSC_EWAIT);  // a wait that expired
+  EXPECT_STREQ(wsc_last_error_detail(), "no connection free within timeout_ms");
   ASSERT_EQ(wsc_pool_release(pool.get(), a), WSC_OK);
   EXPECT_EQ(wsc_pool_release(pool.get(), a), WSC_EINVAL);  // twice
   ASSERT_EQ(wsc_pool_try_acquire(pool.get(), &b), WSC_OK);

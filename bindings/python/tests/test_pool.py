@@ -103,8 +103,10 @@ def test_try_acquire_release_and_unread_messages(wsc_server):
         a = pool.try_acquire()
         assert a is not None
         assert pool.try_acquire() is None
-        with pytest.raises(wsc.Timeout):
+        with pytest.raises(wsc.Timeout) as waited:
             pool.acquire(timeout=0.05)
+        assert waited.value.wsc_status == wsc.errors.WSC_EWAIT  # a wait ran out, nothing ended
+        assert pool.stats().acquire_timeouts == 1
         a.send("left unread")
         time.sleep(0.2)
         pool.release(a)

@@ -6,7 +6,10 @@ Search order (the first that loads wins):
    the only place tried);
 2. a copy beside this package (``wsc/libwsc.so.0``, ``wsc/libwsc.so``,
    ``wsc/libwsc.dylib``, ``wsc/wsc.dll``);
-3. the system, through ``ctypes.util.find_library("wsc")``.
+3. where ``meson install`` put libwsc when it installed this package (the
+   ``LIBDIR`` of ``wsc/_installed.py``, which meson writes), so a prefix the
+   dynamic loader does not search works without ``WSC_LIBRARY``;
+4. the system, through ``ctypes.util.find_library("wsc")``.
 """
 
 from __future__ import annotations
@@ -174,8 +177,13 @@ def _load() -> ctypes.CDLL:
                 "cannot load libwsc from WSC_LIBRARY=%r: %s (unset WSC_LIBRARY to search beside "
                 "the package and the system instead)" % (env, e)) from None
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in _BESIDE:
-        path = os.path.join(here, name)
+    candidates = [os.path.join(here, name) for name in _BESIDE]
+    try:
+        from ._installed import LIBDIR  # only in a package meson installed
+        candidates.append(os.path.join(LIBDIR, "libwsc.so.0"))
+    except ImportError:
+        pass
+    for path in candidates:
         if not os.path.exists(path):
             tried.append("%s (not found)" % path)
             continue

@@ -19,7 +19,8 @@ objects that the pool owns: closing one (``close()``) makes the pool replace
 it; after release it raises ``ConnectionClosedOK``. A pool may be shared by
 threads; an asyncio pool user acquires in a worker thread, so a cancelled
 ``aconnection()`` gives back what it got late. ``acquire`` raises
-:class:`Timeout`, :class:`CircuitOpen` (the breaker is open: the endpoint kept
+:class:`Timeout` (``wsc_status`` ``WSC_EWAIT``: every connection stayed busy),
+:class:`CircuitOpen` (the breaker is open: the endpoint kept
 refusing) or :class:`PoolClosed`.
 """
 
@@ -32,13 +33,22 @@ import ctypes
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterator, Optional, Union
 
-from . import _lib, aio
+from . import _args, _lib, aio
 from ._lib import wsc_pool_options, wsc_pool_snapshot
 from .connection import Connection
-from .errors import WSC_EAGAIN, WSC_ECLOSED, WSC_ETIMEDOUT, PoolClosed, Timeout, WscError
+from .errors import WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, PoolClosed, Timeout, WscError
 from .options import Options
+
+if TYPE_CHECKING:
+    import sys
+
+    from .options import ConnectOptions
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = ["Pool", "PoolStats"]
 
@@ -70,9 +80,10 @@ class PoolStats:
 
 
 def _ms(seconds: float, name: str) -> int:
-    if seconds < 0:
-        raise ValueError("%s must be >= 0 seconds" % name)
-    return int(round(seconds * 1000))
+    value = _args.timeout(name, seconds)
+    if value is None:
+        raise TypeError("%s must be a number of seconds, not None" % name)
+    return int(round(value * 1000))
 
 
 class Pool:
@@ -92,7 +103,8 @@ class Pool:
                  check_after_idle: float = 30.0, ping_timeout: float = 2.0,
                  max_idle_time: float = 0.0, max_lifetime: float = 0.0,
                  breaker_threshold: int = 5, breaker_cooldown: float = 5.0,
-                 **options: Any) -> None:
+                 **options: "Unpack[ConnectOptions]") -> None:
+        curl = _args.url(url)
         self.url = url
         self._lib = _lib.lib()
         po = wsc_pool_options()
@@ -106,7 +118,7 @@ class Pool:
         po.breaker_cooldown_ms = _ms(breaker_cooldown, "breaker_cooldown")
         out = ctypes.c_void_p()
         with Options(**options) as opts:
-            rc = self._lib.wsc_pool_new(None, url.encode("utf-8"), opts.handle, max_conns,
+            rc = self._lib.wsc_pool_new(None, curl, opts.handle, max_conns,
                                         ctypes.byref(po), ctypes.byref(out))
         if rc < 0:
             raise _lib.fail(rc)
@@ -127,7 +139,7 @@ class Pool:
         ms = -1 if timeout is None else _ms(timeout, "timeout")
         out = ctypes.c_void_p()
         rc = self._lib.wsc_pool_acquire(self._handle(), min(ms, 2**31 - 1), ctypes.byref(out))
-        if rc == WSC_ETIMEDOUT:
+        if rc == WSC_EWAIT:  # every connection stayed busy (the pool goes on)
             raise Timeout("no pooled connection within %.3g s" % timeout, wsc_status=rc)
         if rc == WSC_ECLOSED:
             raise PoolClosed("the pool is closed", wsc_status=rc)
