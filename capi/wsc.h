@@ -361,8 +361,97 @@ WSC_API int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out);
  * one of its own callbacks; no callback for c starts after it returns (one
  * running on another thread is waited for). Messages still queued are
  * discarded and a Close 1001 is sent if open. For a graceful end call
- * wsc_close and wsc_wait first. NULL is ignored. */
+ * wsc_close and wsc_wait first. NULL is ignored. A connection from a pool
+ * is not freed: this releases it (wsc_pool_release). */
 WSC_API void wsc_conn_free(wsc_conn *c);
+
+/* Runs once on the loop thread, no wsc lock held, for a wsc_ping that
+ * returned WSC_OK: status WSC_OK with the round trip in rtt_us when the pong
+ * came, WSC_ETIMEDOUT when none came within the timeout, WSC_ECLOSED when
+ * the connection ended first. Not called after wsc_conn_free(c). */
+typedef void (*wsc_ping_cb)(wsc_conn *c, int status, int64_t rtt_us, void *user);
+/* Sends a ping now (an open connection; else WSC_ECLOSED and cb never runs).
+ * timeout_ms > 0. cb may be NULL (the RTT still lands in wsc_conn_stats). */
+WSC_API int wsc_ping(wsc_conn *c, int timeout_ms, wsc_ping_cb cb, void *user);
+
+/* ---- Connection pool ----------------------------------------------------
+ * Connections to one URL on one loop, handed out exclusively: an acquired
+ * connection is open and healthy, and no one else gets it until it is
+ * released. They are ordinary pull-mode wsc_conn (wsc_send, wsc_recv,
+ * wsc_recv_many, wsc_conn_notify_fd, wsc_ping, wsc_close, stats) that the
+ * pool owns: give one back with wsc_pool_release, never keep it after.
+ * At release, messages still unread are discarded (counted in the pool
+ * stats); a connection that ended or that its user closed is replaced.
+ * Release turns off a notify fd set with wsc_conn_notify_fd: once it has
+ * returned, the library writes no more to that fd.
+ * Reconnect is off for pooled connections: the pool replaces them instead.
+ * Any thread may use a pool; wsc_pool_acquire with a timeout must not run
+ * on the loop thread (a callback): it returns WSC_ESTATE there. */
+typedef struct wsc_pool wsc_pool;
+
+enum wsc_breaker_state {
+  WSC_BREAKER_CLOSED = 0,   /* dialing normally */
+  WSC_BREAKER_OPEN = 1,     /* cooling down: acquire fails with WSC_EBREAKER */
+  WSC_BREAKER_HALF_OPEN = 2 /* one probe open decides */
+};
+
+/* Fill with wsc_pool_options_init, then change fields. Zero durations turn
+ * a feature off. */
+typedef struct wsc_pool_options {
+  size_t struct_size; /* sizeof(wsc_pool_options) */
+  size_t min_idle;    /* kept open and warm; default 0, <= max_conns */
+  /* A connection idle longer than this is pinged before it is handed out;
+   * no pong within ping_timeout_ms and it is replaced. Default 30000/2000. */
+  int64_t check_after_idle_ms;
+  int64_t ping_timeout_ms;
+  int64_t max_idle_time_ms; /* idle connections beyond min_idle close; default 0 */
+  int64_t max_lifetime_ms;  /* older ones close when idle (never while acquired); 0 */
+  /* After this many consecutive failed opens (0 = no breaker; default 5)
+   * the pool stops dialing for breaker_cooldown_ms (default 5000). */
+  uint32_t breaker_threshold;
+  int64_t breaker_cooldown_ms;
+} wsc_pool_options;
+
+typedef struct wsc_pool_snapshot {
+  size_t struct_size; /* caller sets sizeof(wsc_pool_snapshot) */
+  /* Now; open = idle + checking + busy. */
+  size_t open, idle, busy, opening, checking, waiting;
+  /* Totals. replaced: died, failed a health check, or closed by the user. */
+  uint64_t opened, open_failures, replaced, health_checks, health_check_failures;
+  uint64_t rotated, idle_closed, discarded_messages, acquired, acquire_timeouts;
+  uint64_t breaker_trips, breaker_rejections;
+  int breaker_state; /* wsc_breaker_state */
+} wsc_pool_snapshot;
+
+/* The defaults, with struct_size set. */
+WSC_API int wsc_pool_options_init(wsc_pool_options *o);
+/* loop NULL = the default loop; opts NULL = default connection options;
+ * pool_opts NULL = defaults. 1 <= max_conns <= 1000000. Opens min_idle
+ * connections at once. The loop must outlive the pool. */
+WSC_API int wsc_pool_new(wsc_loop *loop, const char *url, const wsc_options *opts, size_t max_conns,
+                         const wsc_pool_options *pool_opts, wsc_pool **out);
+/* Waits up to timeout_ms (-1 = forever, 0 = only an idle one) for an open,
+ * healthy connection. An open it triggers gets at most what is left of
+ * timeout_ms. Returns:
+ *   WSC_OK        *out is an acquired connection
+ *   WSC_EWAIT     timeout_ms ran out with every connection busy (as for
+ *                 wsc_wait: the pool goes on; counted in acquire_timeouts)
+ *   WSC_EBREAKER  the breaker is open: fails at once instead of waiting
+ *   WSC_ECLOSED   the pool is closed
+ *   WSC_ESTATE    a wait on the pool's loop thread (inside a callback)
+ *   WSC_EINVAL    pool or out NULL, timeout_ms < -1 */
+WSC_API int wsc_pool_acquire(wsc_pool *pool, int timeout_ms, wsc_conn **out);
+/* An idle, healthy connection now, or WSC_EAGAIN; never waits or dials. */
+WSC_API int wsc_pool_try_acquire(wsc_pool *pool, wsc_conn **out);
+/* Gives conn back. WSC_EINVAL if conn is not acquired from this pool. */
+WSC_API int wsc_pool_release(wsc_pool *pool, wsc_conn *conn);
+WSC_API int wsc_pool_stats(const wsc_pool *pool, wsc_pool_snapshot *out);
+/* Wakes every waiter (WSC_ECLOSED) and closes idle connections; acquired
+ * ones stay usable until released. Any thread, also while others wait. */
+WSC_API int wsc_pool_close(wsc_pool *pool);
+/* Closes everything, acquired connections included (their handles become
+ * invalid). No other thread may be inside a call on this pool. */
+WSC_API void wsc_pool_free(wsc_pool *pool);
 
 #ifdef __cplusplus
 }

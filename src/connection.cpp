@@ -193,6 +193,11 @@ State Connection::state() const {
   return state_;
 }
 
+bool Connection::closing() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return close_requested_ || finished_;
+}
+
 Stats Connection::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats s = stats_;
@@ -510,6 +515,7 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   idle_timer_.cancel();
   write_timer_.cancel();
   ping_due_ = pong_pending_ = false;
+  settle_user_pings(Status::WSC_ECLOSED);
 
   int code = 1006;
   std::string reason;
@@ -579,6 +585,7 @@ void Connection::finish(Status status, std::string detail, int code, std::string
   finishing_ = true;
   auto self = shared_from_this();
   cancel_timers();
+  settle_user_pings(Status::WSC_ECLOSED);
   size_t discarded = 0, discarded_bytes = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -693,12 +700,15 @@ void Connection::on_pong() {
   pong_pending_ = false;
   const int64_t rtt =
       std::chrono::duration_cast<std::chrono::microseconds>(now - ping_sent_at_).count();
-  std::lock_guard<std::mutex> lock(mutex_);
-  stats_.rtt_us_last = rtt;
-  // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
-  stats_.rtt_us_smoothed = stats_.rtt_us_smoothed < 0
-                               ? rtt
-                               : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.rtt_us_last = rtt;
+    // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
+    stats_.rtt_us_smoothed = stats_.rtt_us_smoothed < 0
+                                 ? rtt
+                                 : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+  }
+  settle_user_pings(Status::WSC_OK, std::chrono::microseconds(rtt));
 }
 
 void Connection::on_idle_timer() {
@@ -1393,7 +1403,7 @@ int Connection::on_writeable() {
     pong_pending_ = true;
     // The deadline runs from the first unanswered ping: later pings (when
     // the interval is shorter than the timeout) must not push it back.
-    if (!pong_timer_.armed()) {
+    if (!pong_timer_.armed() && options_.pong_timeout.count() > 0) {
       std::weak_ptr<Connection> weak = shared_from_this();
       pong_timer_.start(loop_->timers(), options_.pong_timeout, [weak] {
         if (auto self = weak.lock()) self->on_pong_deadline();

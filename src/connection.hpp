@@ -10,8 +10,10 @@
 #include <libwebsockets.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -115,10 +117,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status close(int code, std::string_view reason);
   Status wait(State state, Millis timeout);
   State state() const;
+  // close() was called, or the connection ended for good.
+  bool closing() const;
   Stats stats() const;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
   Status last_error(std::string &detail) const;
+  // A ping on demand (connection_ping.cpp). done runs once on the loop
+  // thread: WSC_OK with the round-trip time on the first pong after the
+  // ping went out, WSC_ETIMEDOUT when none came within timeout, WSC_ECLOSED
+  // when the connection was not open or its socket ended first.
+  using PingDone = std::function<void(Status, std::chrono::microseconds rtt)>;
+  Status ping(Millis timeout, PingDone done);
   // No callback starts after this returns; the loop then drops the wsi.
   void detach();
 
@@ -183,6 +193,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_write_timer();
   Status classify(const Attempt &a, std::string &detail) const;
   bool wants_reconnect(Status status, int close_code) const;
+  // connection_ping.cpp: a ping asked for by ping(), waiting for its pong.
+  struct UserPing {
+    PingDone done;
+    std::chrono::steady_clock::time_point requested_at;
+    Timer deadline;
+  };
+  void start_user_ping(Millis timeout, PingDone done);
+  // Ends the pings whose ping frame went out (all of them unless OK).
+  void settle_user_pings(Status status,
+                         std::chrono::microseconds rtt = std::chrono::microseconds(0));
+  void end_user_ping(UserPing *ping, Status status, std::chrono::microseconds rtt);
+  // emit() for a ping's done (emit is a template local to connection.cpp).
+  void emit_ping_done(const PingDone &done, Status status, std::chrono::microseconds rtt);
 
   template <class F>
   void emit(F &&f);
@@ -255,6 +278,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ping_due_ = false;  // a ping waits for WRITEABLE
   bool pong_pending_ = false;
   uint64_t ping_count_ = 0;
+  std::vector<std::unique_ptr<UserPing>> user_pings_;
 };
 
 }  // namespace wsc::detail

@@ -34,9 +34,11 @@ const (
 	ErrInternal  Status = C.WSC_EINTERNAL  // internal error
 	ErrLost      Status = C.WSC_ELOST      // connection lost without a close handshake
 	ErrServer    Status = C.WSC_ESERVER    // HTTP 5xx on the upgrade
+	ErrBreaker   Status = C.WSC_EBREAKER   // a Pool's circuit breaker is open
 	// ErrWait is the library's "a blocking call's own wait ran out" (the
 	// connection goes on). The package waits on contexts instead, so no
-	// function returns it; it is here to complete the table.
+	// function returns it (Pool.Acquire returns ctx.Err()); it is here to
+	// complete the table.
 	ErrWait Status = C.WSC_EWAIT
 
 	// ErrQueueFull is ErrAgain under the name a Go reader looks for.

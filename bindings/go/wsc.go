@@ -163,33 +163,11 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := C.wsc_options_new()
-	if copts == nil {
-		return nil, &Error{Op: "dial", Status: ErrNoMem}
+	copts, err := cfg.cOptions()
+	if err != nil {
+		return nil, err
 	}
 	defer C.wsc_options_free(copts)
-	for _, o := range cfg.ints {
-		if r := C.wscgo_set_int(copts, o.key, C.int64_t(o.value)); r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
-	for _, o := range cfg.strs {
-		cs := C.CString(o.value)
-		r := C.wscgo_set_str(copts, o.key, cs)
-		C.free(unsafe.Pointer(cs))
-		if r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
-	for _, h := range cfg.headers {
-		cn, cv := C.CString(h[0]), C.CString(h[1])
-		r := C.wscgo_add_header(copts, cn, cv)
-		C.free(unsafe.Pointer(cn))
-		C.free(unsafe.Pointer(cv))
-		if r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
 
 	st := newConnState()
 	h := newHandle(st)
@@ -224,6 +202,41 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	}
 	conn.release()
 	return nil, e
+}
+
+// cOptions builds the C options; the caller frees them.
+func (cfg *config) cOptions() (*C.wsc_options, error) {
+	copts := C.wsc_options_new()
+	if copts == nil {
+		return nil, &Error{Op: "option", Status: ErrNoMem}
+	}
+	fail := func(r C.wscgo_result) (*C.wsc_options, error) {
+		C.wsc_options_free(copts)
+		return nil, errorFrom("option", r)
+	}
+	for _, o := range cfg.ints {
+		if r := C.wscgo_set_int(copts, o.key, C.int64_t(o.value)); r.status != 0 {
+			return fail(r)
+		}
+	}
+	for _, o := range cfg.strs {
+		cs := C.CString(o.value)
+		r := C.wscgo_set_str(copts, o.key, cs)
+		C.free(unsafe.Pointer(cs))
+		if r.status != 0 {
+			return fail(r)
+		}
+	}
+	for _, h := range cfg.headers {
+		cn, cv := C.CString(h[0]), C.CString(h[1])
+		r := C.wscgo_add_header(copts, cn, cv)
+		C.free(unsafe.Pointer(cn))
+		C.free(unsafe.Pointer(cv))
+		if r.status != 0 {
+			return fail(r)
+		}
+	}
+	return copts, nil
 }
 
 // blockingWaits bounds the OS threads that Dial and Close keep blocked

@@ -202,7 +202,17 @@ class WSC_CXX_API Client {
   // clean close, else the status that ended the connection.
   Status wait(State state, Millis timeout = Millis{-1}) noexcept;
 
+  // Send a ping now. On WSC_OK, done runs exactly once on the loop thread
+  // (no wsc lock held; it must not block): WSC_OK with the round-trip time
+  // when a pong arrives, WSC_ETIMEDOUT when none came within timeout,
+  // WSC_ECLOSED when the connection ends first. Returns WSC_EINVAL for an
+  // empty done or a timeout <= 0, WSC_ECLOSED when not open (done never
+  // runs then). After the Client is destroyed, done no longer runs.
+  Status ping(Millis timeout, std::function<void(Status, std::chrono::microseconds rtt)> done);
+
   State state() const noexcept;
+  // True once close() was called or the connection has ended for good.
+  bool closing() const noexcept;
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;

@@ -11,8 +11,8 @@
  * WSC_ETIMEDOUT and WSC_EWAIT never mean the same thing: WSC_ETIMEDOUT is
  * how a connection (or one attempt) ended, by one of its own timers
  * (connect, pong, idle, write, close); WSC_EWAIT only says that a blocking
- * call (wsc_wait, wsc_recv, wsc_recv_many) returned because its timeout_ms
- * ran out, and the connection goes on. */
+ * call (wsc_wait, wsc_recv, wsc_recv_many, wsc_pool_acquire) returned
+ * because its timeout_ms ran out, and the connection goes on. */
 #define WSC_STATUS_MAP(X)                                                          \
   X(WSC_OK, 0, 0, "success")                                                       \
   X(WSC_EINVAL, -1, 1, "invalid argument")                                         \
@@ -30,6 +30,7 @@
   X(WSC_EINTERNAL, -13, 1, "internal error")                                       \
   X(WSC_ELOST, -14, 0, "connection lost without a close handshake")                \
   X(WSC_ESERVER, -15, 0, "server unavailable (HTTP 5xx on the WebSocket upgrade)") \
-  X(WSC_EWAIT, -16, 0, "wait expired")
+  X(WSC_EWAIT, -16, 0, "wait expired")                                             \
+  X(WSC_EBREAKER, -17, 0, "circuit breaker open: opens to this endpoint kept failing")
 
 #endif

@@ -27,9 +27,10 @@ from . import aio
 from ._lib import version as library_version
 from .connection import Connection, Message, State, Stats, TlsInfo, connect
 from .options import ConnectOptions
-from .errors import (ConnectError, ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
-                     HandshakeError, InvalidArgument, LibraryNotFound, MessageTooBig, QueueFull,
-                     Timeout, TlsError, WscError)
+from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
+                     ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
+                     MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+from .pool import Pool, PoolStats
 
 __version__ = "0.1.0"
 
@@ -38,5 +39,5 @@ __all__ = [
     "library_version",
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
-    "MessageTooBig", "LibraryNotFound",
+    "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
 ]

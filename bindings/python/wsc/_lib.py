@@ -19,7 +19,7 @@ import ctypes.util
 import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_int64, c_size_t,
-                    c_uint64, c_void_p)
+                    c_uint32, c_uint64, c_void_p)
 from typing import List, Optional
 
 from .errors import LibraryNotFound, error_for, WscError
@@ -92,6 +92,30 @@ class wsc_callbacks(Structure):
     ]
 
 
+class wsc_pool_options(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("min_idle", c_size_t),
+        ("check_after_idle_ms", c_int64),
+        ("ping_timeout_ms", c_int64),
+        ("max_idle_time_ms", c_int64),
+        ("max_lifetime_ms", c_int64),
+        ("breaker_threshold", c_uint32),
+        ("breaker_cooldown_ms", c_int64),
+    ]
+
+
+class wsc_pool_snapshot(Structure):
+    _fields_ = [("struct_size", c_size_t)] + [
+        (name, c_size_t) for name in ("open", "idle", "busy", "opening", "checking", "waiting")
+    ] + [
+        (name, c_uint64) for name in (
+            "opened", "open_failures", "replaced", "health_checks", "health_check_failures",
+            "rotated", "idle_closed", "discarded_messages", "acquired", "acquire_timeouts",
+            "breaker_trips", "breaker_rejections")
+    ] + [("breaker_state", c_int)]
+
+
 _PROTOTYPES = {
     "wsc_version": (c_char_p, []),
     "wsc_strerror": (c_char_p, [c_int]),
@@ -117,6 +141,15 @@ _PROTOTYPES = {
     "wsc_conn_subprotocol": (c_int, [c_void_p, c_char_p, c_size_t]),
     "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
     "wsc_conn_free": (None, [c_void_p]),
+    "wsc_pool_options_init": (c_int, [POINTER(wsc_pool_options)]),
+    "wsc_pool_new": (c_int, [c_void_p, c_char_p, c_void_p, c_size_t, POINTER(wsc_pool_options),
+                             POINTER(c_void_p)]),
+    "wsc_pool_acquire": (c_int, [c_void_p, c_int, POINTER(c_void_p)]),
+    "wsc_pool_try_acquire": (c_int, [c_void_p, POINTER(c_void_p)]),
+    "wsc_pool_release": (c_int, [c_void_p, c_void_p]),
+    "wsc_pool_stats": (c_int, [c_void_p, POINTER(wsc_pool_snapshot)]),
+    "wsc_pool_close": (c_int, [c_void_p]),
+    "wsc_pool_free": (None, [c_void_p]),
 }
 
 _BESIDE = ("libwsc.so.0", "libwsc.so", "libwsc.0.dylib", "libwsc.dylib", "wsc.dll", "libwsc.dll")

@@ -37,7 +37,7 @@ from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Iter
 
 from . import _args, _lib
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE, WSC_BINARY,
-                   wsc_callbacks)
+                   WSC_CLOSED, wsc_callbacks)
 from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
                          _live, latency_of, log_error, log_state, read_stats, read_subprotocol,
                          read_tls_info, state_hook, take_batch)
@@ -104,6 +104,31 @@ class Connection:
         self._last_stats: Optional[Stats] = None
         self._cbs: Optional[wsc_callbacks] = None
         self._watching = False  # recv() waits on a notify fd (else on on_readable)
+        self._pool_owned = False  # from a pool: no callbacks, freeing gives it back
+
+    @classmethod
+    def _pooled(cls, url: str, loop: asyncio.AbstractEventLoop, handle: int) -> "Connection":
+        """Wraps a connection a pool handed out. It has no callbacks of its
+        own, so recv() always waits on the notify fd, and the end is read
+        with wsc_wait instead of on_close."""
+        self = cls(url, loop)
+        if not self._watch_notify_fd(probe=True):
+            raise OSError("wsc: pooled asyncio connections need a loop that can watch a file "
+                          "descriptor (add_reader)")
+        self._watching = True
+        self._pool_owned = True
+        self._h = handle
+        self._opened.set_result(None)
+        return self
+
+    def _pooled_end(self, h: int) -> None:
+        """How a pooled connection ended, read with wsc_wait (no on_close)."""
+        if self._final is None:
+            status = self._lib.wsc_wait(h, WSC_CLOSED, 0)
+            if status == WSC_EWAIT:
+                status = WSC_ECLOSED  # closing
+            self._final = closed_error(status, 1000 if status == WSC_OK else 1006, "",
+                                       text=_lib.strerror(status))
 
     # --- loop-thread callbacks: hand over and return ------------------------------
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
@@ -404,7 +429,9 @@ class Connection:
             if rc == WSC_OK:
                 return
             if rc == WSC_ECLOSED:
-                if not self._closed.done():  # on_close is on its way to this loop
+                if self._pool_owned:
+                    self._pooled_end(h)
+                elif not self._closed.done():  # on_close is on its way to this loop
                     await asyncio.wait({self._closed}, timeout=2)
                 self._raise_closed()
             if rc != WSC_EWAIT:
@@ -456,7 +483,13 @@ class Connection:
         if rc < 0 and rc != WSC_ECLOSED:
             raise _lib.fail(rc)  # nothing was sent: the connection goes on
         try:
-            await asyncio.wait({self._closed}, timeout=limit)
+            if self._pool_owned:  # no on_close: poll for the end
+                deadline = None if limit is None else self._loop.time() + limit
+                while (self._lib.wsc_wait(self._h, WSC_CLOSED, 0) == WSC_EWAIT
+                       and (deadline is None or self._loop.time() < deadline)):
+                    await asyncio.sleep(0.01)
+            else:
+                await asyncio.wait({self._closed}, timeout=limit)
             # What came before the close stays readable after it.
             while self._h is not None and take_batch(self._lib, self._h, 0, self._rx) == WSC_OK:
                 pass

@@ -277,20 +277,8 @@ class Connection:
                  **options: "Unpack[ConnectOptions]") -> None:
         curl = _args.url(url)
         open_timeout = _args.timeout("open_timeout", open_timeout)
-        self.url = url
-        self._lib = _lib.lib()
-        self._send_fn = self._lib.wsc_send
-        self._mu = threading.Lock()
-        self._h: Optional[int] = None
-        # One entry per call using the handle (list append/pop are atomic
-        # under the GIL: no lock on the hot path, see _enter/_leave).
-        self._users: List[None] = []
-        self._free_pending = False
-        self._rx: "deque[Message]" = deque()  # taken from libwsc, not yet returned
-        self._rx_mu = threading.Lock()  # one wsc_recv_many at a time keeps the order
-        self._final: Optional[WscError] = None
-        self._last_stats: Optional[Stats] = None
-        ev = self._events = _Events(url, state_hook(on_state))
+        self._init_state(url, state_hook(on_state))
+        ev = self._events
         # Keep the ctypes callback objects alive as long as the handle.
         self._cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks),
                                   on_open=ON_OPEN(ev.on_open), on_error=ON_ERROR(ev.on_error),
@@ -309,6 +297,31 @@ class Connection:
         except BaseException:
             self._release()
             raise
+
+    @classmethod
+    def _pooled(cls, url: str, handle: int) -> "Connection":
+        """Wraps a connection a pool handed out (no callbacks of its own);
+        freeing the handle gives it back to the pool (wsc_conn_free)."""
+        self = cls.__new__(cls)
+        self._init_state(url, None)
+        self._h = handle
+        return self
+
+    def _init_state(self, url: str, hook: Optional[StateHook]) -> None:
+        self.url = url
+        self._lib = _lib.lib()
+        self._send_fn = self._lib.wsc_send
+        self._mu = threading.Lock()
+        self._h: Optional[int] = None
+        # One entry per call using the handle (list append/pop are atomic
+        # under the GIL: no lock on the hot path, see _enter/_leave).
+        self._users: List[None] = []
+        self._free_pending = False
+        self._rx: "deque[Message]" = deque()  # taken from libwsc, not yet returned
+        self._rx_mu = threading.Lock()  # one wsc_recv_many at a time keeps the order
+        self._final: Optional[WscError] = None
+        self._last_stats: Optional[Stats] = None
+        self._events = _Events(url, hook)
 
     # --- handle lifetime ------------------------------------------------------
     # A call registers in _users before it reads _free_pending, and _release

@@ -29,6 +29,7 @@ WSC_EINTERNAL = -13
 WSC_ELOST = -14
 WSC_ESERVER = -15
 WSC_EWAIT = -16
+WSC_EBREAKER = -17
 
 STATUS_NAMES: Dict[int, str] = {
     value: name
@@ -103,6 +104,15 @@ class MessageTooBig(WscError, ValueError):
     """A message is larger than a configured limit (``WSC_ETOOBIG``)."""
 
 
+class CircuitOpen(WscError):
+    """A pool's circuit breaker is open (``WSC_EBREAKER``): opens to the
+    endpoint kept failing, so the pool does not dial until its cool-down ends."""
+
+
+class PoolClosed(WscError):
+    """The pool was closed (``WSC_ECLOSED`` from an acquire)."""
+
+
 class ConnectionClosed(WscError):
     """The connection is closed.
 
@@ -139,6 +149,7 @@ _BY_STATUS: Dict[int, Type[WscError]] = {
     WSC_EWAIT: Timeout,
     WSC_EAGAIN: QueueFull,
     WSC_ETOOBIG: MessageTooBig,
+    WSC_EBREAKER: CircuitOpen,
 }
 
 
