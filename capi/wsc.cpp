@@ -290,6 +290,8 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       return ok();
     case WSC_OPT_TLS_VERIFY:
       return flag(x.tls.verify, "TLS_VERIFY");
+    case WSC_OPT_TLS_SESSION_RESUMPTION:
+      return flag(x.tls.session_resumption, "TLS_SESSION_RESUMPTION");
     case WSC_OPT_TLS_MIN_VERSION:
       if (value != 12 && value != 13) return fail(WSC_EINVAL, "TLS_MIN_VERSION must be 12 or 13");
       x.tls.min_version = static_cast<int>(value);
@@ -609,7 +611,9 @@ int wsc_conn_last_error(const wsc_conn *c, char *buf, size_t buf_len) {
 
 int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out) {
   if (!c || !out) return fail(WSC_EINVAL, "conn and out must not be NULL");
-  if (out->struct_size != sizeof(wsc_tls_info)) {
+  // The size before `resumed` was appended is accepted too.
+  if (out->struct_size != sizeof(wsc_tls_info) &&
+      out->struct_size != offsetof(wsc_tls_info, resumed)) {
     return fail(WSC_EINVAL, "out->struct_size must be sizeof(wsc_tls_info)");
   }
   return guarded([&] {
@@ -623,6 +627,7 @@ int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out) {
     copy(out->version, sizeof out->version, info.version);
     copy(out->cipher, sizeof out->cipher, info.cipher);
     copy(out->group, sizeof out->group, info.group);
+    if (out->struct_size == sizeof(wsc_tls_info)) out->resumed = info.resumed ? 1 : 0;
     return ok();
   });
 }

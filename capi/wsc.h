@@ -78,7 +78,8 @@ enum wsc_option {
   WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS = 22,     /* 0 = no request (default), 9..15 */
   WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER = 23, /* 0/1, default 0 */
   WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER = 24, /* 0/1, default 0: ask the server */
-  WSC_OPT_DEFLATE_MIN_BYTES = 25, /* shorter messages go uncompressed; default 256 */
+  WSC_OPT_DEFLATE_MIN_BYTES = 25,      /* shorter messages go uncompressed; default 256 */
+  WSC_OPT_TLS_SESSION_RESUMPTION = 26, /* 0/1, default 1: resume earlier TLS sessions */
 
   WSC_OPT_SUBPROTOCOLS = 100, /* comma-separated list */
   WSC_OPT_ORIGIN = 101,
@@ -142,6 +143,8 @@ typedef struct wsc_tls_info {
   char version[32];   /* e.g. "TLSv1.3" */
   char cipher[96];    /* e.g. "TLS_AES_256_GCM_SHA384" */
   char group[48];     /* key exchange group, e.g. "X25519" */
+  int resumed;        /* 1: the handshake resumed an earlier session (appended;
+                         a caller built before it may pass the older size) */
 } wsc_tls_info;
 
 /* Callbacks run on the loop thread with no wsc lock held. Inside them any

@@ -387,6 +387,14 @@ bool Connection::prepare_own_protocol(Attempt &a) {
     a.local_detail = a.tls->error();
     return false;
   }
+  if (options_.tls.session_resumption) {
+    // Everything a resumed session skips checking is in the key.
+    const std::string key = url_.host + "|" + std::to_string(url_.port) + "|" + peer + "|" +
+                            (options_.tls.verify ? "v" : "-") + "|" + tls_profile_key(options_.tls);
+    TlsSessionCache &cache = loop_->tls_sessions();
+    a.tls->resume_from(cache.find(key));
+    a.tls->on_new_session([&cache, key](SSL_SESSION *s) { cache.store(key, s); });
+  }
   return true;
 }
 
@@ -869,6 +877,7 @@ void Connection::on_established() {
     info.cipher = SSL_get_cipher_name(ssl);
     const int group = SSL_get_negotiated_group(ssl);
     if (const char *name = OBJ_nid2sn(group & ~TLSEXT_nid_unknown)) info.group = name;
+    info.resumed = a.tls->resumed();
     std::lock_guard<std::mutex> lock(mutex_);
     tls_info_ = std::move(info);
   }
@@ -1141,7 +1150,12 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
   }
-  return pump_input() ? 0 : -1;
+  if (!pump_input()) {
+    // The closing handshake is complete: close_notify, then TCP.
+    if (a.close_done) end_tls(a);
+    return -1;
+  }
+  return 0;
 }
 
 bool Connection::input_open(const Attempt &a) const {
@@ -1570,7 +1584,16 @@ bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
   return true;
 }
 
+void Connection::end_tls(Attempt &a) {
+  // A clean end of TLS (close_notify) before TCP goes.
+  if (!a.tls || a.tls_ended) return;
+  a.tls_ended = true;
+  a.tls->shutdown();
+  flush_tls();
+}
+
 int Connection::drop_after_flush(Attempt &a) {
+  end_tls(a);
   // lws keeps what the socket did not take and writes it before the next
   // WRITEABLE: dropping TCP now could cut the Close short.
   a.drop_when_flushed = true;

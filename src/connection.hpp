@@ -101,8 +101,9 @@ struct Attempt {
   std::string rx_pending;             // plaintext set aside while reading is paused
   bool close_reply_due = false;       // answer the server's Close
   bool close_replied = false;
-  bool close_done = false;         // our Close was answered
-  bool drop_when_flushed = false;  // a final Close is out: drop TCP once written
+  bool close_done = false;  // our Close was answered
+  bool drop_when_flushed = false;
+  bool tls_ended = false;  // close_notify sent  // a final Close is out: drop TCP once written
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -154,6 +155,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool input_paused(const Attempt &a) const;
   int drop_after_flush(Attempt &a);
   bool compress_for_wire(Attempt &a, OutMessage &m);
+  void end_tls(Attempt &a);
   bool on_plaintext(const uint8_t *in, size_t len);
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();

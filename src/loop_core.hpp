@@ -21,6 +21,7 @@
 #include "resolver.hpp"
 #include "timer.hpp"
 #include "tls_context.hpp"
+#include "tls_session_cache.hpp"
 
 namespace wsc::detail {
 
@@ -67,6 +68,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
   Resolver &resolver() { return resolver_; }
+  TlsSessionCache &tls_sessions() { return tls_sessions_; }
   // Starts a connect now, or in a later service round when this one has
   // started enough: lws re-times every connecting wsi in one sorted list,
   // so thousands started at once cost O(n^2) (measured: 10,000 took 5 s).
@@ -108,6 +110,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   Timer wake_timer_;
   bool in_wsi_destroy_ = false;  // loop thread only
   Resolver resolver_;
+  TlsSessionCache tls_sessions_;
 };
 
 }  // namespace wsc::detail

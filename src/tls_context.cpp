@@ -7,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "tls_session.hpp"
+
 namespace wsc::detail {
 
 std::string tls_profile_key(const Options::Tls &tls) {
@@ -48,6 +50,12 @@ SslCtxPtr make_client_ssl_ctx(const Options::Tls &tls) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx)
     throw Error(Status::WSC_ENOMEM, "cannot create an OpenSSL context: " + openssl_error_text());
+
+  // Sessions for resumption go to the connection's cache (tls_session_cache
+  // .hpp), not OpenSSL's internal store, which clients do not look up.
+  SSL_CTX_set_session_cache_mode(ctx.get(),
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx.get(), &TlsSession::take_new_session);
 
   // TLS 1.0 and 1.1 are never allowed.
   const int min = tls.min_version == 13 ? TLS1_3_VERSION : TLS1_2_VERSION;

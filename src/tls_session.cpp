@@ -31,6 +31,7 @@ TlsSession::TlsSession(SSL_CTX *ctx, const std::string &peer_name, bool verify) 
   }
   SSL_set_bio(ssl_.get(), in_, out_);
   SSL_set_connect_state(ssl_.get());
+  SSL_set_app_data(ssl_.get(), this);
   const bool ip = is_ip_address(peer_name);
   // RFC 6066 §3: SNI carries host names only.
   if (!ip && SSL_set_tlsext_host_name(ssl_.get(), peer_name.c_str()) != 1) {
@@ -94,6 +95,25 @@ bool TlsSession::write(const uint8_t *data, size_t len) {
     len -= static_cast<size_t>(ret);
   }
   return true;
+}
+
+void TlsSession::resume_from(SSL_SESSION *session) {
+  // A session the server no longer accepts just means a full handshake.
+  if (session) SSL_set_session(ssl_.get(), session);
+}
+
+int TlsSession::take_new_session(SSL *ssl, SSL_SESSION *session) {
+  auto *self = static_cast<TlsSession *>(SSL_get_app_data(ssl));
+  if (!self || !self->session_sink_) return 0;  // OpenSSL frees it
+  self->session_sink_(session);
+  return 1;  // the sink owns it
+}
+
+void TlsSession::shutdown() {
+  ERR_clear_error();
+  // Only our half: the connection is being dropped, no answer is awaited.
+  SSL_shutdown(ssl_.get());
+  ERR_clear_error();
 }
 
 size_t TlsSession::pending_ciphertext() const { return BIO_ctrl_pending(out_); }

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,17 @@ class TlsSession {
   size_t pending_ciphertext() const;
   size_t take_ciphertext(uint8_t *out, size_t cap);
 
+  // Resumption: offer `session` (a borrowed one from an earlier connection)
+  // in the handshake; `sink` receives each new session the server issues
+  // (TLS 1.3 tickets arrive after the handshake, while reading), owning it.
+  void resume_from(SSL_SESSION *session);
+  void on_new_session(std::function<void(SSL_SESSION *)> sink) { session_sink_ = std::move(sink); }
+  bool resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  // A close_notify alert into the outgoing ciphertext: a clean end of TLS.
+  void shutdown();
+  // The SSL_CTX new-session callback (tls_context.cpp installs it).
+  static int take_new_session(SSL *ssl, SSL_SESSION *session);
+
   SSL *ssl() const { return ssl_.get(); }
   long verify_result() const { return SSL_get_verify_result(ssl_.get()); }
   const std::string &error() const { return error_; }
@@ -56,6 +68,7 @@ class TlsSession {
   BIO *in_ = nullptr;   // owned by ssl_
   BIO *out_ = nullptr;  // owned by ssl_
   std::string error_;
+  std::function<void(SSL_SESSION *)> session_sink_;
 };
 
 }  // namespace wsc::detail

@@ -87,6 +87,9 @@ struct Options {
   struct Tls {
     bool verify = true;
     int min_version = 12;  // 12 or 13
+    // Resume TLS sessions (tickets or ids) of earlier connections to the
+    // same server on the same loop: reconnects skip the full handshake.
+    bool session_resumption = true;
     std::string ca_file, cert_file, key_file, ciphers, tls13_ciphersuites, groups, server_name;
   } tls;
   std::string proxy;  // http://[user:pass@]host:port
@@ -118,9 +121,10 @@ struct Stats {
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.
 struct TlsInfo {
-  std::string version;  // e.g. "TLSv1.3"
-  std::string cipher;   // e.g. "TLS_AES_256_GCM_SHA384"
-  std::string group;    // key exchange group, e.g. "X25519"
+  std::string version;   // e.g. "TLSv1.3"
+  std::string cipher;    // e.g. "TLS_AES_256_GCM_SHA384"
+  std::string group;     // key exchange group, e.g. "X25519"
+  bool resumed = false;  // the handshake resumed an earlier session
 };
 
 struct Message {

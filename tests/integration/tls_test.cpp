@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
 
 #include "fixtures.hpp"
@@ -60,6 +61,69 @@ TEST(Tls, TrustedServerEchoesAndReportsWhatWasNegotiated) {
   EXPECT_NE(rec.messages[0].data.find("\"sni\": \"localhost\""), std::string::npos)
       << rec.messages[0].data;
   EXPECT_NE(rec.messages[0].data.find(info.cipher), std::string::npos);
+}
+
+// Issue 11: a second connection to the same server resumes the first one's
+// TLS session (a TLS 1.3 ticket read after the handshake; a TLS 1.2 ticket),
+// unless resumption is turned off.
+TEST(Tls, RepeatedConnectsResumeTheSession) {
+  for (const char *max : {"1.3", "1.2"}) {
+    auto peer = tls_peer("server", {"--tls-max", max});
+    Loop loop;
+    auto echo_once = [&](const Options &o) {
+      Client c(loop, wss(peer->port()), o);
+      EXPECT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK) << max;
+      c.send_text("x");
+      EXPECT_TRUE(c.recv(seconds(10)).has_value()) << max;  // tickets come with data
+      const bool resumed = c.tls_info().resumed;
+      c.close();
+      EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK) << max;
+      return resumed;
+    };
+    Options o = trusting_test_ca();
+    EXPECT_FALSE(echo_once(o)) << max;
+    EXPECT_TRUE(echo_once(o)) << max;
+    EXPECT_TRUE(echo_once(o)) << max;
+    Options off = o;
+    off.tls.session_resumption = false;
+    EXPECT_FALSE(echo_once(off)) << max;
+    // A session made with verification off is never offered to a verifying
+    // connection (and the other way round).
+    Options unverified = o;
+    unverified.tls.verify = false;
+    EXPECT_FALSE(echo_once(unverified)) << max;
+  }
+}
+
+// Issue 11: reconnects resume the session too.
+TEST(Tls, ReconnectsResumeTheSession) {
+  auto peer = tls_peer("server");
+  Loop loop;
+  Options o = trusting_test_ca();
+  o.reconnect = true;
+  o.reconnect_min = std::chrono::milliseconds(10);
+  o.reconnect_max = std::chrono::milliseconds(20);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<bool> resumed;
+  Client *client = nullptr;
+  Callbacks cb;
+  cb.on_open = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    resumed.push_back(client && client->tls_info().resumed);
+    changed.notify_all();
+  };
+  // The server closes every connection with 1012 (service restart): retried.
+  std::unique_lock<std::mutex> lock(mutex);
+  Client c(loop, wss(peer->port(), "localhost", "/close/1012"), o, cb);
+  client = &c;
+  ASSERT_TRUE(changed.wait_for(lock, seconds(20), [&] { return resumed.size() >= 3; }));
+  client = nullptr;
+  lock.unlock();
+  c.close();
+  // The first open may race the pointer above; the later ones resumed.
+  EXPECT_TRUE(resumed[1]);
+  EXPECT_TRUE(resumed[2]);
 }
 
 TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
