@@ -20,6 +20,7 @@
 #include <string>
 #include <wsc/client.hpp>
 
+#include "attempt.hpp"
 #include "backoff.hpp"
 #include "fifo.hpp"
 #include "frame_parser.hpp"
@@ -36,75 +37,6 @@
 namespace wsc::detail {
 
 class LoopCore;
-
-// A message waiting to be written.
-struct OutMessage {
-  std::unique_ptr<unsigned char[]> buffer;
-  size_t len = 0;
-  MessageType type = MessageType::Binary;
-  size_t written = 0;  // payload bytes framed and handed to lws so far
-  bool started = false;
-  // With permessage-deflate: the compressed payload of this attempt, made
-  // when the message is first framed (the queued message stays as given, so
-  // a message cut off by a drop is compressed again in the next context).
-  bool prepared = false;
-  bool compressed = false;
-  std::string deflated;
-  const unsigned char *wire() const {
-    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : buffer.get();
-  }
-  size_t wire_len() const { return compressed ? deflated.size() : len; }
-  unsigned char *payload() { return buffer.get(); }
-};
-
-// State of one lws wsi, created at the connect call (WSI_CREATE may never
-// come) and freed when lws destroys the wsi.
-struct Attempt {
-  Connection *conn = nullptr;
-  lws *wsi = nullptr;
-  std::vector<std::string> addresses;
-  size_t address_index = 0;
-  bool established = false;
-  // What lws told us about how it ended.
-  std::string error_text;
-  int http_status = 0;         // the server's answer to the upgrade
-  int proxy_status = 0;        // the proxy's answer to CONNECT
-  bool proxy_dropped = false;  // the proxy hung up before answering
-  long tls_verify_result = 0;
-  bool peer_closed = false;
-  int peer_code = 1005;
-  std::string peer_reason;
-  // Set when wsc ended it (timeout, user close, protocol failure).
-  Status local_status = Status::WSC_OK;
-  std::string local_detail;
-  int local_close_code = 0;  // nonzero: send this Close from WRITEABLE
-  bool close_sent = false;
-  bool killed = false;
-
-  // lws carries bytes over TCP; wsc runs the proxy CONNECT, TLS
-  // (tls_session.hpp), the upgrade and the frames (frame_parser.hpp) in
-  // that order.
-  enum class Stage { Tunnel, Tls, Upgrade };
-  Stage stage = Stage::Upgrade;  // until established
-  bool opening_started = false;
-  std::string tunnel_request;  // CONNECT, when through a proxy
-  std::unique_ptr<HttpResponseHead> tunnel_reply;
-  std::shared_ptr<SSL_CTX> tls_ctx;
-  std::unique_ptr<TlsSession> tls;
-  UpgradeRequest request;
-  std::unique_ptr<UpgradeResponse> response;
-  FrameParser parser;
-  // permessage-deflate, when the server accepted it.
-  std::unique_ptr<Deflater> deflater;
-  std::unique_ptr<Inflater> inflater;
-  std::deque<std::string> pongs_due;  // one pong per ping, in order
-  std::string rx_pending;             // plaintext set aside while reading is paused
-  bool close_reply_due = false;       // answer the server's Close
-  bool close_replied = false;
-  bool close_done = false;  // our Close was answered
-  bool drop_when_flushed = false;
-  bool tls_ended = false;  // close_notify sent  // a final Close is out: drop TCP once written
-};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
