@@ -445,6 +445,14 @@ TEST(DeflateNode, ServerChoicesAreHonoured) {
        "9",
        false,
        false},
+      // A server window of 8 is accepted (ws answers 8 and compresses with
+      // 9: zlib has no raw 8-bit deflate).
+      {{"--server-max-window-bits", "8"},
+       [](Options &) {},
+       "server_max_window_bits",
+       "8",
+       false,
+       false},
       {{},
        [](Options &o) { o.deflate_client_max_window_bits = 10; },
        "client_max_window_bits",
