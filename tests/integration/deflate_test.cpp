@@ -6,20 +6,12 @@
 // library would refuse to send (a decompression bomb, RSV1 where it must
 // not be, corrupt DEFLATE data, 101 answers that must be refused).
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <random>
 
 #include "fixtures.hpp"
-
-namespace wsc {
-static void PrintTo(Status s, std::ostream *os) {
-  *os << static_cast<int>(s) << " (" << status_text(s) << ")";
-}
-}  // namespace wsc
 
 namespace wsc::testing {
 namespace {
@@ -564,25 +556,9 @@ TEST(DeflateAutobahn, EchoesCompressibleTextAndRandomBinary) {
 
 // ---- the scripted raw server -------------------------------------------------------
 
-std::string lower(std::string s) {
-  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 class DeflateHostile : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
-        "/usr/bin/python3", source_dir() + "/tests/peers/hostile_server.py"});
-  }
+  static void SetUpTestSuite() { peer_ = start_hostile_server(); }
   static void TearDownTestSuite() { peer_.reset(); }
   static std::string url(const std::string &path) { return ws_url(peer_->port(), path); }
 

@@ -11,14 +11,11 @@ Every message is echoed with its type; no size limit.
 """
 
 import asyncio
-import os
-import signal
-import sys
 
 from autobahn.asyncio.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.compress import PerMessageDeflateOffer, PerMessageDeflateOfferAccept
 
-from peer_stdin import stdin_is_watchable
+from peer_stdin import stop_future
 
 
 class Echo(WebSocketServerProtocol):
@@ -42,28 +39,7 @@ async def main():
     server = await loop.create_server(factory, "127.0.0.1", 0)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
 
-    stop = loop.create_future()
-
-    def request_stop(*_):
-        if not stop.done():
-            stop.set_result(None)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, request_stop)
-    if stdin_is_watchable():
-        fd = sys.stdin.fileno()
-
-        def on_stdin():
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                data = b""
-            if not data:
-                loop.remove_reader(fd)
-                request_stop()
-
-        loop.add_reader(fd, on_stdin)
-    await stop
+    await stop_future(loop)
     server.close()
 
 

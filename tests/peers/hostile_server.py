@@ -250,6 +250,7 @@ class Conn:
     def __init__(self, sock):
         self.sock = sock
         self.buf = b""
+        self.rsv = 0
         self.lock = threading.Lock()  # /huge-length writes from two threads
 
     def send(self, data):
@@ -294,6 +295,7 @@ class Conn:
         elif n == 127:
             n = struct.unpack("!Q", self.read_exact(8))[0]
         masked = bool(b1 & 0x80)
+        self.rsv = b0 & 0x70  # the RSV bits of this frame, for echo()
         key = self.read_exact(4) if masked else b"\0\0\0\0"
         payload = self.read_exact(n)
         if masked:
@@ -342,9 +344,13 @@ def await_close(conn, reply):
         return "none"
 
 
-def echo(conn, path):
-    """Echoes data frames as they come (same FIN and opcode), answers pings,
-    answers a Close with the same code; returns what to record."""
+def echo(conn, path, report_frames=False):
+    """Echoes data frames as they come (same FIN, RSV bits and opcode: a
+    compressed message goes back compressed), answers pings, answers a Close
+    with the same code; returns what to record. With report_frames, after
+    each message's last frame an uncompressed text frame says how many
+    frames it had and which had RSV1."""
+    bits = ""
     try:
         while True:
             fin, opcode, payload, masked = conn.read_frame()
@@ -358,7 +364,12 @@ def echo(conn, path):
             if opcode == OP_PING:
                 conn.send(frame(OP_PONG, payload))
             elif opcode in (OP_CONT, OP_TEXT, OP_BINARY):
-                conn.send(frame(opcode, payload, fin=fin))
+                conn.send(frame(opcode, payload, fin=fin, rsv=conn.rsv))
+                bits += "1" if conn.rsv & RSV1 else "0"
+                if fin and report_frames:
+                    conn.send(frame(OP_TEXT, b"frames=%d rsv1=%s" % (len(bits), bits.encode())))
+                if fin:
+                    bits = ""
     except socket.timeout:
         return "timeout"
     except (EOFError, OSError):
@@ -479,40 +490,10 @@ def deflate_bomb(conn):
     return await_close(conn, reply=False)  # the socket's close ends the writer
 
 
-def echo_frames(conn, path):
-    """Echoes frames as they came, RSV1 included; after each message's last
-    frame, says how many frames it had and which had RSV1."""
-    bits = ""
-    try:
-        while True:
-            b0 = conn.read_exact(1)[0]
-            conn.buf = bytes([b0]) + conn.buf  # read_frame drops the RSV bits
-            fin, opcode, payload, masked = conn.read_frame()
-            if not masked:
-                conn.send(close_frame(1002))
-                return "unmasked"
-            if opcode == OP_CLOSE:
-                conn.send(frame(OP_CLOSE, payload[:2]))
-                return close_value(payload)
-            if opcode == OP_PING:
-                conn.send(frame(OP_PONG, payload))
-                continue
-            rsv = b0 & 0x70
-            conn.send(frame(opcode, payload, fin=fin, rsv=rsv))
-            bits += "1" if rsv & RSV1 else "0"
-            if fin:
-                conn.send(frame(OP_TEXT, b"frames=%d rsv1=%s" % (len(bits), bits.encode())))
-                bits = ""
-    except socket.timeout:
-        return "timeout"
-    except (EOFError, OSError):
-        return "none"
-
-
 # Paths whose 101 accepts permessage-deflate.
 DEFLATE_SCENARIOS = {
     "/deflate-bomb": lambda conn, path: deflate_bomb(conn),
-    "/deflate-echo-frames": echo_frames,
+    "/deflate-echo-frames": lambda conn, path: echo(conn, path, report_frames=True),
 }
 
 SCENARIOS = {

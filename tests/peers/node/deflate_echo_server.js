@@ -24,6 +24,7 @@
 'use strict';
 const http = require('http');
 const { WebSocketServer } = require('ws');
+const { serveUntilStdinEnds } = require('./peer_lifecycle');
 
 const flags = new Set();
 const values = {};
@@ -72,10 +73,4 @@ wss.on('connection', (ws, req) => {
     } else ws.send(data, { binary: isBinary, compress: mode !== 'uncompressed' });
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`PORT ${server.address().port}\n`);
-});
-const stop = () => { wss.close(); server.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+serveUntilStdinEnds(server, wss);
