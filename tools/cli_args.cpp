@@ -184,6 +184,23 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       o.connect_timeout = parse_duration(cur.value(), n);
     } else if (n == "--max-message") {
       o.max_message_bytes = parse_size(cur.value(), n);
+    } else if (n == "--deflate") {
+      cur.no_value();
+      o.compression = true;
+    } else if (n == "--deflate-window-bits") {
+      o.compression = true;
+      o.deflate_client_max_window_bits = static_cast<int>(parse_uint(cur.value(), n, 15));
+    } else if (n == "--deflate-server-window-bits") {
+      o.compression = true;
+      o.deflate_server_max_window_bits = static_cast<int>(parse_uint(cur.value(), n, 15));
+    } else if (n == "--deflate-no-context-takeover") {
+      cur.no_value();
+      o.compression = true;
+      o.deflate_client_no_context_takeover = true;
+      o.deflate_server_no_context_takeover = true;
+    } else if (n == "--deflate-min") {
+      o.compression = true;
+      o.deflate_min_bytes = parse_size(cur.value(), n);
     } else if (n == "-v" || n == "--verbose") {
       cur.no_value();
       out.verbose = true;

@@ -315,7 +315,13 @@ int run_client(const std::vector<std::string> &args) {
   }
   lock.unlock();
 
-  if (a.verbose) std::fprintf(stderr, "wsc: stats: %s\n", format_stats(client->stats()).c_str());
+  if (a.verbose) {
+    const wsc::Stats stats = client->stats();
+    std::fprintf(stderr, "wsc: stats: %s\n", format_stats(stats).c_str());
+    if (a.options.compression) {
+      std::fprintf(stderr, "wsc: deflate: %s\n", format_compression(stats).c_str());
+    }
+  }
   return *exit_code;
 }
 

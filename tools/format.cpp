@@ -51,6 +51,20 @@ std::string format_stats(const wsc::Stats &s) {
   return out;
 }
 
+std::string format_compression(const wsc::Stats &s) {
+  const auto one = [](uint64_t wire, uint64_t bytes) {
+    std::string out = format_bytes(wire) + " on the wire for " + format_bytes(bytes);
+    if (wire > 0) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " (%.1f:1)", static_cast<double>(bytes) / wire);
+      out += buf;
+    }
+    return out;
+  };
+  return "sent " + one(s.wire_bytes_sent, s.bytes_sent) + ", received " +
+         one(s.wire_bytes_received, s.bytes_received);
+}
+
 const char *state_name(wsc::State s) {
   switch (s) {
     case wsc::State::Connecting:

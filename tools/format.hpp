@@ -14,6 +14,9 @@ std::string format_ms(std::chrono::steady_clock::duration d);  // "0.42 ms"
 // "<binary N bytes> 00 01 ... (first 32 bytes shown)"
 std::string binary_preview(std::string_view data, size_t max_bytes = 32);
 std::string format_stats(const wsc::Stats &s);
+// Message bytes before and after permessage-deflate, both ways, e.g.
+// "sent 1.2 KiB on the wire for 10.0 KiB (8.3:1), received ...".
+std::string format_compression(const wsc::Stats &s);
 const char *state_name(wsc::State s);
 
 }  // namespace wsc::cli

@@ -51,8 +51,19 @@ until it has received as many messages as it sent (at most --wait), closes with
       --tls-min 1.2|1.3       lowest TLS version (default 1.2)
   -k, --insecure              do not verify the server certificate (unsafe)
       --proxy URL             HTTP CONNECT proxy: http://[user:pass@]host:port
+      --deflate               offer permessage-deflate compression (RFC 7692);
+                              each --deflate-* option below implies it
+      --deflate-window-bits N compress with at most a 2^N window, 9..15
+                              (default 15; the server may ask for less)
+      --deflate-server-window-bits N
+                              ask the server for at most a 2^N window, 9..15
+      --deflate-no-context-takeover
+                              both sides compress each message on its own
+                              (less memory kept, less compression)
+      --deflate-min BYTES     send shorter messages uncompressed (default 256)
   -v, --verbose               state changes, subprotocol, close code and
-                              stats on stderr
+                              stats on stderr (with --deflate, the bytes on
+                              the wire and the compression ratio)
 
 Serve: runs the echo server, prints "listening on ws://ADDR:PORT", stops on
 Ctrl-C/SIGTERM.

@@ -135,9 +135,37 @@ func WithSendRate(perSecond, burst int) Option {
 	}
 }
 
-// WithCompression offers permessage-deflate.
+// WithCompression offers permessage-deflate (RFC 7692); the WithDeflate*
+// options below set its parameters.
 func WithCompression(on bool) Option {
 	return func(c *config) { c.setInt(C.WSC_OPT_COMPRESSION, boolInt(on)) }
+}
+
+// WithDeflateClientMaxWindowBits sets the window we compress with, 9..15
+// (default 15; the server may ask for less) (WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS).
+func WithDeflateClientMaxWindowBits(bits int) Option {
+	return func(c *config) { c.setInt(C.WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS, int64(bits)) }
+}
+
+// WithDeflateServerMaxWindowBits asks the server to compress with at most a
+// 2^bits window, 9..15; 0 = no request (default).
+func WithDeflateServerMaxWindowBits(bits int) Option {
+	return func(c *config) { c.setInt(C.WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS, int64(bits)) }
+}
+
+// WithDeflateClientNoContextTakeover resets our compression context for every message.
+func WithDeflateClientNoContextTakeover(on bool) Option {
+	return func(c *config) { c.setInt(C.WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER, boolInt(on)) }
+}
+
+// WithDeflateServerNoContextTakeover asks the server to reset its context for every message.
+func WithDeflateServerNoContextTakeover(on bool) Option {
+	return func(c *config) { c.setInt(C.WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER, boolInt(on)) }
+}
+
+// WithDeflateMinBytes sends messages shorter than n uncompressed (default 256).
+func WithDeflateMinBytes(n int64) Option {
+	return func(c *config) { c.setInt(C.WSC_OPT_DEFLATE_MIN_BYTES, n) }
 }
 
 // WithTLSVerify turns certificate verification on (default) or off.

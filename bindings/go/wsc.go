@@ -95,7 +95,13 @@ type Stats struct {
 	RTTLast         time.Duration // last ping round trip, -1 if none
 	RTTSmoothed     time.Duration // smoothed, -1 if none
 	ConnectAttempts uint64
-	LastHTTPStatus  int // of the last upgrade response, 0 if none
+	LastHTTPStatus  int    // of the last upgrade response, 0 if none
+	HTTPFromProxy   bool   // LastHTTPStatus is the proxy's answer to CONNECT
+	RecvDiscarded   uint64 // arrived after our Close with the receive queue full
+	// Message payload bytes on the wire: after permessage-deflate compresses
+	// them (BytesSent/BytesReceived count them before).
+	WireBytesSent     uint64
+	WireBytesReceived uint64
 }
 
 // TLSInfo is what TLS negotiated (wsc_tls_info).
@@ -683,17 +689,21 @@ func statsOf(cc *C.wsc_conn) Stats {
 		return Stats{}
 	}
 	return Stats{
-		MsgsSent:        uint64(s.msgs_sent),
-		MsgsReceived:    uint64(s.msgs_received),
-		BytesSent:       uint64(s.bytes_sent),
-		BytesReceived:   uint64(s.bytes_received),
-		Reconnects:      uint64(s.reconnects),
-		SendDiscarded:   uint64(s.send_discarded),
-		SendQueueBytes:  uint64(s.send_queue_bytes),
-		RTTLast:         rtt(int64(s.rtt_us_last)),
-		RTTSmoothed:     rtt(int64(s.rtt_us_smoothed)),
-		ConnectAttempts: uint64(s.connect_attempts),
-		LastHTTPStatus:  int(s.last_http_status),
+		MsgsSent:          uint64(s.msgs_sent),
+		MsgsReceived:      uint64(s.msgs_received),
+		BytesSent:         uint64(s.bytes_sent),
+		BytesReceived:     uint64(s.bytes_received),
+		Reconnects:        uint64(s.reconnects),
+		SendDiscarded:     uint64(s.send_discarded),
+		SendQueueBytes:    uint64(s.send_queue_bytes),
+		RTTLast:           rtt(int64(s.rtt_us_last)),
+		RTTSmoothed:       rtt(int64(s.rtt_us_smoothed)),
+		ConnectAttempts:   uint64(s.connect_attempts),
+		LastHTTPStatus:    int(s.last_http_status),
+		HTTPFromProxy:     s.http_status_from_proxy != 0,
+		RecvDiscarded:     uint64(s.recv_discarded),
+		WireBytesSent:     uint64(s.wire_bytes_sent),
+		WireBytesReceived: uint64(s.wire_bytes_received),
 	}
 }
 

@@ -9,35 +9,18 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cctype>
-#include <fstream>
 #include <thread>
 
 #include "fixtures.hpp"
-
-namespace wsc {
-// Failure messages name a Status instead of dumping its bytes.
-static void PrintTo(Status s, std::ostream *os) {
-  *os << static_cast<int>(s) << " (" << status_text(s) << ")";
-}
-}  // namespace wsc
 
 namespace wsc::testing {
 namespace {
 
 using std::chrono::seconds;
 
-std::string lower(std::string s) {
-  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 class Hostile : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
-        "/usr/bin/python3", source_dir() + "/tests/peers/hostile_server.py"});
-  }
+  static void SetUpTestSuite() { peer_ = start_hostile_server(); }
   static void TearDownTestSuite() { peer_.reset(); }
   static std::string url(const std::string &path) { return ws_url(peer_->port(), path); }
 
@@ -224,14 +207,6 @@ TEST_F(Hostile, PingIsAnsweredWithTheSamePayload) {
   c.close();
   EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
   EXPECT_EQ(server_saw("/ping-then-echo"), "1000");
-}
-
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // Issue 12 item 3: empty messages count against RECV_QUEUE_BYTES too, so a

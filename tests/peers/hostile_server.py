@@ -51,6 +51,31 @@ Every connection gets a correct 101 upgrade, then the scenario of its path:
     /echo-then-violation a text frame "m1" and a frame with RSV1 in one
                          segment; records "m1-then-<code>" when the client's
                          echo of m1 came before its Close, else what came
+  permessage-deflate (RFC 7692). The 101 accepts the extension
+  ("Sec-WebSocket-Extensions: permessage-deflate"), whatever the client
+  offered, then:
+    /deflate-bomb        one RSV1 binary message of 1 GiB of zeros,
+                         compressed to about 1 MiB (the client must stop
+                         inflating at its limit: 1009)
+    /deflate-rsv1-continuation  a compressed first frame, then a
+                         continuation frame with RSV1 set
+    /deflate-rsv1-ping   a ping with RSV1 set
+    /deflate-corrupt     an RSV1 text frame whose payload is not DEFLATE
+                         (1007)
+    /deflate-echo-frames echo every frame as it came, RSV1 included (a
+                         compressed message goes back compressed), and
+                         after each message's last frame an uncompressed
+                         text frame "frames=<n> rsv1=<bit per frame>"
+  A 101 whose permessage-deflate answer the client must refuse, then
+  silence (like the malformed heads above):
+    /deflate-unknown-param       "permessage-deflate; foo=1"
+    /deflate-duplicate-param     server_no_context_takeover twice
+    /deflate-server-window-12    server_max_window_bits=12 (refused when the
+                                 client asked for less)
+    /deflate-client-window-8     client_max_window_bits=8 (zlib cannot
+                                 compress with a 256-byte window)
+    /deflate-unoffered           a plain "permessage-deflate", for a client
+                                 that did not offer it
   Well-behaved ones:
     /greeting            the 101 response and a text frame "hello" in one
                          send(), then echo
@@ -83,6 +108,7 @@ import socket
 import struct
 import sys
 import threading
+import zlib
 
 from peer_stdin import stdin_is_watchable
 
@@ -139,7 +165,56 @@ BAD_HEADS = {
     "/head-nul": b"X-Note: a\0b",
     "/head-bare-cr": b"X-Note: a\rb",
     "/head-bad-name": b"X(Note): v",
+    "/deflate-unknown-param": b"Sec-WebSocket-Extensions: permessage-deflate; foo=1",
+    "/deflate-duplicate-param": b"Sec-WebSocket-Extensions: permessage-deflate; "
+                                b"server_no_context_takeover; server_no_context_takeover",
+    "/deflate-server-window-12": b"Sec-WebSocket-Extensions: permessage-deflate; "
+                                 b"server_max_window_bits=12",
+    "/deflate-client-window-8": b"Sec-WebSocket-Extensions: permessage-deflate; "
+                                b"client_max_window_bits=8",
+    "/deflate-unoffered": b"Sec-WebSocket-Extensions: permessage-deflate",
 }
+
+DEFLATE_ACCEPT = b"Sec-WebSocket-Extensions: permessage-deflate"
+RSV1 = 0x40
+
+
+def deflate(data, compressor=None):
+    """`data` as the payload of a compressed message (RFC 7692 section 7.2.1:
+    raw DEFLATE, sync-flushed, without the final 00 00 ff ff)."""
+    c = compressor or zlib.compressobj(wbits=-15)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4] if out.endswith(b"\x00\x00\xff\xff") else out
+
+
+def rsv1_continuation():
+    c = zlib.compressobj(wbits=-15)
+    first = c.compress(b"hello ") + c.flush(zlib.Z_SYNC_FLUSH)
+    return frame(OP_TEXT, first, fin=False, rsv=RSV1) + frame(OP_CONT, deflate(b"world", c), rsv=RSV1)
+
+
+# Path -> frames breaking RFC 7692 on a connection that negotiated deflate.
+DEFLATE_VIOLATIONS = {
+    "/deflate-rsv1-continuation": rsv1_continuation(),
+    "/deflate-rsv1-ping": frame(OP_PING, b"p", rsv=RSV1),
+    # BFINAL=1 with the reserved block type 11.
+    "/deflate-corrupt": frame(OP_TEXT, b"\xff\xff\xff\xff", rsv=RSV1),
+}
+
+BOMB = []  # the payload of /deflate-bomb, made once per process
+BOMB_LOCK = threading.Lock()
+
+
+def bomb_payload():
+    """1 GiB of zeros deflated, made 1 MiB at a time so memory stays low."""
+    with BOMB_LOCK:
+        if not BOMB:
+            c = zlib.compressobj(9, zlib.DEFLATED, -15)
+            zeros = bytes(1 << 20)
+            parts = [c.compress(zeros) for _ in range(1024)]
+            parts.append(c.flush(zlib.Z_SYNC_FLUSH))
+            BOMB.append(b"".join(parts)[:-4])
+        return BOMB[0]
 
 
 class Results:
@@ -175,6 +250,7 @@ class Conn:
     def __init__(self, sock):
         self.sock = sock
         self.buf = b""
+        self.rsv = 0
         self.lock = threading.Lock()  # /huge-length writes from two threads
 
     def send(self, data):
@@ -219,6 +295,7 @@ class Conn:
         elif n == 127:
             n = struct.unpack("!Q", self.read_exact(8))[0]
         masked = bool(b1 & 0x80)
+        self.rsv = b0 & 0x70  # the RSV bits of this frame, for echo()
         key = self.read_exact(4) if masked else b"\0\0\0\0"
         payload = self.read_exact(n)
         if masked:
@@ -267,9 +344,13 @@ def await_close(conn, reply):
         return "none"
 
 
-def echo(conn, path):
-    """Echoes data frames as they come (same FIN and opcode), answers pings,
-    answers a Close with the same code; returns what to record."""
+def echo(conn, path, report_frames=False):
+    """Echoes data frames as they come (same FIN, RSV bits and opcode: a
+    compressed message goes back compressed), answers pings, answers a Close
+    with the same code; returns what to record. With report_frames, after
+    each message's last frame an uncompressed text frame says how many
+    frames it had and which had RSV1."""
+    bits = ""
     try:
         while True:
             fin, opcode, payload, masked = conn.read_frame()
@@ -283,7 +364,12 @@ def echo(conn, path):
             if opcode == OP_PING:
                 conn.send(frame(OP_PONG, payload))
             elif opcode in (OP_CONT, OP_TEXT, OP_BINARY):
-                conn.send(frame(opcode, payload, fin=fin))
+                conn.send(frame(opcode, payload, fin=fin, rsv=conn.rsv))
+                bits += "1" if conn.rsv & RSV1 else "0"
+                if fin and report_frames:
+                    conn.send(frame(OP_TEXT, b"frames=%d rsv1=%s" % (len(bits), bits.encode())))
+                if fin:
+                    bits = ""
     except socket.timeout:
         return "timeout"
     except (EOFError, OSError):
@@ -390,6 +476,26 @@ def echo_then_violation(conn):
         return "none after %r" % seen
 
 
+def deflate_bomb(conn):
+    # Written from a thread: the client stops reading part way through.
+    # No Close reply: it would land inside the unfinished frame.
+    def write():
+        try:
+            conn.send(frame(OP_BINARY, bomb_payload(), rsv=RSV1))
+        except OSError:
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return await_close(conn, reply=False)  # the socket's close ends the writer
+
+
+# Paths whose 101 accepts permessage-deflate.
+DEFLATE_SCENARIOS = {
+    "/deflate-bomb": lambda conn, path: deflate_bomb(conn),
+    "/deflate-echo-frames": lambda conn, path: echo(conn, path, report_frames=True),
+}
+
 SCENARIOS = {
     "/empty-flood": lambda conn, path: flood(conn, b""),
     "/big-announce": lambda conn, path: big_announce(conn),
@@ -428,6 +534,7 @@ def serve(sock):
         path, headers = conn.read_request()
         key = headers.get("sec-websocket-key")
         known = (path in VIOLATIONS or path in BAD_HEADS or path in SCENARIOS
+                 or path in DEFLATE_VIOLATIONS or path in DEFLATE_SCENARIOS
                  or path.startswith("/last-close/")
                  or path in ("/huge-length", "/greeting", "/ping-then-echo", "/bare-lf"))
         if not key or not known:
@@ -460,6 +567,12 @@ def serve(sock):
         elif path in SCENARIOS:
             conn.send(response)
             result = SCENARIOS[path](conn, path)
+        elif path in DEFLATE_SCENARIOS:
+            conn.send(upgrade_response(key, DEFLATE_ACCEPT))
+            result = DEFLATE_SCENARIOS[path](conn, path)
+        elif path in DEFLATE_VIOLATIONS:
+            conn.send(upgrade_response(key, DEFLATE_ACCEPT) + DEFLATE_VIOLATIONS[path])
+            result = await_close(conn, reply=True)
         else:
             conn.send(response)
             conn.send(VIOLATIONS[path])

@@ -17,6 +17,9 @@ Paths:
                             negotiated extensions, then echo
   /tls                      send one text message, a JSON object with the
                             negotiated TLS version and cipher, then echo
+  /deflate                  send one text message, a JSON object of the
+                            permessage-deflate parameters as the server
+                            applies them ({} without the extension), then echo
   /headers                  send one text message, a JSON object of the
                             request headers (lowercased names; repeated
                             headers joined with ", "), then echo
@@ -32,27 +35,25 @@ Paths:
                             probability P (half by dropping TCP, half by
                             Close 1011), for soak tests
 
-Connection options: no size limit, no permessage-deflate, no server pings
-unless --ping-interval, subprotocols chat.v1 and chat.v2 (the first one the
+Connection options: no size limit, no permessage-deflate unless
+--compression or a --deflate-* option, no server pings unless --ping-interval, subprotocols chat.v1 and chat.v2 (the first one the
 client offers that the server knows wins; none if the client offers none).
 """
 
 import argparse
 import asyncio
 import json
-import os
 import random
-import signal
 import ssl
 import struct
-import sys
 import urllib.parse
 
 import websockets
 from websockets.exceptions import ConnectionClosed
+from websockets.extensions import permessage_deflate
 from websockets.frames import Close
 
-from peer_stdin import stdin_is_watchable
+from peer_stdin import stop_future
 
 SUBPROTOCOLS = ["chat.v1", "chat.v2"]
 CLOSE_TIMEOUT_S = 5
@@ -122,6 +123,8 @@ async def handler(ws):
             info = {"version": sslobj.version(), "cipher": sslobj.cipher()[0],
                     "sni": LAST_SNI[0]} if sslobj else {}
             await ws.send(json.dumps(info))
+        if parts[1:2] == ["deflate"]:
+            await ws.send(json.dumps(deflate_params(ws)))
         if parts[1:2] == ["headers"]:
             headers = {}
             for name, value in ws.request_headers.raw_items():
@@ -136,6 +139,63 @@ async def handler(ws):
 LAST_SNI = [None]  # the server name the last TLS client sent (SNI)
 
 
+def deflate_params(ws):
+    """What the server's permessage-deflate applies: client_* is what it
+    expects from the client (remote), server_* what it does itself."""
+    for ext in ws.extensions:
+        if isinstance(ext, permessage_deflate.PerMessageDeflate):
+            return {"client_max_window_bits": ext.remote_max_window_bits,
+                    "server_max_window_bits": ext.local_max_window_bits,
+                    "client_no_context_takeover": ext.remote_no_context_takeover,
+                    "server_no_context_takeover": ext.local_no_context_takeover}
+    return {}
+
+
+class ThresholdDeflate(permessage_deflate.PerMessageDeflate):
+    """websockets 10.4 compresses every message; this one sends messages
+    shorter than `min_bytes` uncompressed (RSV1 clear), as Node's ws does
+    below its threshold."""
+
+    min_bytes = 0
+
+    def encode(self, frame):
+        if frame.opcode in (websockets.frames.OP_TEXT, websockets.frames.OP_BINARY):
+            self.passing = len(frame.data) < self.min_bytes
+        if getattr(self, "passing", False) and frame.opcode not in websockets.frames.CTRL_OPCODES:
+            return frame
+        return super().encode(frame)
+
+
+class DeflateFactory(permessage_deflate.ServerPerMessageDeflateFactory):
+    """The server side of permessage-deflate as the --deflate-* options say."""
+
+    def __init__(self, min_bytes, **params):
+        super().__init__(**params)
+        self.min_bytes = min_bytes
+
+    def process_request_params(self, params, accepted_extensions):
+        response, ext = super().process_request_params(params, accepted_extensions)
+        if self.min_bytes:
+            ext.__class__ = ThresholdDeflate
+            ext.min_bytes = self.min_bytes
+        return response, ext
+
+
+def deflate_factory(args):
+    """None when no --deflate-* option was given."""
+    custom = (args.deflate_server_no_context_takeover or args.deflate_client_no_context_takeover
+              or args.deflate_server_max_window_bits or args.deflate_client_max_window_bits
+              or args.deflate_min_bytes is not None)
+    if not custom:
+        return None
+    return DeflateFactory(
+        args.deflate_min_bytes or 0,
+        server_no_context_takeover=args.deflate_server_no_context_takeover,
+        client_no_context_takeover=args.deflate_client_no_context_takeover,
+        server_max_window_bits=args.deflate_server_max_window_bits,
+        client_max_window_bits=args.deflate_client_max_window_bits)
+
+
 async def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -145,6 +205,19 @@ async def main():
     ap.add_argument("--tls-key", metavar="F")
     ap.add_argument("--compression", action="store_true",
                     help="accept permessage-deflate when the client offers it")
+    ap.add_argument("--deflate-server-no-context-takeover", action="store_true",
+                    help="accept permessage-deflate, resetting the server's context per message")
+    ap.add_argument("--deflate-client-no-context-takeover", action="store_true",
+                    help="accept permessage-deflate, making the client reset its context")
+    ap.add_argument("--deflate-server-max-window-bits", type=int, metavar="N",
+                    help="accept permessage-deflate, compressing with at most 2^N")
+    ap.add_argument("--deflate-client-max-window-bits", type=int, metavar="N",
+                    help="accept permessage-deflate, making the client use at most 2^N")
+    ap.add_argument("--deflate-min-bytes", type=int, metavar="N",
+                    help="accept permessage-deflate; send messages shorter than N "
+                    "uncompressed (0: compress everything, as websockets does). Any "
+                    "--deflate-* option replaces websockets' default parameters "
+                    "(both windows 12) with only the ones given")
     ap.add_argument("--tls-max", choices=["1.2", "1.3"], help="highest TLS version offered")
     ap.add_argument("--tls-client-ca", metavar="F", help="require a client certificate from this CA")
     ap.add_argument("--random-drops", type=float, default=0.0, metavar="P",
@@ -167,32 +240,13 @@ async def main():
             ssl_ctx.verify_mode = ssl.CERT_REQUIRED
             ssl_ctx.load_verify_locations(args.tls_client_ca)
 
-    loop = asyncio.get_running_loop()
-    stop = loop.create_future()
+    stop = stop_future(asyncio.get_running_loop())
 
-    def request_stop(*_):
-        if not stop.done():
-            stop.set_result(None)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, request_stop)
-    if stdin_is_watchable():
-        fd = sys.stdin.fileno()
-
-        def on_stdin():
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                data = b""
-            if not data:
-                loop.remove_reader(fd)
-                request_stop()
-
-        loop.add_reader(fd, on_stdin)
-
+    factory = deflate_factory(args)
     server = await websockets.serve(
         handler, args.host, args.port, ssl=ssl_ctx, max_size=None,
-        compression="deflate" if args.compression else None,
+        compression="deflate" if args.compression and not factory else None,
+        extensions=[factory] if factory else None,
         ping_interval=args.ping_interval, subprotocols=SUBPROTOCOLS,
         select_subprotocol=select_subprotocol, close_timeout=CLOSE_TIMEOUT_S)
     port = server.sockets[0].getsockname()[1]

@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
 #include <thread>
@@ -52,15 +51,6 @@ size_t count_entries(const char *dir) {
 }
 size_t open_fds() { return count_entries("/proc/self/fd") - 1; }  // less opendir's own
 size_t threads() { return count_entries("/proc/self/task"); }
-
-long rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
 
 // How many messages each connection may have unanswered since its latest
 // open; a break then loses at most 2 windows (the old one still queued

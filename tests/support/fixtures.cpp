@@ -1,5 +1,8 @@
 #include "fixtures.hpp"
 
+#include <cctype>
+#include <fstream>
+
 namespace wsc::testing {
 
 std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_args) {
@@ -7,6 +10,24 @@ std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_ar
                                    source_dir() + "/tests/peers/py_echo_server.py"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   return std::make_unique<PeerProcess>(argv);
+}
+
+std::unique_ptr<PeerProcess> start_hostile_server() {
+  return std::make_unique<PeerProcess>(std::vector<std::string>{
+      "/usr/bin/python3", source_dir() + "/tests/peers/hostile_server.py"});
+}
+
+long rss_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+std::string lower(std::string s) {
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 std::string ws_url(int port, const std::string &path) {

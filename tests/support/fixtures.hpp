@@ -7,18 +7,36 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <string>
 #include <vector>
 #include <wsc/client.hpp>
 
 #include "peer_process.hpp"
 
+namespace wsc {
+// gtest failure messages name a Status instead of dumping its bytes.
+inline void PrintTo(Status s, std::ostream *os) {
+  *os << static_cast<int>(s) << " (" << status_text(s) << ")";
+}
+}  // namespace wsc
+
 namespace wsc::testing {
 
 // Debian's python3-websockets echo server (a peer no one here wrote).
 std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_args = {});
 
+// The project's scripted raw server (tests/peers/hostile_server.py), which
+// breaks RFC 6455 and RFC 7692 on purpose.
+std::unique_ptr<PeerProcess> start_hostile_server();
+
 std::string ws_url(int port, const std::string &path = "/");
+
+// This process's resident set size (VmRSS) in KiB, -1 if unknown.
+long rss_kib();
+
+// ASCII lowercase, for matching error details in any case.
+std::string lower(std::string s);
 
 // Records every callback of one connection; tests wait on predicates.
 class Recorder {

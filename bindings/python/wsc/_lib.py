@@ -58,6 +58,10 @@ class wsc_stats(Structure):
         ("rtt_us_smoothed", c_int64),
         ("connect_attempts", c_uint64),
         ("last_http_status", c_int),
+        ("http_status_from_proxy", c_int),
+        ("recv_discarded", c_uint64),
+        ("wire_bytes_sent", c_uint64),
+        ("wire_bytes_received", c_uint64),
     ]
 
 

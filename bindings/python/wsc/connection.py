@@ -81,6 +81,14 @@ class Stats:
     rtt_us_smoothed: int
     connect_attempts: int
     last_http_status: int
+    # last_http_status is the proxy's answer to CONNECT
+    http_status_from_proxy: bool
+    # pull mode: messages that arrived after our Close with the queue full
+    recv_discarded: int
+    # message payload bytes on the wire: after permessage-deflate compresses
+    # them (bytes_sent/bytes_received count them before)
+    wire_bytes_sent: int
+    wire_bytes_received: int
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,8 @@ def read_stats(lib: ctypes.CDLL, h: int) -> Stats:
     _lib.check(lib.wsc_conn_stats(h, ctypes.byref(s)))
     return Stats(s.msgs_sent, s.msgs_received, s.bytes_sent, s.bytes_received, s.reconnects,
                  s.send_discarded, s.send_queue_bytes, s.rtt_us_last, s.rtt_us_smoothed,
-                 s.connect_attempts, s.last_http_status)
+                 s.connect_attempts, s.last_http_status, bool(s.http_status_from_proxy),
+                 s.recv_discarded, s.wire_bytes_sent, s.wire_bytes_received)
 
 
 def read_tls_info(lib: ctypes.CDLL, h: int) -> Optional[TlsInfo]:

@@ -60,7 +60,13 @@ class ConnectOptions(TypedDict, total=False):
     recv_queue_bytes: int
     send_rate_per_s: int
     send_burst: int
+    # permessage-deflate (RFC 7692), used with compression=True
     compression: bool
+    deflate_client_max_window_bits: int
+    deflate_server_max_window_bits: int
+    deflate_client_no_context_takeover: bool
+    deflate_server_no_context_takeover: bool
+    deflate_min_bytes: int
     # the upgrade request
     subprotocols: Union[str, List[str]]
     origin: str
@@ -106,6 +112,11 @@ C_OPTIONS: Dict[str, Tuple[int, str]] = {
     "tls_min_version": (18, "tlsver"),
     "proxy_from_env": (19, "bool"),
     "reconnect_seed": (20, "int"),
+    "deflate_client_max_window_bits": (21, "int"),
+    "deflate_server_max_window_bits": (22, "int"),
+    "deflate_client_no_context_takeover": (23, "bool"),
+    "deflate_server_no_context_takeover": (24, "bool"),
+    "deflate_min_bytes": (25, "int"),
     "subprotocols": (100, "list"),
     "origin": (101, "str"),
     "tls_ca_file": (102, "str"),

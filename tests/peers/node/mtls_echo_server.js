@@ -5,6 +5,7 @@
 const fs = require('fs');
 const https = require('https');
 const { WebSocketServer } = require('ws');
+const { serveUntilStdinEnds } = require('./peer_lifecycle');
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
@@ -24,10 +25,4 @@ wss.on('connection', (ws, req) => {
     else ws.send(data, { binary: isBinary });
   });
 });
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`PORT ${server.address().port}\n`);
-});
-const stop = () => { wss.close(); server.close(); process.exit(0); };
-process.on('SIGTERM', stop);
-process.stdin.on('end', stop);
-process.stdin.resume();
+serveUntilStdinEnds(server, wss);
