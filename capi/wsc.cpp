@@ -15,13 +15,7 @@
 #include <vector>
 #include <wsc/client.hpp>
 
-struct wsc_loop {
-  wsc::Loop loop;
-};
-
-struct wsc_options {
-  wsc::Options options;
-};
+#include "capi_internal.hpp"
 
 struct wsc_conn {
   wsc_callbacks callbacks{};
@@ -75,6 +69,8 @@ int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
 }
 
 }  // namespace
+
+int wsc::capi::fail(int status, std::string detail) { return ::fail(status, std::move(detail)); }
 
 extern "C" {
 

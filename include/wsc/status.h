@@ -23,6 +23,7 @@
   X(WSC_EDECODE, -12, 1, "could not decode message")                             \
   X(WSC_EINTERNAL, -13, 1, "internal error")                                     \
   X(WSC_ELOST, -14, 0, "connection lost without a close handshake")              \
-  X(WSC_ESERVER, -15, 0, "server unavailable (HTTP 5xx on the WebSocket upgrade)")
+  X(WSC_ESERVER, -15, 0, "server unavailable (HTTP 5xx on the WebSocket upgrade)")    \
+  X(WSC_EREMOTE, -16, 0, "the peer answered the call with an error")
 
 #endif

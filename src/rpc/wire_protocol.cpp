@@ -1,0 +1,22 @@
+// The wire protocols this build has (meson features json, msgpack, protobuf).
+#include "wire_protocol.hpp"
+
+#if WSC_HAVE_JSON
+#include "json_rpc.hpp"
+#endif
+
+namespace wsc::detail {
+
+std::unique_ptr<WireProtocol> make_wire_protocol(const RpcOptions &options) {
+  switch (options.protocol) {
+    case RpcProtocol::JsonRpc2:
+#if WSC_HAVE_JSON
+      return make_json_rpc(options.max_depth);
+#else
+      throw Error(Status::WSC_EINVAL, "JSON-RPC needs a wsc built with -Djson=enabled");
+#endif
+  }
+  throw Error(Status::WSC_EINVAL, "unknown RPC protocol");
+}
+
+}  // namespace wsc::detail
