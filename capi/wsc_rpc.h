@@ -17,7 +17,10 @@
 extern "C" {
 #endif
 
-enum wsc_rpc_protocol { WSC_RPC_JSONRPC = 1 /* JSON-RPC 2.0 over text frames */ };
+enum wsc_rpc_protocol {
+  WSC_RPC_JSONRPC = 1,   /* JSON-RPC 2.0 over text frames; params/results JSON text */
+  WSC_RPC_MSGPACKRPC = 2 /* MessagePack-RPC over binary frames; msgpack bytes */
+};
 
 typedef struct wsc_rpc wsc_rpc;
 
@@ -33,7 +36,7 @@ typedef struct wsc_rpc_config {
 
 /* How a call ended. status: WSC_OK (data = the encoded result), WSC_EREMOTE
  * (the peer's error: error_code, message, data = its encoded "data", may be
- * empty), or a local failure with message saying why: WSC_ETIMEDOUT (no
+ * empty; MessagePack-RPC: the whole error object), or a local failure with message saying why: WSC_ETIMEDOUT (no
  * answer by the deadline), WSC_ELOST (the connection dropped after the call
  * was sent; it may or may not have run), WSC_ECLOSED (closed or freed), or
  * the status that ended a connection the call never reached. */

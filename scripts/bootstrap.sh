@@ -9,7 +9,7 @@ PACKAGES="build-essential pkg-config meson ninja-build libwebsockets-dev libssl-
 libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
 golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
 protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
-python3-websocket"
+python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf"
 
 missing=""
 for pkg in $PACKAGES; do

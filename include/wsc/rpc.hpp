@@ -20,7 +20,8 @@
 namespace wsc {
 
 enum class RpcProtocol : int {
-  JsonRpc2 = 1,  // text frames, https://www.jsonrpc.org/specification
+  JsonRpc2 = 1,    // text frames, https://www.jsonrpc.org/specification
+  MsgpackRpc = 2,  // binary frames, [0,id,method,params] [1,id,error,result] [2,method,params]
 };
 
 struct RpcOptions {
@@ -33,8 +34,8 @@ struct RpcOptions {
   // A call made while the connection is reconnecting waits for the new
   // connection (until its deadline); false = it fails at once (WSC_ESTATE).
   bool wait_for_reconnect = true;
-  // Received JSON nested deeper than this is a decode error (the parser
-  // and everything after it then never recurse deeper).
+  // Received JSON or MessagePack nested deeper than this is a decode error
+  // (the parser and everything after it then never recurse deeper).
   size_t max_depth = 128;
 };
 
@@ -42,7 +43,10 @@ struct RpcOptions {
 struct RpcError {
   int64_t code = 0;     // JSON-RPC: the error code
   std::string message;  // JSON-RPC: the message
-  std::string data;     // JSON-RPC: the "data" member, encoded; empty if absent
+  // JSON-RPC: the "data" member, encoded; empty if absent. MessagePack-RPC
+  // (whose error object is free-form): the whole error object, encoded;
+  // code and message are read from [code, message], "message" or a map.
+  std::string data;
 };
 
 // How one call ended: WSC_OK with the encoded result; WSC_EREMOTE with the
