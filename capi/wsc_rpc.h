@@ -36,10 +36,10 @@ typedef struct wsc_rpc_config {
 
 /* How a call ended. status: WSC_OK (data = the encoded result), WSC_EREMOTE
  * (the peer's error: error_code, message, data = its encoded "data", may be
- * empty; MessagePack-RPC: the whole error object), or a local failure with message saying why: WSC_ETIMEDOUT (no
- * answer by the deadline), WSC_ELOST (the connection dropped after the call
- * was sent; it may or may not have run), WSC_ECLOSED (closed or freed), or
- * the status that ended a connection the call never reached. */
+ * empty; MessagePack-RPC: the whole error object), or a local failure with message saying why:
+ * WSC_ETIMEDOUT (no answer by the deadline), WSC_ELOST (the connection dropped after the call was
+ * sent; it may or may not have run), WSC_ECLOSED (closed or freed), or the status that ended a
+ * connection the call never reached. */
 typedef struct wsc_rpc_result {
   int status;
   const unsigned char *data;

@@ -134,14 +134,14 @@ TEST_F(MsgpackRpcPeer, HostileFramesAreDecodeErrorsAndTheConnectionStays) {
       std::string("\xdd\xff\xff\xff\xff", 5),   // an array claiming 2^32-1 elements
       std::string("\xdf\xff\xff\xff\xff", 5),   // a map claiming as many pairs
       std::string("\xdb\xff\xff\xff\xff", 5),   // a string claiming 4 GiB
-      pack(std::make_tuple(1, "x", nil, 1)),  // msgid of the wrong type
+      pack(std::make_tuple(1, "x", nil, 1)),    // msgid of the wrong type
       pack(std::make_tuple(1, 99999, nil, 1)),  // never sent
       pack(std::make_tuple(1, 1, nil, 1)),      // duplicate answer
-      pack(std::make_tuple(5, 1, 2)),               // unknown type
-      pack(std::make_tuple(0, 1, 2, 3)),            // request with a method not a string
-      pack(std::make_tuple(2, "m", 3)),             // params not an array
-      pack(1) + pack(2),                            // bytes after the message
-      pack(std::string(1 << 20, 'a')),              // 1 MiB string, not a message
+      pack(std::make_tuple(5, 1, 2)),           // unknown type
+      pack(std::make_tuple(0, 1, 2, 3)),        // request with a method not a string
+      pack(std::make_tuple(2, "m", 3)),         // params not an array
+      pack(1) + pack(2),                        // bytes after the message
+      pack(std::string(1 << 20, 'a')),          // 1 MiB string, not a message
   };
   std::vector<std::vector<char>> raw;
   for (const auto &f : frames) raw.emplace_back(f.begin(), f.end());
