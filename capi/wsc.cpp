@@ -41,21 +41,7 @@ int ok() {
 
 int from(wsc::Status s) { return static_cast<int>(s); }
 
-// Runs fn, turning exceptions into statuses (nothing throws across the ABI).
-template <class F>
-int guarded(F &&fn) {
-  try {
-    return fn();
-  } catch (const wsc::Error &e) {
-    return fail(from(e.status()), e.what());
-  } catch (const std::bad_alloc &) {
-    return fail(WSC_ENOMEM, "out of memory");
-  } catch (const std::exception &e) {
-    return fail(WSC_EINTERNAL, e.what());
-  } catch (...) {
-    return fail(WSC_EINTERNAL, "unknown exception");
-  }
-}
+using wsc::capi::guarded;
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
 

@@ -27,20 +27,13 @@ using wsc::capi::fail;
 
 int from(wsc::Status s) { return static_cast<int>(s); }
 
+// The C ABI's guarded() for functions that return nothing.
 template <class F>
 int guarded(F &&fn) {
-  try {
+  return wsc::capi::guarded([&] {
     fn();
     return WSC_OK;
-  } catch (const wsc::Error &e) {
-    return fail(from(e.status()), e.what());
-  } catch (const std::bad_alloc &) {
-    return fail(WSC_ENOMEM, "out of memory");
-  } catch (const std::exception &e) {
-    return fail(WSC_EINTERNAL, e.what());
-  } catch (...) {
-    return fail(WSC_EINTERNAL, "unknown exception");
-  }
+  });
 }
 
 wsc::Millis call_timeout(int timeout_ms) { return wsc::Millis(timeout_ms < 0 ? -1 : timeout_ms); }

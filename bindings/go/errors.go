@@ -31,6 +31,7 @@ const (
 	ErrInternal  Status = C.WSC_EINTERNAL  // internal error
 	ErrLost      Status = C.WSC_ELOST      // connection lost without a close handshake
 	ErrServer    Status = C.WSC_ESERVER    // HTTP 5xx on the upgrade
+	ErrRemote    Status = C.WSC_EREMOTE    // the peer answered an RPC call with an error
 
 	// ErrQueueFull is ErrAgain under the name a Go reader looks for.
 	ErrQueueFull = ErrAgain

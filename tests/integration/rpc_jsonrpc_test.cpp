@@ -53,12 +53,7 @@ class JsonRpcPeer : public ::testing::Test {
     return client;
   }
 
-  size_t decode_errors() {
-    std::lock_guard<std::mutex> lock(recorder_.mutex);
-    size_t n = 0;
-    for (const auto &[status, detail] : recorder_.errors) n += status == Status::WSC_EDECODE;
-    return n;
-  }
+  size_t decode_errors() { return recorder_.error_count(Status::WSC_EDECODE); }
 
   static inline std::unique_ptr<PeerProcess> peer_;
   Loop loop_;

@@ -12,14 +12,11 @@ answers {"result": r} or {"error": e}), notify_me [method, params], note
 (sent as frames before the answer), drop (TCP ends without a Close).
 """
 import asyncio
-import os
-import signal
-import sys
 
 import msgpack
 import websockets
 
-from peer_stdin import stdin_is_watchable
+from peer_stdin import stop_future
 
 REQUEST, RESPONSE, NOTIFICATION = 0, 1, 2
 
@@ -105,24 +102,7 @@ async def handler(ws, _path=None):
 
 
 async def main():
-    loop = asyncio.get_running_loop()
-    stop = loop.create_future()
-
-    def request_stop(*_):
-        if not stop.done():
-            stop.set_result(None)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, request_stop)
-    if stdin_is_watchable():
-        fd = sys.stdin.fileno()
-
-        def on_stdin():
-            if not os.read(fd, 4096):
-                loop.remove_reader(fd)
-                request_stop()
-
-        loop.add_reader(fd, on_stdin)
+    stop = stop_future()
     server = await websockets.serve(handler, "127.0.0.1", 0, max_size=None, compression=None)
     print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
     await stop

@@ -3,7 +3,9 @@
 PeerProcess (tests/support/peer_process.cpp) keeps the peer's stdin open as a
 pipe; when the test process dies, the pipe reaches EOF and the peer exits.
 """
+import asyncio
 import os
+import signal
 import stat
 import sys
 
@@ -15,3 +17,31 @@ def stdin_is_watchable():
     except (OSError, ValueError):
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(sys.stdin.fileno())
+
+
+def stop_future():
+    """A future of the running loop that completes on SIGTERM, SIGINT, or
+    EOF on a watchable stdin: await it, then shut the server down."""
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+
+    def request_stop(*_):
+        if not stop.done():
+            stop.set_result(None)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, request_stop)
+    if stdin_is_watchable():
+        fd = sys.stdin.fileno()
+
+        def on_stdin():
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                request_stop()
+
+        loop.add_reader(fd, on_stdin)
+    return stop

@@ -37,18 +37,15 @@ client offers that the server knows wins; none if the client offers none).
 import argparse
 import asyncio
 import json
-import os
-import signal
 import ssl
 import struct
-import sys
 import urllib.parse
 
 import websockets
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 
-from peer_stdin import stdin_is_watchable
+from peer_stdin import stop_future
 
 SUBPROTOCOLS = ["chat.v1", "chat.v2"]
 CLOSE_TIMEOUT_S = 5
@@ -149,28 +146,7 @@ async def main():
             ssl_ctx.verify_mode = ssl.CERT_REQUIRED
             ssl_ctx.load_verify_locations(args.tls_client_ca)
 
-    loop = asyncio.get_running_loop()
-    stop = loop.create_future()
-
-    def request_stop(*_):
-        if not stop.done():
-            stop.set_result(None)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, request_stop)
-    if stdin_is_watchable():
-        fd = sys.stdin.fileno()
-
-        def on_stdin():
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                data = b""
-            if not data:
-                loop.remove_reader(fd)
-                request_stop()
-
-        loop.add_reader(fd, on_stdin)
+    stop = stop_future()
 
     server = await websockets.serve(
         handler, args.host, args.port, ssl=ssl_ctx, max_size=None,

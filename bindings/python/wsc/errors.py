@@ -28,6 +28,7 @@ WSC_EDECODE = -12
 WSC_EINTERNAL = -13
 WSC_ELOST = -14
 WSC_ESERVER = -15
+WSC_EREMOTE = -16
 
 STATUS_NAMES: Dict[int, str] = {
     value: name
