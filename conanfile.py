@@ -69,9 +69,10 @@ class WscConan(ConanFile):
 
     def requirements(self):
         # The public headers (<wsc/wsc.h>, <wsc/client.hpp>) include neither
-        # libwebsockets nor OpenSSL: the dependencies are needed to link only.
+        # libwebsockets, OpenSSL nor zlib: the dependencies are needed to link only.
         self.requires("libwebsockets/[>=4.1.6 <5]")
         self.requires("openssl/[>=1.1 <4]")
+        self.requires("zlib/[>=1.2.11 <2]")  # permessage-deflate
         if self.options.with_protobuf:
             self.requires("protobuf/[>=3.21.12 <6]")
         if self.options.with_msgpack:

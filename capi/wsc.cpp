@@ -10,10 +10,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 #include <wsc/client.hpp>
+#include <wsc/pool.hpp>
 
 #include "capi_internal.hpp"
 
@@ -22,7 +25,17 @@ struct wsc_conn {
   void *user = nullptr;
   bool pull = false;
   std::atomic<int> notify_fd{-1};  // wsc_conn_notify_fd
+  wsc_pool *pool = nullptr;        // set when a pool owns this connection
+  // Pooled only: held around the notify write, so that after a release has
+  // turned notify_fd off no write can still reach the user's old fd.
+  std::mutex notify_mutex;
   std::unique_ptr<wsc::Client> client;
+};
+
+struct wsc_pool {
+  std::unique_ptr<wsc::Pool> pool;
+  std::mutex mutex;
+  std::unordered_map<wsc_conn *, wsc::Pool::Lease> leases;  // under mutex
 };
 
 namespace {
@@ -45,22 +58,106 @@ using wsc::capi::guarded;
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
 
+// A status `s` a blocking call got because the connection has ended: its
+// detail says why it ended (the connection's last error), so the caller
+// can print wsc_last_error_detail() without a second call.
+int ended(const wsc::Client &client, int s) {
+  std::string why;
+  const int last = from(client.last_error(why));
+  if (last == WSC_OK || why.empty()) return fail(s, wsc_strerror(s));
+  if (last == s) return fail(s, why);
+  return fail(s, std::string(wsc_strerror(last)) + ": " + why);
+}
+
 // wsc_recv's core: one message, or a status (detail set).
 int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
   const int s = from(c->client->try_recv(wsc::Millis(timeout_ms), m));
   if (s == WSC_ESTATE)
     return fail(s, "wsc_recv and wsc_recv_many are for pull mode (no on_message callback)");
+  if (s == WSC_EWAIT) return fail(s, "no message within timeout_ms");
+  if (s == WSC_ECLOSED) return ended(*c->client, s);
   if (s != WSC_OK) return fail(s, wsc_strerror(s));
   return WSC_OK;
 }
+
+// Pull mode: the on_readable that writes to the notify fd, then calls the
+// user's on_readable.
+std::function<void()> readable_notifier(wsc_conn *c) {
+  return [c] {
+    auto notify = [c] {
+      const int fd = c->notify_fd.load(std::memory_order_acquire);
+      if (fd < 0) return;
+      const uint64_t one = 1;
+      ssize_t n;
+      do n = ::write(fd, &one, sizeof one);
+      while (n < 0 && errno == EINTR);
+    };
+    if (c->pool) {
+      std::lock_guard<std::mutex> lock(c->notify_mutex);
+      notify();
+    } else {
+      notify();
+    }
+    if (c->callbacks.on_readable) c->callbacks.on_readable(c, c->user);
+  };
+}
+
+// What a pool makes per connection: a pull-mode wsc_conn owning its Client.
+wsc::PoolMemberFactory pooled_conn_factory(wsc_pool *pool) {
+  return [pool](wsc::Loop &loop, std::string_view url, const wsc::Options &options,
+                wsc::Callbacks callbacks) {
+    std::shared_ptr<wsc_conn> c(new wsc_conn(), [](wsc_conn *p) { delete p; });
+    c->callbacks.struct_size = sizeof(wsc_callbacks);
+    c->pull = true;
+    c->pool = pool;
+    callbacks.on_readable = readable_notifier(c.get());
+    c->client = std::make_unique<wsc::Client>(loop, url, options, std::move(callbacks));
+    return wsc::PoolMember{c->client.get(), c};
+  };
+}
+
+// Stores an acquired lease under its wsc_conn and hands that out.
+int hand_out(wsc_pool *pool, wsc::Status s, wsc::Pool::Lease lease, wsc_conn **out) {
+  if (s == wsc::Status::WSC_EWAIT) return fail(from(s), "no connection free within timeout_ms");
+  if (s != wsc::Status::WSC_OK) return fail(from(s), wsc_strerror(from(s)));
+  auto *c = static_cast<wsc_conn *>(lease.owner());
+  {
+    std::lock_guard<std::mutex> lock(pool->mutex);
+    pool->leases.emplace(c, std::move(lease));
+  }
+  *out = c;
+  return ok();
+}
+
+bool is_int_option(int opt) {
+  return opt >= WSC_OPT_CONNECT_TIMEOUT_MS && opt <= WSC_OPT_RECONNECT_SEED;
+}
+bool is_str_option(int opt) { return opt >= WSC_OPT_SUBPROTOCOLS && opt <= WSC_OPT_PROXY; }
+
+int unknown_option(int opt) { return fail(WSC_EINVAL, "unknown option " + std::to_string(opt)); }
 
 }  // namespace
 
 int wsc::capi::fail(int status, std::string detail) { return ::fail(status, std::move(detail)); }
 
+int wsc::capi::wait_for_state(wsc::Client &client, int state, int timeout_ms) {
+  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  const int s = from(client.wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
+  if (s == WSC_OK) return ok();
+  if (s == WSC_EWAIT) return fail(s, "state not reached within timeout_ms");
+  return ended(client, s);
+}
+
 extern "C" {
 
-const char *wsc_version(void) { return "0.1.0"; }
+#define WSC_STR2(x) #x
+#define WSC_STR(x) WSC_STR2(x)
+const char *wsc_version(void) {
+  return WSC_STR(WSC_VERSION_MAJOR) "." WSC_STR(WSC_VERSION_MINOR) "." WSC_STR(WSC_VERSION_PATCH);
+}
+#undef WSC_STR
+#undef WSC_STR2
 
 const char *wsc_strerror(int status) { return wsc::status_text(static_cast<wsc::Status>(status)); }
 
@@ -161,6 +258,27 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       return count(x.send_burst, "SEND_BURST");
     case WSC_OPT_COMPRESSION:
       return flag(x.compression, "COMPRESSION");
+    case WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS:
+    case WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS: {
+      const bool client = opt == WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS;
+      if ((value < 9 || value > 15) && (client || value != 0)) {
+        return fail(WSC_EINVAL, client ? "DEFLATE_CLIENT_MAX_WINDOW_BITS must be 9..15"
+                                       : "DEFLATE_SERVER_MAX_WINDOW_BITS must be 0 or 9..15");
+      }
+      (client ? x.deflate_client_max_window_bits : x.deflate_server_max_window_bits) =
+          static_cast<int>(value);
+      return ok();
+    }
+    case WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER:
+      return flag(x.deflate_client_no_context_takeover, "DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER");
+    case WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER:
+      return flag(x.deflate_server_no_context_takeover, "DEFLATE_SERVER_NO_CONTEXT_TAKEOVER");
+    case WSC_OPT_DEFLATE_MIN_BYTES:
+      if (value < 0 || static_cast<uint64_t>(value) > (uint64_t{1} << 40)) {
+        return fail(WSC_EINVAL, "DEFLATE_MIN_BYTES must be 0..2^40 bytes");
+      }
+      x.deflate_min_bytes = static_cast<size_t>(value);
+      return ok();
     case WSC_OPT_TLS_VERIFY:
       return flag(x.tls.verify, "TLS_VERIFY");
     case WSC_OPT_TLS_MIN_VERSION:
@@ -174,8 +292,9 @@ int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
       x.reconnect_seed = static_cast<uint64_t>(value);
       return ok();
     default:
-      if (opt >= 100) return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
-      return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+      if (is_str_option(opt))
+        return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
+      return unknown_option(opt);
   }
 }
 
@@ -228,9 +347,9 @@ int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
         x.proxy = v;
         break;
       default:
-        if (opt > 0 && opt < 100)
+        if (is_int_option(opt))
           return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
-        return fail(WSC_EINVAL, "unknown option " + std::to_string(opt));
+        return unknown_option(opt);
     }
     return ok();
   });
@@ -239,6 +358,7 @@ int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
 int wsc_options_add_header(wsc_options *o, const char *name, const char *value) {
   if (!o || !name || !value) return fail(WSC_EINVAL, "options, name and value must not be NULL");
   return guarded([&] {
+    wsc::validate_header(name, value);
     o->options.headers.emplace_back(name, value);
     return ok();
   });
@@ -295,18 +415,7 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
       };
     }
     if (cb.on_drain) callbacks.on_drain = [c] { c->callbacks.on_drain(c, c->user); };
-    if (c->pull) {
-      callbacks.on_readable = [c] {
-        const int fd = c->notify_fd.load(std::memory_order_acquire);
-        if (fd >= 0) {
-          const uint64_t one = 1;
-          ssize_t n;
-          do n = ::write(fd, &one, sizeof one);
-          while (n < 0 && errno == EINTR);
-        }
-        if (c->callbacks.on_readable) c->callbacks.on_readable(c, c->user);
-      };
-    }
+    if (c->pull) callbacks.on_readable = readable_notifier(c);
     wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
     const wsc::Options defaults;
     handle->client = std::make_unique<wsc::Client>(l, url, opts ? opts->options : defaults,
@@ -417,10 +526,7 @@ int wsc_close(wsc_conn *c, int code, const char *reason) {
 
 int wsc_wait(wsc_conn *c, int state, int timeout_ms) {
   if (!c) return fail(WSC_EINVAL, "conn is NULL");
-  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
-  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
-  const int s = from(c->client->wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
-  return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+  return wsc::capi::wait_for_state(*c->client, state, timeout_ms);
 }
 
 int wsc_conn_state(const wsc_conn *c) {
@@ -447,6 +553,10 @@ int wsc_conn_stats(const wsc_conn *c, wsc_stats *out) {
   full.rtt_us_smoothed = s.rtt_us_smoothed;
   full.connect_attempts = s.connect_attempts;
   full.last_http_status = s.last_http_status;
+  full.http_status_from_proxy = s.http_status_from_proxy ? 1 : 0;
+  full.recv_discarded = s.recv_discarded;
+  full.wire_bytes_sent = s.wire_bytes_sent;
+  full.wire_bytes_received = s.wire_bytes_received;
   // Fill only as much as the caller's struct holds.
   std::memcpy(out, &full, out->struct_size);
   return ok();
@@ -456,7 +566,10 @@ int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
   if (!c || !buf) return fail(WSC_EINVAL, "conn and buf must not be NULL");
   return guarded([&] {
     const std::string p = c->client->subprotocol();
-    if (p.size() + 1 > buf_len) return fail(WSC_ETOOBIG, "buffer too small for the subprotocol");
+    if (p.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the subprotocol needs " +
+                                  std::to_string(p.size() + 1) + " bytes with its NUL");
+    }
     std::memcpy(buf, p.c_str(), p.size() + 1);
     return ok();
   });
@@ -501,8 +614,175 @@ int wsc_conn_tls_info(const wsc_conn *c, wsc_tls_info *out) {
 }
 
 void wsc_conn_free(wsc_conn *c) {
+  if (c && c->pool) {
+    wsc_pool_release(c->pool, c);  // the pool owns it
+    return;
+  }
   try {
     delete c;
+  } catch (...) {
+  }
+}
+
+int wsc_ping(wsc_conn *c, int timeout_ms, wsc_ping_cb cb, void *user) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (timeout_ms <= 0) return fail(WSC_EINVAL, "timeout_ms must be > 0");
+  return guarded([&] {
+    const int s = from(c->client->ping(
+        wsc::Millis(timeout_ms), [c, cb, user](wsc::Status status, std::chrono::microseconds rtt) {
+          if (cb) cb(c, from(status), static_cast<int64_t>(rtt.count()), user);
+        }));
+    return s == WSC_OK ? ok()
+                       : fail(s, s == WSC_ECLOSED ? "the connection is not open" : wsc_strerror(s));
+  });
+}
+
+int wsc_pool_options_init(wsc_pool_options *o) {
+  if (!o) return fail(WSC_EINVAL, "options is NULL");
+  const wsc::PoolOptions d;
+  *o = wsc_pool_options{};
+  o->struct_size = sizeof(wsc_pool_options);
+  o->min_idle = d.min_idle;
+  o->check_after_idle_ms = d.check_after_idle.count();
+  o->ping_timeout_ms = d.ping_timeout.count();
+  o->max_idle_time_ms = d.max_idle_time.count();
+  o->max_lifetime_ms = d.max_lifetime.count();
+  o->breaker_threshold = d.breaker_threshold;
+  o->breaker_cooldown_ms = d.breaker_cooldown.count();
+  return ok();
+}
+
+int wsc_pool_new(wsc_loop *loop, const char *url, const wsc_options *opts, size_t max_conns,
+                 const wsc_pool_options *pool_opts, wsc_pool **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!url) return fail(WSC_EINVAL, "url is NULL");
+  if (pool_opts && pool_opts->struct_size != sizeof(wsc_pool_options)) {
+    return fail(WSC_EINVAL, "pool_opts->struct_size must be sizeof(wsc_pool_options)");
+  }
+  return guarded([&] {
+    wsc::PoolOptions po;
+    po.max_conns = max_conns;
+    if (pool_opts) {
+      po.min_idle = pool_opts->min_idle;
+      po.check_after_idle = wsc::Millis(pool_opts->check_after_idle_ms);
+      po.ping_timeout = wsc::Millis(pool_opts->ping_timeout_ms);
+      po.max_idle_time = wsc::Millis(pool_opts->max_idle_time_ms);
+      po.max_lifetime = wsc::Millis(pool_opts->max_lifetime_ms);
+      po.breaker_threshold = pool_opts->breaker_threshold;
+      po.breaker_cooldown = wsc::Millis(pool_opts->breaker_cooldown_ms);
+    }
+    auto handle = std::make_unique<wsc_pool>();
+    wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
+    const wsc::Options defaults;
+    handle->pool = std::make_unique<wsc::Pool>(l, url, opts ? opts->options : defaults, po,
+                                               pooled_conn_factory(handle.get()));
+    *out = handle.release();
+    return ok();
+  });
+}
+
+int wsc_pool_acquire(wsc_pool *pool, int timeout_ms, wsc_conn **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  return guarded([&] {
+    wsc::Pool::Lease lease;
+    const wsc::Status s = pool->pool->acquire(wsc::Millis(timeout_ms), lease);
+    return hand_out(pool, s, std::move(lease), out);
+  });
+}
+
+int wsc_pool_try_acquire(wsc_pool *pool, wsc_conn **out) {
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  *out = nullptr;
+  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
+  return guarded([&] {
+    wsc::Pool::Lease lease;
+    const wsc::Status s = pool->pool->try_acquire(lease);
+    return hand_out(pool, s, std::move(lease), out);
+  });
+}
+
+int wsc_pool_release(wsc_pool *pool, wsc_conn *conn) {
+  if (!pool || !conn) return fail(WSC_EINVAL, "pool and conn must not be NULL");
+  return guarded([&] {
+    wsc::Pool::Lease lease;
+    {
+      std::lock_guard<std::mutex> lock(pool->mutex);
+      auto found = pool->leases.find(conn);
+      if (found == pool->leases.end()) {
+        return fail(WSC_EINVAL, "conn is not acquired from this pool (released twice?)");
+      }
+      lease = std::move(found->second);
+      pool->leases.erase(found);
+    }
+    {
+      // The user may close its notify fd once this returns.
+      std::lock_guard<std::mutex> lock(conn->notify_mutex);
+      conn->notify_fd.store(-1, std::memory_order_release);
+    }
+    lease.release();
+    return ok();
+  });
+}
+
+int wsc_pool_stats(const wsc_pool *pool, wsc_pool_snapshot *out) {
+  if (!pool || !out) return fail(WSC_EINVAL, "pool and out must not be NULL");
+  if (out->struct_size < offsetof(wsc_pool_snapshot, open) ||
+      out->struct_size > sizeof(wsc_pool_snapshot)) {
+    return fail(WSC_EINVAL, "out->struct_size must be sizeof(wsc_pool_snapshot)");
+  }
+  return guarded([&] {
+    const wsc::PoolStats s = pool->pool->stats();
+    wsc_pool_snapshot full{};
+    full.struct_size = out->struct_size;
+    full.open = s.open;
+    full.idle = s.idle;
+    full.busy = s.busy;
+    full.opening = s.opening;
+    full.checking = s.checking;
+    full.waiting = s.waiting;
+    full.opened = s.opened;
+    full.open_failures = s.open_failures;
+    full.replaced = s.replaced;
+    full.health_checks = s.health_checks;
+    full.health_check_failures = s.health_check_failures;
+    full.rotated = s.rotated;
+    full.idle_closed = s.idle_closed;
+    full.discarded_messages = s.discarded_messages;
+    full.acquired = s.acquired;
+    full.acquire_timeouts = s.acquire_timeouts;
+    full.breaker_trips = s.breaker_trips;
+    full.breaker_rejections = s.breaker_rejections;
+    full.breaker_state = static_cast<int>(s.breaker);
+    // Fill only as much as the caller's struct holds.
+    std::memcpy(out, &full, out->struct_size);
+    return ok();
+  });
+}
+
+int wsc_pool_close(wsc_pool *pool) {
+  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
+  return guarded([&] {
+    pool->pool->close();
+    return ok();
+  });
+}
+
+void wsc_pool_free(wsc_pool *pool) {
+  if (!pool) return;
+  try {
+    pool->pool->close();
+    // Released outside the lock: each release may close its connection.
+    std::unordered_map<wsc_conn *, wsc::Pool::Lease> leases;
+    {
+      std::lock_guard<std::mutex> lock(pool->mutex);
+      leases.swap(pool->leases);
+    }
+    leases.clear();
+    delete pool;
   } catch (...) {
   }
 }

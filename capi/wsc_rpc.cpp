@@ -268,10 +268,7 @@ int wsc_rpc_close(wsc_rpc *rpc, int code, const char *reason) {
 
 int wsc_rpc_wait(wsc_rpc *rpc, int state, int timeout_ms) {
   if (!rpc) return fail(WSC_EINVAL, "rpc is NULL");
-  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
-  const auto s = rpc->client->client().wait(static_cast<wsc::State>(state),
-                                            wsc::Millis(timeout_ms < 0 ? -1 : timeout_ms));
-  return s == wsc::Status::WSC_OK ? WSC_OK : fail(from(s), wsc::status_text(s));
+  return wsc::capi::wait_for_state(rpc->client->client(), state, timeout_ms);
 }
 
 int wsc_rpc_state(const wsc_rpc *rpc) {

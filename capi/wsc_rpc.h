@@ -37,9 +37,9 @@ typedef struct wsc_rpc_config {
 /* How a call ended. status: WSC_OK (data = the encoded result), WSC_EREMOTE
  * (the peer's error: error_code, message, data = its encoded "data", may be
  * empty; MessagePack-RPC: the whole error object), or a local failure with message saying why:
- * WSC_ETIMEDOUT (no answer by the deadline), WSC_ELOST (the connection dropped after the call was
- * sent; it may or may not have run), WSC_ECLOSED (closed or freed), or the status that ended a
- * connection the call never reached. */
+ * WSC_ETIMEDOUT (no answer by the deadline: the call is over; never WSC_EWAIT), WSC_ELOST (the
+ * connection dropped after the call was sent; it may or may not have run), WSC_ECLOSED (closed or
+ * freed), or the status that ended a connection the call never reached. */
 typedef struct wsc_rpc_result {
   int status;
   const unsigned char *data;
@@ -89,8 +89,9 @@ WSC_API void wsc_rpc_free(wsc_rpc *rpc);
 WSC_API int wsc_rpc_call(wsc_rpc *rpc, const char *method, const void *params, size_t len,
                          int timeout_ms, wsc_rpc_done_fn done, void *call_user);
 /* Blocks until the call ends; returns its status, and *out (when the call
- * was made) holds how it ended, for wsc_rpc_result_free. WSC_ESTATE on the
- * loop thread (it would wait for itself). */
+ * was made) holds how it ended, for wsc_rpc_result_free. timeout_ms is the
+ * call's deadline, as for wsc_rpc_call, so running out of it is
+ * WSC_ETIMEDOUT. WSC_ESTATE on the loop thread (it would wait for itself). */
 WSC_API int wsc_rpc_call_wait(wsc_rpc *rpc, const char *method, const void *params, size_t len,
                               int timeout_ms, wsc_rpc_result **out);
 WSC_API void wsc_rpc_result_free(wsc_rpc_result *result);
@@ -111,7 +112,8 @@ WSC_API int wsc_rpc_reply_result(wsc_rpc_reply *reply, const void *data, size_t 
 WSC_API int wsc_rpc_reply_error(wsc_rpc_reply *reply, int64_t code, const char *message,
                                 const void *data, size_t len);
 
-/* The connection under rpc, as wsc_close, wsc_wait and wsc_conn_state. */
+/* The connection under rpc, as wsc_close, wsc_wait (WSC_EWAIT when
+ * timeout_ms runs out) and wsc_conn_state. */
 WSC_API int wsc_rpc_close(wsc_rpc *rpc, int code, const char *reason);
 WSC_API int wsc_rpc_wait(wsc_rpc *rpc, int state, int timeout_ms);
 WSC_API int wsc_rpc_state(const wsc_rpc *rpc);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full test run: every meson test under ASan+UBSan, then the `concurrency`
-# suite under TSan, then one combined count. Keeps going after a failed step
+# suite under TSan, the bindings and packaging on a plain build, every
+# libFuzzer target for FUZZ_SECONDS (default 30) each, then one combined count. Keeps going after a failed step
 # so the summary always prints; its last line is exactly "N passed, N failed".
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -8,6 +9,7 @@ ROOT="$(pwd)"
 PY=/usr/bin/python3  # the pyenv python3 on PATH lacks Debian's modules
 
 extra_failures=()
+extra_passes=()
 interrupted=0
 # A CI job timeout or ^C signals the whole process group: meson test then
 # writes its log and exits, and this script skips what is left but still
@@ -90,9 +92,35 @@ RUNNER=(env)
 run_build plain build "--suite python --suite go --suite packaging" -- \
   -Dpython=true -Dgo=true
 
+# Fuzzing (clang's libFuzzer): one pass/fail line for all the targets.
+run_fuzz() {
+  local dir=build-fuzz seconds="${FUZZ_SECONDS:-30}"
+  if [ "$interrupted" -ne 0 ]; then
+    extra_failures+=(--failure "fuzz: not run (interrupted)")
+    return
+  fi
+  echo "=== fuzz: configure and build $dir"
+  if ! CC=clang CXX=clang++ setup_build "$dir" -Dfuzz=true -Dtests=false -Dtools=false; then
+    extra_failures+=(--failure "fuzz: meson setup failed")
+    return
+  fi
+  if ! ninja -C "$dir" fuzz-all; then
+    extra_failures+=(--failure "fuzz: build failed")
+    return
+  fi
+  echo "=== fuzz: fuzz/run_all.sh $dir $seconds"
+  if "$ROOT/fuzz/run_all.sh" "$dir" "$seconds"; then
+    extra_passes+=(--pass "fuzz: every target ${seconds} s without a finding")
+  else
+    extra_failures+=(--failure "fuzz: a finding or a broken run (see fuzz/run_all.sh above)")
+  fi
+}
+run_fuzz
+
 echo "=== summary"
 rc=0
-"$PY" "$ROOT/scripts/test_summary.py" --no-skipped-suffix "${extra_failures[@]}" "${logs[@]}" ||
+"$PY" "$ROOT/scripts/test_summary.py" --no-skipped-suffix "${extra_failures[@]}" \
+  "${extra_passes[@]}" "${logs[@]}" ||
   rc=$?
 if [ "$rc" -gt 1 ]; then
   # The summariser itself broke (not a test failure); still end with the count line.

@@ -2,12 +2,14 @@
 """Combined pass/fail summary over one or more meson testlog.json files.
 
 Usage:
-  test_summary.py [--failure TEXT ...] [--no-skipped-suffix] [NAME=]PATH [[NAME=]PATH ...]
+  test_summary.py [--failure TEXT ...] [--pass TEXT ...] [--no-skipped-suffix]
+                  [[NAME=]PATH ...]
 
 NAME prefixes every failure ("asan: ..."); without it the name is taken from
 the build directory ("build-asan/meson-logs/testlog.json" -> "asan").
 --failure adds a failure that happened outside meson test (e.g. a build that
-did not compile), so the final count covers it. The last line printed is
+did not compile), so the final count covers it; --pass likewise adds one
+passed check run outside meson test (e.g. the fuzzing step). The last line printed is
 "N passed, N failed" plus ", N skipped" when something was skipped; with
 --no-skipped-suffix the skipped count goes on the line before instead, so the
 last line is always exactly "N passed, N failed". Exit status: 0 when nothing
@@ -187,6 +189,8 @@ def count_log(prefix, path, totals):
 def main(argv):
     p = argparse.ArgumentParser(description="Summarise meson testlog.json files.")
     p.add_argument("logs", nargs="*", metavar="[NAME=]PATH")
+    p.add_argument("--pass", dest="passes", action="append", default=[],
+                   help="count an extra pass (e.g. 'fuzz: 5 targets, 30 s each')")
     p.add_argument("--failure", action="append", default=[],
                    help="count an extra failure (e.g. 'asan: build failed')")
     p.add_argument("--no-skipped-suffix", action="store_true",
@@ -196,6 +200,9 @@ def main(argv):
     grand = Totals()
     for text in args.failure:
         grand.fail(text)
+    for text in args.passes:
+        print("%s: passed" % text)
+        grand.passed += 1
     for spec in args.logs:
         name, sep, path = spec.partition("=")
         if not sep:

@@ -65,7 +65,7 @@ Status Client::try_recv(Millis timeout, Message &out) noexcept {
 std::optional<Message> Client::recv(Millis timeout) {
   Message m;
   const Status s = try_recv(timeout, m);
-  if (s == Status::WSC_ETIMEDOUT) return std::nullopt;
+  if (s == Status::WSC_EWAIT) return std::nullopt;
   if (s != Status::WSC_OK) throw Error(s, "receive failed");
   return m;
 }
@@ -100,7 +100,17 @@ Status Client::wait(State state, Millis timeout) noexcept {
   }
 }
 
+Status Client::ping(Millis timeout,
+                    std::function<void(Status, std::chrono::microseconds rtt)> done) {
+  try {
+    return conn_->ping(timeout, std::move(done));
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  }
+}
+
 State Client::state() const noexcept { return conn_->state(); }
+bool Client::closing() const noexcept { return conn_->closing(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
 TlsInfo Client::tls_info() const { return conn_->tls_info(); }

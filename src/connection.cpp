@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -22,18 +23,20 @@ constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 // An open connection that lives this long resets the reconnect backoff.
 constexpr auto kStableAfter = std::chrono::milliseconds(5000);
 // Received buffers bigger than this are released after each message.
-constexpr size_t kKeepRxCapacity = 1 << 20;
+constexpr size_t kKeepRxCapacity = 64 * 1024;
+// What a queued received message costs beyond its payload, counted against
+// RECV_QUEUE_BYTES so that a flood of empty messages is bounded too (the
+// std::string and the queue slot; about what the allocator really spends).
+constexpr size_t kQueuedMessageOverhead = 64;
+// Pings answered one by one up to this many pending pongs; beyond it only
+// the latest payload is answered (RFC 6455 §5.5.3 allows that), so a ping
+// flood cannot grow memory.
+constexpr size_t kMaxPendingPongs = 16;
 
 // wsc runs its own heartbeats and timeouts. Without this, lws re-arms a
 // per-connection "validity" timer on every received frame from its default
 // policy, an O(connections) insertion into its sorted timer list.
 const lws_retry_bo_t kNoLwsValidityChecks = {};
-
-std::string join_subprotocols(const std::vector<std::string> &list) {
-  std::string out;
-  for (const auto &p : list) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
 
 using Clock = std::chrono::steady_clock;
 
@@ -45,6 +48,17 @@ bool contains(const std::string &text, const char *what) {
   return text.find(what) != std::string::npos;
 }
 
+std::optional<ProxyUrl> proxy_of(const Options &options) {
+  if (options.proxy.empty()) return std::nullopt;
+  return parse_proxy_url(options.proxy);
+}
+
+bool is_ip_literal(const std::string &host) {
+  in6_addr buf;
+  return inet_pton(AF_INET, host.c_str(), &buf) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &buf) == 1;
+}
+
 }  // namespace
 
 Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
@@ -54,6 +68,9 @@ Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
       pull_mode_(!callbacks_.on_message),
+      proxy_(proxy_of(options_)),
+      proxy_host_(proxy_ ? proxy_->socket_host() : std::string()),
+      proxy_is_ip_(proxy_ && is_ip_literal(proxy_host_)),
       backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed),
       rate_(options_.send_rate_per_s, options_.send_burst) {}
 
@@ -64,7 +81,11 @@ void Connection::emit(F &&f) {
   if (detached_.load()) return;
   std::lock_guard<std::mutex> lock(callback_mutex_);
   if (detached_.load()) return;
-  f();
+  // A C++ user callback that throws must not unwind into lws.
+  try {
+    f();
+  } catch (...) {
+  }
 }
 
 // ---- any thread ---------------------------------------------------------
@@ -86,7 +107,7 @@ Status Connection::send(MessageType type, std::string_view data) {
     return Status::WSC_EINVAL;
   }
   OutMessage m;
-  m.buffer.reset(new (std::nothrow) unsigned char[LWS_PRE + data.size()]);
+  m.buffer.reset(new (std::nothrow) unsigned char[data.size() ? data.size() : 1]);
   if (!m.buffer) return Status::WSC_ENOMEM;
   if (!data.empty()) std::memcpy(m.payload(), data.data(), data.size());
   m.len = data.size();
@@ -122,10 +143,10 @@ Status Connection::recv(Millis timeout, Message &out) {
     changed_.wait_for(lock, timeout, ready);
   // timeout 0 is a poll: a zero timed wait would still sleep for the timer
   // slack (~50-80 us).
-  if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_ETIMEDOUT;
+  if (recv_queue_.empty()) return finished_ ? Status::WSC_ECLOSED : Status::WSC_EWAIT;
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
-  recv_bytes_ -= out.data.size();
+  recv_bytes_ -= out.data.size() + kQueuedMessageOverhead;
   if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
     resume_posted_ = true;
     auto self = shared_from_this();
@@ -158,7 +179,7 @@ Status Connection::wait(State target, Millis timeout) {
   if (timeout.count() < 0)
     changed_.wait(lock, done);
   else if (!changed_.wait_for(lock, timeout, done))
-    return Status::WSC_ETIMEDOUT;
+    return Status::WSC_EWAIT;
   // Waiting for CLOSED tells how it ended: WSC_OK only for a clean close.
   if (target == State::Closed) return final_status_;
   if (state_ == target) return Status::WSC_OK;
@@ -170,6 +191,11 @@ Status Connection::wait(State target, Millis timeout) {
 State Connection::state() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return state_;
+}
+
+bool Connection::closing() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return close_requested_ || finished_;
 }
 
 Stats Connection::stats() const {
@@ -239,26 +265,31 @@ void Connection::begin_attempt() {
                        std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
     }
   });
-  // Through a proxy the proxy resolves the name (the client may not see
-  // that DNS at all); lws sends CONNECT host:port.
-  if (url_.host_is_ip || !options_.proxy.empty()) {
-    attempt_->addresses = {url_.host};
-    start_connect(url_.host);
+  // Through a proxy the proxy resolves the target's name (the client may
+  // not see that DNS at all), and wsc resolves the proxy's: lws would look
+  // it up with a blocking getaddrinfo on the loop thread.
+  const bool ip = proxy_ ? proxy_is_ip_ : url_.host_is_ip;
+  const std::string &name = proxy_ ? proxy_host_ : url_.host;
+  const int port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
+  if (ip) {
+    attempt_->addresses = {name};
+    start_connect(name);
     return;
   }
   const Attempt *token = attempt_.get();
   std::weak_ptr<LoopCore> weak_loop = loop_;
-  loop_->resolver().resolve(url_.host, url_.port, [weak, weak_loop, token](ResolveResult result) {
+  const std::string what = proxy_ ? "proxy " + proxy_->host + ": " : std::string();
+  loop_->resolver().resolve(name, port, [weak, weak_loop, token, what](ResolveResult result) {
     auto loop = weak_loop.lock();
     if (!loop) return;
-    loop->post([weak, token, result = std::move(result)]() mutable {
+    loop->post([weak, token, what, result = std::move(result)]() mutable {
       auto self = weak.lock();
       if (!self || self->attempt_.get() != token || self->attempt_->wsi || self->attempt_->killed) {
         return;
       }
       if (result.addresses.empty()) {
         self->attempt_->local_status = Status::WSC_ECONNECT;
-        self->attempt_->local_detail = result.error;
+        self->attempt_->local_detail = what + result.error;
         self->attempt_ended(std::move(self->attempt_));
         return;
       }
@@ -283,91 +314,62 @@ void Connection::start_connect(std::string address) {
 
 void Connection::connect_to(const std::string &address) {
   Attempt *attempt = attempt_.get();
-  // Without permessage-deflate wsc speaks the protocol itself over a raw
-  // lws connection (lws's receive parser costs ~3 ns per byte); lws's own
-  // WebSocket client, with its TLS and proxy support, is used only for
-  // compression, which needs its inflate.
-  attempt->own_protocol = !options_.compression;
-  std::optional<ProxyUrl> proxy;
-  if (!options_.proxy.empty()) proxy = parse_proxy_url(options_.proxy);
-  VhostProfile profile;  // plain for the own protocol: TLS and proxy are wsc's
-  if (!attempt->own_protocol) {
-    profile.secure = url_.secure;
-    profile.tls = options_.tls;
-    profile.compression = true;
-    if (proxy) {
-      profile.proxy_address = proxy->lws_address();
-      profile.proxy_port = proxy->port;
-    }
-  }
+  // lws opens a raw TCP connection and runs the loop; wsc speaks the proxy
+  // CONNECT, TLS, the upgrade and the frames itself (session.hpp).
   std::string error;
-  lws_vhost *vhost = loop_->vhost_for(profile, error);
+  lws_vhost *vhost = loop_->vhost(error);
   if (!vhost) {
-    attempt->local_status = Status::WSC_EINVAL;
+    attempt->local_status = Status::WSC_EINTERNAL;
     attempt->local_detail = error;
     attempt_ended(std::move(attempt_));
     return;
   }
-  const std::string host =
-      options_.tls.server_name.empty() ? url_.host_header() : options_.tls.server_name;
-  if (attempt->own_protocol && !prepare_own_protocol(*attempt, host, proxy)) {
+  if (!prepare_own_protocol(*attempt)) {
     attempt_ended(std::move(attempt_));
     return;
   }
-  const std::string protocols = join_subprotocols(options_.subprotocols);
-  const std::string proxy_host = proxy ? proxy->socket_host() : std::string();
   lws_client_connect_info ci{};
   ci.context = loop_->context();
   ci.vhost = vhost;
-  ci.address = address.c_str();
-  ci.port = url_.port;
+  ci.address = address.c_str();  // always numeric: lws would resolve on this thread
+  ci.port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
   ci.path = url_.path.c_str();
-  ci.host = host.c_str();
-  // Origin goes in APPEND_HANDSHAKE_HEADER: lws 4.1.6 would prefix
-  // "http://" to whatever ccinfo.origin holds.
-  ci.protocol = protocols.empty() ? nullptr : protocols.c_str();
+  ci.host = url_.host.c_str();
+  ci.method = "RAW";
   ci.local_protocol_name = "wsc";
-  ci.ietf_version_or_minus_one = -1;
-  if (attempt->own_protocol) {
-    ci.method = "RAW";
-    ci.protocol = nullptr;
-    if (proxy) {
-      ci.address = proxy_host.c_str();
-      ci.port = static_cast<int>(proxy->port);
-    }
-  } else if (url_.secure) {
-    ci.ssl_connection = LCCSCF_USE_SSL;
-    if (!options_.tls.verify) {
-      ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-    }
-  }
   ci.retry_and_idle_policy = &kNoLwsValidityChecks;
   ci.pwsi = &attempt->wsi;
   ci.opaque_user_data = attempt;
   lws *wsi = lws_client_connect_via_info(&ci);
-  // A NULL return with the attempt still ours means lws gave up without a
-  // callback (LWS-NOTES §3).
-  if (!wsi && attempt_.get() == attempt && !attempt->wsi) {
-    attempt->error_text = "libwebsockets could not start a connection to " + address;
+  if (!wsi && attempt_.get() == attempt) {
+    // lws gave up without a callback (LWS-NOTES §3): socket() failed at the
+    // descriptor limit, or similar. It may have stored a wsi it then freed
+    // through ci.pwsi, so the pointer must not be used.
+    attempt->wsi = nullptr;
+    attempt->error_text = "libwebsockets could not start a connection to " + address +
+                          (proxy_ ? " (proxy " + proxy_->host + ")" : std::string());
     attempt_ended(std::move(attempt_));
   }
 }
 
-bool Connection::prepare_own_protocol(Attempt &a, const std::string &host,
-                                      const std::optional<ProxyUrl> &proxy) {
+bool Connection::prepare_own_protocol(Attempt &a) {
+  // The Host header follows the URL (RFC 6455 §4.1); TLS_SERVER_NAME is for
+  // SNI and certificate verification only.
+  const std::string host = url_.host_header();
   auto headers = options_.headers;
   if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
+  const DeflateOptions deflate = deflate_options(options_);
+  if (deflate.enabled) headers.emplace_back("Sec-WebSocket-Extensions", deflate_offer(deflate));
   if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
     a.local_status = Status::WSC_EINTERNAL;
     a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
     return false;
   }
-  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols);
-  if (proxy) {
+  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols, deflate);
+  if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
-    a.tunnel_request = connect_request(authority, *proxy);
+    a.tunnel_request = connect_request(authority, *proxy_);
     a.tunnel_reply = std::make_unique<HttpResponseHead>();
   }
   if (!url_.secure) return true;
@@ -399,6 +401,15 @@ void Connection::kill_attempt(Status status, std::string detail) {
   } else {
     attempt_ended(std::move(attempt_));  // still resolving
   }
+}
+
+void Connection::fail_attempt(Attempt *attempt, Status status, const std::string &detail) {
+  if (attempt != attempt_.get()) return;
+  if (attempt->local_status == Status::WSC_OK) {
+    attempt->local_status = status;
+    attempt->local_detail = detail;
+  }
+  attempt->killed = true;
 }
 
 void Connection::on_wsi_destroyed(Attempt *attempt) {
@@ -438,8 +449,16 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     return Status::WSC_EHANDSHAKE;
   }
   const std::string &text = a.error_text;
+  if (a.proxy_status >= 500 || a.proxy_dropped) {
+    // Like a 5xx from the server: the proxy or what is behind it may be
+    // back in a moment, so reconnect retries.
+    detail = "the HTTP proxy " + proxy_->redacted() + " failed the tunnel to " + where + " (" +
+             text + ")";
+    return a.proxy_dropped ? Status::WSC_ECONNECT : Status::WSC_ESERVER;
+  }
   if (contains(text, "proxy")) {
-    detail = "the HTTP proxy refused the tunnel to " + where + " (" + text + ")";
+    detail = "the HTTP proxy " + proxy_->redacted() + " refused the tunnel to " + where + " (" +
+             text + ")";
     return Status::WSC_EHANDSHAKE;
   }
   if (contains(text, "HS:")) {
@@ -467,10 +486,13 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   inflight_.for_each([](OutMessage &m) {
     m.written = 0;
     m.started = false;
+    m.prepared = m.compressed = false;
+    std::string().swap(m.deflated);
   });
-  if (a->http_status) {
+  if (a->http_status || a->proxy_status) {
     std::lock_guard<std::mutex> lock(mutex_);
-    stats_.last_http_status = a->http_status;
+    stats_.last_http_status = a->http_status ? a->http_status : a->proxy_status;
+    stats_.http_status_from_proxy = a->http_status == 0;
   }
   std::string detail;
   const Status status = classify(*a, detail);
@@ -493,6 +515,7 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
   idle_timer_.cancel();
   write_timer_.cancel();
   ping_due_ = pong_pending_ = false;
+  settle_user_pings(Status::WSC_ECLOSED);
 
   int code = 1006;
   std::string reason;
@@ -562,6 +585,7 @@ void Connection::finish(Status status, std::string detail, int code, std::string
   finishing_ = true;
   auto self = shared_from_this();
   cancel_timers();
+  settle_user_pings(Status::WSC_ECLOSED);
   size_t discarded = 0, discarded_bytes = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -630,8 +654,10 @@ void Connection::start_liveness_timers() {
 
 bool Connection::socket_has_unread_data() const {
   // A callback that blocked the loop may have kept lws from reading a pong
-  // that already arrived; judge a deadline only after reading it.
-  if (!attempt_ || !attempt_->wsi) return false;
+  // that already arrived; judge a deadline only after reading it. Not while
+  // reading is paused: nothing would read it, and asking again every few
+  // milliseconds would keep the loop awake forever.
+  if (!attempt_ || !attempt_->wsi || input_paused(*attempt_)) return false;
   pollfd p{lws_get_socket_fd(attempt_->wsi), POLLIN, 0};
   return p.fd >= 0 && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
@@ -674,12 +700,15 @@ void Connection::on_pong() {
   pong_pending_ = false;
   const int64_t rtt =
       std::chrono::duration_cast<std::chrono::microseconds>(now - ping_sent_at_).count();
-  std::lock_guard<std::mutex> lock(mutex_);
-  stats_.rtt_us_last = rtt;
-  // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
-  stats_.rtt_us_smoothed = stats_.rtt_us_smoothed < 0
-                               ? rtt
-                               : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.rtt_us_last = rtt;
+    // The same smoothing TCP uses for its RTT estimate (RFC 6298, alpha 1/8).
+    stats_.rtt_us_smoothed = stats_.rtt_us_smoothed < 0
+                                 ? rtt
+                                 : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
+  }
+  settle_user_pings(Status::WSC_OK, std::chrono::microseconds(rtt));
 }
 
 void Connection::on_idle_timer() {
@@ -692,6 +721,9 @@ void Connection::on_idle_timer() {
   };
   const auto deadline = last_rx_ + options_.idle_timeout;
   if (Clock::now() < deadline) return again(until(deadline));
+  // Paused by a full receive queue: data is waiting in the socket, so the
+  // peer is not idle; the application is. Look again one period later.
+  if (input_paused(*attempt_)) return again(options_.idle_timeout);
   if (socket_has_unread_data()) return again(std::chrono::milliseconds(5));
   kill_attempt(Status::WSC_ETIMEDOUT, "nothing received from " + url_.host_header() + " for " +
                                           std::to_string(options_.idle_timeout.count()) +
@@ -798,45 +830,6 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
   if (attempt != attempt_.get()) return 0;
   auto self = shared_from_this();
   switch (reason) {
-    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
-      auto **p = static_cast<unsigned char **>(in);
-      unsigned char *end = *p + len;
-      auto headers = options_.headers;
-      if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
-      for (const auto &[name, value] : headers) {
-        const std::string key = name + ":";
-        if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(key.c_str()),
-                                        reinterpret_cast<const unsigned char *>(value.data()),
-                                        static_cast<int>(value.size()), p, end)) {
-          attempt->local_status = Status::WSC_EINVAL;
-          attempt->local_detail = "custom headers do not fit in the handshake buffer";
-          return -1;
-        }
-      }
-      return 0;
-    }
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
-      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
-      char proto[256] = {0};
-      const int n = lws_hdr_copy(wsi, proto, sizeof proto, WSI_TOKEN_PROTOCOL);
-      std::lock_guard<std::mutex> lock(mutex_);
-      stats_.last_http_status = attempt->http_status;
-      subprotocol_ = n > 0 ? std::string(proto, static_cast<size_t>(n)) : std::string();
-      return 0;
-    }
-    case LWS_CALLBACK_CLIENT_ESTABLISHED:
-      on_established();
-      return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE:
-      on_receive(in, len);
-      return 0;
-    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-      last_rx_ = Clock::now();
-      pong_timer_.cancel();
-      on_pong();
-      return 0;
-    case LWS_CALLBACK_CLIENT_WRITEABLE:
-      return on_writeable();
     case LWS_CALLBACK_RAW_CONNECTED:
       // TCP is up (to the server or the proxy): the first request goes out
       // from WRITEABLE. lws 4.1.6 sends no RAW_ADOPT to a raw client.
@@ -850,26 +843,15 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       // Say which step the server hung up in; lws has no words for it.
       if (!attempt->established && attempt->error_text.empty()) {
         if (attempt->stage == Attempt::Stage::Tunnel) {
+          attempt->proxy_dropped = attempt->proxy_status == 0;
           attempt->error_text = "the proxy closed the connection before answering CONNECT";
         } else if (attempt->stage == Attempt::Stage::Tls) {
           attempt->error_text = "SSL: the server closed the connection during the TLS handshake";
         }
       }
       return 0;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
-      attempt->peer_closed = true;
-      const auto *bytes = static_cast<const unsigned char *>(in);
-      if (len >= 2) {
-        attempt->peer_code = (bytes[0] << 8) | bytes[1];
-        attempt->peer_reason.assign(reinterpret_cast<const char *>(bytes) + 2, len - 2);
-      }
-      if (state() == State::Open) set_state(State::Closing);
-      return 0;
-    }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
-      attempt->http_status = static_cast<int>(lws_http_client_http_response(wsi));
-      if (SSL *ssl = lws_get_ssl(wsi)) attempt->tls_verify_result = SSL_get_verify_result(ssl);
       return 0;
     }
     default:
@@ -881,7 +863,7 @@ void Connection::on_established() {
   Attempt &a = *attempt_;
   a.established = true;
   connect_timer_.cancel();
-  if (SSL *ssl = a.tls ? a.tls->ssl() : lws_get_ssl(a.wsi)) {
+  if (SSL *ssl = a.tls ? a.tls->ssl() : nullptr) {
     TlsInfo info;
     info.version = SSL_get_version(ssl);
     info.cipher = SSL_get_cipher_name(ssl);
@@ -927,46 +909,61 @@ void Connection::on_established() {
 
 void Connection::fail_receive(int close_code, Status status, std::string detail) {
   Attempt &a = *attempt_;
-  a.local_close_code = close_code;
   a.local_status = status;
   a.local_detail = std::move(detail);
   rx_in_message_ = false;
   rx_buffer_.clear();
-  // Never return -1 from RECEIVE while the peer may still send (heap
-  // corruption in lws 4.1.6, LWS-NOTES §0.3): pause and close from WRITEABLE.
+  if (a.close_sent) {
+    // The server broke the closing handshake (a bad code or reason in its
+    // answer): nothing more to say to it; drop TCP when this read returns.
+    a.close_done = true;
+    return;
+  }
+  a.local_close_code = close_code;
+  {
+    // Replies the application queued to the messages delivered before the
+    // violation go out before the Close (on_writeable); later sends wait
+    // for a reconnect or are counted as discarded.
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!send_queue_.empty()) {
+      inflight_.push_back(std::move(send_queue_.front()));
+      send_queue_.pop_front();
+    }
+  }
+  // Never return -1 from a receive while the peer may still send (heap
+  // corruption in lws 4.1.6, LWS-NOTES §0.3): stop reading, close from
+  // WRITEABLE.
   lws_rx_flow_control(a.wsi, 0);
   lws_callback_on_writable(a.wsi);
 }
 
-void Connection::on_receive(const void *in, size_t len) {
-  lws *wsi = attempt_->wsi;
-  on_data(!rx_in_message_, lws_frame_is_binary(wsi) ? MessageType::Binary : MessageType::Text,
-          lws_is_final_fragment(wsi), static_cast<const unsigned char *>(in), len,
-          lws_remaining_packet_payload(wsi));
-}
-
-void Connection::on_data(bool start, MessageType type, bool final, const unsigned char *bytes,
-                         size_t len, uint64_t frame_remaining) {
+void Connection::on_data(const FrameEvent &event) {
   Attempt &a = *attempt_;
   if (a.local_close_code) return;  // closing after a protocol failure
   // Any frame proves the peer alive, an outstanding ping included.
   last_rx_ = Clock::now();
   pong_timer_.cancel();
-  if (start) {
+  const bool final = event.message_end;
+  const auto *bytes = static_cast<const unsigned char *>(event.data);
+  const size_t len = event.len;
+  if (event.message_start) {
     rx_in_message_ = true;
-    rx_type_ = type;
+    rx_type_ = event.opcode == FrameOpcode::Text ? MessageType::Text : MessageType::Binary;
+    rx_compressed_ = event.compressed;
     rx_size_ = 0;
     rx_buffer_.clear();
     rx_utf8_.reset();
   }
   rx_size_ += len;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.wire_bytes_received += len;
+  }
+  if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
   if (rx_size_ > options_.max_message_bytes ||
-      frame_remaining > options_.max_message_bytes - rx_size_) {
-    fail_receive(1009, Status::WSC_ETOOBIG,
-                 "received a message larger than MAX_MESSAGE_BYTES (" +
-                     std::to_string(options_.max_message_bytes) + " bytes)");
-    return;
+      event.frame_remaining > options_.max_message_bytes - rx_size_) {
+    return fail_too_big();
   }
   if (rx_type_ == MessageType::Text &&
       (!rx_utf8_.feed(bytes, len) || (final && !rx_utf8_.complete()))) {
@@ -974,22 +971,62 @@ void Connection::on_data(bool start, MessageType type, bool final, const unsigne
     return;
   }
   if (!final) {
-    if (rx_buffer_.empty()) {
-      rx_buffer_.reserve(static_cast<size_t>(
-          std::min<uint64_t>(len + frame_remaining, options_.max_message_bytes)));
-    }
+    // Grown as bytes arrive, never reserved from an announced length: a
+    // 10-byte header may announce 2^40 bytes that never come.
     rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
     return;
   }
-  rx_in_message_ = false;
   if (rx_buffer_.empty()) {
     // The whole message came in one piece: hand out the read buffer, no copy.
+    rx_in_message_ = false;
     deliver(rx_type_, std::string_view(reinterpret_cast<const char *>(bytes), len), nullptr);
-  } else {
-    rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
-    deliver(rx_type_, rx_buffer_, &rx_buffer_);
-    if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+    return;
   }
+  rx_buffer_.append(reinterpret_cast<const char *>(bytes), len);
+  deliver_rx_buffer();
+}
+
+void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool final) {
+  Attempt &a = *attempt_;
+  // The limit counts inflated bytes (the Inflater stops at it, so a small
+  // frame cannot inflate into gigabytes); the compressed stream itself is
+  // only bounded loosely, as deflate can grow incompressible data slightly.
+  const size_t max = options_.max_message_bytes;
+  if (rx_size_ > max + max / 64 + 4096) return fail_too_big();
+  const size_t before = rx_buffer_.size();
+  switch (a.inflater->feed(bytes, len, final, rx_buffer_, max)) {
+    case Inflater::Result::Ok:
+      break;
+    case Inflater::Result::TooBig:
+      return fail_too_big();
+    case Inflater::Result::Corrupt:
+      // RFC 7692 §6.2 says only "fail"; 1007 as Node ws and undici answer.
+      return fail_receive(
+          1007, Status::WSC_EPROTO,
+          "received a compressed message that does not inflate: " + a.inflater->error());
+    case Inflater::Result::NoMemory:
+      return fail_receive(1011, Status::WSC_ENOMEM, "out of memory inflating a message");
+  }
+  if (rx_type_ == MessageType::Text &&
+      (!rx_utf8_.feed(reinterpret_cast<const uint8_t *>(rx_buffer_.data()) + before,
+                      rx_buffer_.size() - before) ||
+       (final && !rx_utf8_.complete()))) {
+    return fail_receive(1007, Status::WSC_EPROTO,
+                        "received a text message that is not valid UTF-8");
+  }
+  if (final) deliver_rx_buffer();
+}
+
+void Connection::deliver_rx_buffer() {
+  rx_in_message_ = false;
+  deliver(rx_type_, rx_buffer_, &rx_buffer_);
+  if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+}
+
+void Connection::fail_too_big() {
+  fail_receive(1009, Status::WSC_ETOOBIG,
+               "received a message larger than MAX_MESSAGE_BYTES (" +
+                   std::to_string(options_.max_message_bytes) + " bytes)");
 }
 
 // ---- loop thread: the protocol spoken by wsc itself ----------------------
@@ -1076,6 +1113,7 @@ bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
     return false;
   }
   const int status = a.tunnel_reply->status();
+  a.proxy_status = status;
   if (status / 100 != 2) {
     a.error_text = "the proxy answered HTTP " + std::to_string(status) + " to CONNECT";
     return false;
@@ -1090,25 +1128,59 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     if (!read_tunnel_reply(in, len)) return -1;
     if (a.stage == Attempt::Stage::Tunnel) return 0;
   }
-  if (!a.tls) return on_plaintext(in, len) && !a.close_done ? 0 : -1;
+  if (!a.tls) {
+    // Bytes set aside while paused come first.
+    if (!a.rx_pending.empty()) {
+      a.rx_pending.append(reinterpret_cast<const char *>(in), len);
+      return pump_input() ? 0 : -1;
+    }
+    return on_plaintext(in, len) && !a.close_done ? 0 : -1;
+  }
   a.tls->put_ciphertext(in, len);
   if (!a.established && a.stage == Attempt::Stage::Tls) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
   }
-  std::vector<uint8_t> &plain = loop_->tls_plaintext();
-  while (!a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
-    const long n = a.tls->read(plain.data(), plain.size());
-    if (n == 0) break;
-    if (n < 0) {
-      if (!a.established && a.error_text.empty()) a.error_text = a.tls->error();
-      return -1;
+  return pump_input() ? 0 : -1;
+}
+
+bool Connection::input_open(const Attempt &a) const {
+  // Bytes after our failure Close, the server's Close or a kill are not
+  // looked at: the connection is ending.
+  return !a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed;
+}
+
+bool Connection::input_paused(const Attempt &a) const {
+  // Only the loop thread writes rx_paused_. Once our Close is out, reading
+  // goes on to find the server's answer (deliver() discards beyond the bound).
+  return rx_paused_ && a.established && !a.close_sent;
+}
+
+bool Connection::pump_input() {
+  Attempt &a = *attempt_;
+  if (!a.rx_pending.empty() && !input_paused(a)) {
+    std::string pending;
+    pending.swap(a.rx_pending);
+    if (!on_plaintext(reinterpret_cast<const uint8_t *>(pending.data()), pending.size())) {
+      return false;
     }
-    if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return -1;
   }
-  if (a.close_done) return -1;
-  // TLS may have something to send of its own (a key update, an alert).
-  return flush_tls() ? 0 : -1;
+  if (a.tls) {
+    std::vector<uint8_t> &plain = loop_->tls_plaintext();
+    // A non-empty rx_pending means reading paused; the rest stays in TLS.
+    while (input_open(a) && a.rx_pending.empty() && !input_paused(a)) {
+      const long n = a.tls->read(plain.data(), plain.size());
+      if (n == 0) break;
+      if (n < 0) {
+        if (!a.established && a.error_text.empty()) a.error_text = a.tls->error();
+        return false;
+      }
+      if (!on_plaintext(plain.data(), static_cast<size_t>(n))) return false;
+    }
+    // TLS may have something to send of its own (a key update, an alert).
+    if (!a.close_done && !flush_tls()) return false;
+  }
+  return !a.close_done;
 }
 
 bool Connection::on_plaintext(const uint8_t *in, size_t len) {
@@ -1117,9 +1189,13 @@ bool Connection::on_plaintext(const uint8_t *in, size_t len) {
     if (!accept_upgrade(in, len)) return false;
     if (!a.established) return true;  // the response head is still incomplete
   }
-  // Bytes after our failure Close, the server's Close or a kill are not
-  // looked at: the connection is ending.
-  while (len && !a.local_close_code && !a.close_reply_due && !a.close_done && !a.killed) {
+  while (len && input_open(a)) {
+    if (input_paused(a)) {
+      // The receive queue is full: keep the rest (at most one read) until
+      // the application takes messages (resume_reading).
+      a.rx_pending.append(reinterpret_cast<const char *>(in), len);
+      return true;
+    }
     FrameEvent event;
     const size_t used = a.parser.next(in, len, event);
     in += used;
@@ -1141,11 +1217,18 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.last_http_status = a.http_status;
+    stats_.http_status_from_proxy = false;
     subprotocol_ = a.response->subprotocol();
   }
   if (result == UpgradeResponse::Result::Rejected) {
     a.error_text = a.response->error();
     return false;
+  }
+  if (const DeflateParams &deflate = a.response->deflate(); deflate.enabled) {
+    // A new context per attempt: nothing carries over from a dropped one.
+    a.deflater = std::make_unique<Deflater>(deflate);
+    a.inflater = std::make_unique<Inflater>(deflate);
+    a.parser.set_allow_rsv1(true);
   }
   a.response.reset();
   on_established();
@@ -1155,9 +1238,7 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
 void Connection::on_frame(const FrameEvent &event) {
   switch (event.kind) {
     case FrameEvent::Kind::Data:
-      on_data(event.message_start,
-              event.opcode == FrameOpcode::Text ? MessageType::Text : MessageType::Binary,
-              event.message_end, event.data, event.len, event.frame_remaining);
+      on_data(event);
       return;
     case FrameEvent::Kind::Control:
       on_control_frame(event);
@@ -1175,13 +1256,16 @@ void Connection::on_control_frame(const FrameEvent &event) {
   last_rx_ = Clock::now();
   pong_timer_.cancel();
   switch (event.opcode) {
-    case FrameOpcode::Ping:
+    case FrameOpcode::Ping: {
       if (a.close_sent) return;
-      // Only the latest ping needs an answer (RFC 6455 §5.5.3).
-      a.pong_payload.assign(reinterpret_cast<const char *>(event.data), event.len);
-      a.pong_due = true;
+      std::string payload(reinterpret_cast<const char *>(event.data), event.len);
+      if (a.pongs_due.size() < kMaxPendingPongs)
+        a.pongs_due.push_back(std::move(payload));
+      else
+        a.pongs_due.back() = std::move(payload);
       lws_callback_on_writable(a.wsi);
       return;
+    }
     case FrameOpcode::Pong:
       on_pong();
       return;
@@ -1221,20 +1305,32 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     emit([&] { callbacks_.on_message(type, data); });
     return;
   }
+  const bool closing = attempt_ && attempt_->close_sent;
+  bool pause = false, became_readable = false;
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
+    // Our Close is out and the queue is full: reading goes on only to see
+    // the server's answer; what arrives meanwhile is counted, not queued.
+    ++stats_.recv_discarded;
+    return;
+  }
+  lock.unlock();
   Message m;
   m.type = type;
   m.data = owned ? std::move(*owned) : std::string(data);
   if (owned) owned->clear();
-  bool pause = false, became_readable = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    lock.lock();
     ++stats_.msgs_received;
     stats_.bytes_received += m.data.size();
-    recv_bytes_ += m.data.size();
+    recv_bytes_ += m.data.size() + kQueuedMessageOverhead;
     became_readable = recv_queue_.empty();
     recv_queue_.push_back(std::move(m));
     // A slow reader slows the server down instead of growing memory.
-    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_) pause = rx_paused_ = true;
+    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_ && !closing) {
+      pause = rx_paused_ = true;
+    }
+    lock.unlock();
   }
   // Receivers wait only for an empty queue to fill: one wake-up per burst,
   // not one per message taking the CPU from this thread mid-delivery.
@@ -1271,75 +1367,60 @@ std::string close_payload(int code, const std::string &reason) {
 int Connection::on_writeable() {
   Attempt &a = *attempt_;
   lws *wsi = a.wsi;
-  // lws calls WRITEABLE again while it waits for the server's Close: doing
-  // nothing lets it wait (returning -1 again would drop the socket at once).
+  // A final Close went out: drop TCP once lws has written all of it.
+  if (a.drop_when_flushed) return -1;
+  // Waiting for the server's answer to our Close (close_timer_ bounds it).
   if (a.close_sent || a.close_replied) return 0;
   FrameBatch &batch = loop_->frame_batch();
   batch.clear();
-  if (a.own_protocol && (a.local_close_code || a.close_reply_due)) {
-    // Failing the connection (RFC 6455 §7.1.7) or answering the server's
-    // Close with its own code: send the Close, then drop TCP.
-    std::string payload;
-    if (a.local_close_code) {
-      payload = close_payload(a.local_close_code, close_reason_for(a.local_close_code));
-      a.close_sent = true;
-    } else {
-      payload = close_payload(a.peer_code, "");
-      a.close_reply_due = false;
-      a.close_replied = true;
-    }
+  if (a.close_reply_due) {
+    // Answering the server's Close with its own code, then dropping TCP.
+    a.close_reply_due = false;
+    a.close_replied = true;
+    const std::string payload = close_payload(a.peer_code, "");
     if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
       send_bytes(batch.data(), batch.size());
     }
-    return -1;
+    return drop_after_flush(a);
   }
-  if (a.local_close_code) {
-    const std::string why = close_reason_for(a.local_close_code);
-    lws_close_reason(wsi, static_cast<lws_close_status>(a.local_close_code),
-                     reinterpret_cast<unsigned char *>(const_cast<char *>(why.data())), why.size());
-    a.close_sent = true;
-    return -1;
-  }
+  // Failing the connection (RFC 6455 §7.1.7): what the application queued
+  // before the violation (replies to the messages delivered before it) goes
+  // out first, then the Close (fail_receive moved those into inflight_).
+  const bool failing = a.local_close_code != 0;
   bool no_mask_key = false;
-  if (a.pong_due) {
-    a.pong_due = false;
-    no_mask_key =
-        !append_control(batch, FrameOpcode::Pong, a.pong_payload.data(), a.pong_payload.size());
+  // Every ping gets its own pong, in order (coalesced only past
+  // kMaxPendingPongs), ahead of any data.
+  for (; !a.pongs_due.empty() && !no_mask_key; a.pongs_due.pop_front()) {
+    const std::string &payload = a.pongs_due.front();
+    no_mask_key = !append_control(batch, FrameOpcode::Pong, payload.data(), payload.size());
   }
-  if (ping_due_ && !no_mask_key) {
+  if (ping_due_ && !no_mask_key && !failing) {
     ping_due_ = false;
     // Control frames may go between the fragments of a message.
-    unsigned char ping[LWS_PRE + 8];
     const uint64_t id = ++ping_count_;
-    std::memcpy(ping + LWS_PRE, &id, sizeof id);
-    if (a.own_protocol) {
-      no_mask_key = !append_control(batch, FrameOpcode::Ping, ping + LWS_PRE, sizeof id);
-    } else if (lws_write(wsi, ping + LWS_PRE, sizeof id, LWS_WRITE_PING) < 0) {
-      return -1;
-    }
+    no_mask_key = !append_control(batch, FrameOpcode::Ping, &id, sizeof id);
     ping_sent_at_ = Clock::now();
     pong_pending_ = true;
     // The deadline runs from the first unanswered ping: later pings (when
     // the interval is shorter than the timeout) must not push it back.
-    if (!pong_timer_.armed()) {
+    if (!pong_timer_.armed() && options_.pong_timeout.count() > 0) {
       std::weak_ptr<Connection> weak = shared_from_this();
       pong_timer_.start(loop_->timers(), options_.pong_timeout, [weak] {
         if (auto self = weak.lock()) self->on_pong_deadline();
       });
     }
   }
-  uint64_t sent_msgs = 0, sent_bytes = 0;
-  bool failed = no_mask_key;
-  // Without extensions (none offered, so none negotiated) wsc frames the
-  // messages itself and packs them into one raw write (frame_batch.hpp);
-  // with permessage-deflate lws must frame them.
-  const bool own_frames = a.own_protocol;
+  uint64_t sent_msgs = 0, sent_bytes = 0, sent_wire_bytes = 0;
+  bool failed = no_mask_key, out_of_memory = false;
+  // wsc frames the messages itself and packs them into one raw write
+  // (frame_batch.hpp).
   size_t next = 0;     // index in inflight_ of the message being written
   size_t batched = 0;  // leading inflight_ messages whose frames are all in the batch
   auto count_sent = [&] {
     OutMessage &done = inflight_.front();
     ++sent_msgs;
     sent_bytes += done.len;
+    sent_wire_bytes += done.wire_len();
     inflight_.pop_front();
     --next;
   };
@@ -1362,6 +1443,7 @@ int Connection::on_writeable() {
         failed = true;
         break;
       }
+      if (failing) break;
       std::lock_guard<std::mutex> lock(mutex_);
       if (send_queue_.empty()) break;
       inflight_.swap(send_queue_);
@@ -1369,7 +1451,7 @@ int Connection::on_writeable() {
     OutMessage &m = inflight_[next];
     std::chrono::microseconds wait{0};
     // Clock reads only when a limit is set: this runs once per message.
-    if (rate_.enabled() && !m.started && !rate_.try_take(Clock::now(), wait)) {
+    if (rate_.enabled() && !failing && !m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
       std::weak_ptr<Connection> weak = shared_from_this();
       rate_timer_.start(loop_->timers(), wait, [weak] {
@@ -1377,54 +1459,41 @@ int Connection::on_writeable() {
       });
       break;
     }
-    const size_t chunk = std::min(m.len - m.written, kFragmentBytes);
-    const bool fin = m.written + chunk == m.len;
-    if (own_frames) {
-      if (!batch.fits(chunk)) {
-        if (!flush()) {
-          failed = true;
-          break;
-        }
-        if ((choked = lws_send_pipe_choked(wsi) != 0)) break;
-        continue;
-      }
-      const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
-                                 : m.type == MessageType::Text ? FrameOpcode::Text
-                                                               : FrameOpcode::Binary;
-      if (!batch.append(opcode, fin, m.payload() + m.written, chunk)) {
-        failed = no_mask_key = true;
-        break;
-      }
-    } else {
-      int flags = m.started ? LWS_WRITE_CONTINUATION
-                            : (m.type == MessageType::Text ? LWS_WRITE_TEXT : LWS_WRITE_BINARY);
-      if (!fin) flags |= LWS_WRITE_NO_FIN;
-      // lws writes the frame header into the LWS_PRE bytes before the chunk
-      // (the headroom for the first, already-sent payload for later ones).
-      if (lws_write(wsi, m.payload() + m.written, chunk, static_cast<lws_write_protocol>(flags)) <
-          0) {
+    if (!m.prepared && !compress_for_wire(a, m)) {
+      failed = out_of_memory = true;
+      break;
+    }
+    const size_t chunk = std::min(m.wire_len() - m.written, kFragmentBytes);
+    const bool fin = m.written + chunk == m.wire_len();
+    if (!batch.fits(chunk)) {
+      if (!flush()) {
         failed = true;
         break;
       }
-      wrote = true;
-      if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
+      if ((choked = lws_send_pipe_choked(wsi) != 0)) break;
+      continue;
+    }
+    const FrameOpcode opcode = m.started                     ? FrameOpcode::Continuation
+                               : m.type == MessageType::Text ? FrameOpcode::Text
+                                                             : FrameOpcode::Binary;
+    // RSV1 marks a compressed message on its first frame only (RFC 7692 §6).
+    if (!batch.append(opcode, fin, m.wire() + m.written, chunk, m.compressed && !m.started)) {
+      failed = no_mask_key = true;
+      break;
     }
     m.started = true;
     m.written += chunk;
     if (fin) {
       ++next;
-      if (own_frames)
-        ++batched;
-      else
-        count_sent();
+      ++batched;
     }
-    if (!own_frames && (choked = lws_send_pipe_choked(wsi) != 0)) break;
   }
   if (!failed && !flush()) failed = true;
   // lws_send_pipe_choked is a poll(): ask only when something was written.
   if (!failed && (choked || (wrote && lws_send_pipe_choked(wsi)))) {
     lws_callback_on_writable(wsi);
     arm_write_timer();
+    choked = true;
   }
   bool drained = false, closing = false;
   int code = 1000;
@@ -1433,6 +1502,7 @@ int Connection::on_writeable() {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.msgs_sent += sent_msgs;
     stats_.bytes_sent += sent_bytes;
+    stats_.wire_bytes_sent += sent_wire_bytes;
     queued_bytes_ -= sent_bytes;
     if (drain_armed_ && queued_bytes_ <= options_.send_queue_bytes / 2) {
       drain_armed_ = false;
@@ -1444,8 +1514,12 @@ int Connection::on_writeable() {
     reason = close_reason_;
   }
   if (failed) {
-    a.local_status = no_mask_key ? Status::WSC_EINTERNAL : Status::WSC_ELOST;
-    a.local_detail = no_mask_key
+    if (failing) return -1;  // already failing: its status stands
+    a.local_status = out_of_memory ? Status::WSC_ENOMEM
+                     : no_mask_key ? Status::WSC_EINTERNAL
+                                   : Status::WSC_ELOST;
+    a.local_detail = out_of_memory ? "out of memory compressing a message"
+                     : no_mask_key
                          ? "no random bytes for a frame mask key (OpenSSL RAND_bytes failed)"
                          : "writing to " + url_.host_header() + " failed";
     return -1;
@@ -1454,8 +1528,20 @@ int Connection::on_writeable() {
     emit([&] {
       if (callbacks_.on_drain) callbacks_.on_drain();
     });
-  if (closing && attempt_ && !a.close_sent && a.own_protocol) {
-    // Then wait for the server's answer (close_timer_ bounds the wait).
+  if (failing) {
+    if (!inflight_.empty() || choked) return 0;  // the rest of the replies first
+    const std::string payload =
+        close_payload(a.local_close_code, close_reason_for(a.local_close_code));
+    batch.clear();
+    a.close_sent = true;
+    if (append_control(batch, FrameOpcode::Close, payload.data(), payload.size())) {
+      send_bytes(batch.data(), batch.size());
+    }
+    return drop_after_flush(a);
+  }
+  if (closing && attempt_ && !a.close_sent) {
+    // Then wait for the server's answer (close_timer_ bounds the wait),
+    // reading on even when the receive queue is full (resume_reading).
     const std::string payload = close_payload(code, reason);
     batch.clear();
     a.close_sent = true;
@@ -1463,14 +1549,33 @@ int Connection::on_writeable() {
         !send_bytes(batch.data(), batch.size())) {
       return -1;
     }
+    if (rx_paused_) {
+      std::weak_ptr<Connection> weak = shared_from_this();
+      loop_->post([weak] {
+        if (auto self = weak.lock()) self->resume_reading();
+      });
+    }
     return 0;
   }
-  if (closing && attempt_ && !a.close_sent) {
-    lws_close_reason(wsi, static_cast<lws_close_status>(code),
-                     reinterpret_cast<unsigned char *>(reason.data()), reason.size());
-    a.close_sent = true;
-    return -1;
-  }
+  return 0;
+}
+
+bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
+  m.prepared = true;
+  // Messages are compressed in the order they go out: with context
+  // takeover each refers back to the ones before it.
+  if (!a.deflater || m.len < options_.deflate_min_bytes) return true;
+  if (!a.deflater->compress(m.payload(), m.len, m.deflated)) return false;
+  m.compressed = true;
+  return true;
+}
+
+int Connection::drop_after_flush(Attempt &a) {
+  // lws keeps what the socket did not take and writes it before the next
+  // WRITEABLE: dropping TCP now could cut the Close short.
+  a.drop_when_flushed = true;
+  if (!lws_send_pipe_choked(a.wsi)) return -1;
+  lws_callback_on_writable(a.wsi);
   return 0;
 }
 
@@ -1487,14 +1592,22 @@ void Connection::resume_reading() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     resume_posted_ = false;
-    if (rx_paused_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+    const bool closing = attempt_ && attempt_->close_sent;
+    if (rx_paused_ && (closing || recv_bytes_ <= options_.recv_queue_bytes / 2)) {
       rx_paused_ = false;
       resume = true;
     }
   }
-  if (resume && attempt_ && attempt_->established && attempt_->wsi) {
-    lws_rx_flow_control(attempt_->wsi, 1);
+  if (!resume || !attempt_ || !attempt_->established || !attempt_->wsi) return;
+  // What was set aside first; it may fill the queue again.
+  if (!pump_input()) {
+    // Outside an lws callback: ask lws to close. attempt_ says why.
+    if (!attempt_->killed)
+      lws_set_timeout(attempt_->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    return;
   }
+  if (attempt_->local_close_code || attempt_->close_reply_due) return;  // WRITEABLE closes
+  if (!rx_paused_) lws_rx_flow_control(attempt_->wsi, 1);
 }
 
 void Connection::set_state(State next) {

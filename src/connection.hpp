@@ -10,7 +10,10 @@
 #include <libwebsockets.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,6 +24,7 @@
 #include "fifo.hpp"
 #include "frame_parser.hpp"
 #include "http_head.hpp"
+#include "permessage_deflate.hpp"
 #include "proxy.hpp"
 #include "rate_limiter.hpp"
 #include "timer.hpp"
@@ -33,15 +37,24 @@ namespace wsc::detail {
 
 class LoopCore;
 
-// A message waiting to be written, with LWS_PRE bytes of headroom in front
-// of the payload because lws writes the frame header there.
+// A message waiting to be written.
 struct OutMessage {
   std::unique_ptr<unsigned char[]> buffer;
   size_t len = 0;
   MessageType type = MessageType::Binary;
-  size_t written = 0;  // payload bytes handed to lws so far
+  size_t written = 0;  // payload bytes framed and handed to lws so far
   bool started = false;
-  unsigned char *payload() { return buffer.get() + LWS_PRE; }
+  // With permessage-deflate: the compressed payload of this attempt, made
+  // when the message is first framed (the queued message stays as given, so
+  // a message cut off by a drop is compressed again in the next context).
+  bool prepared = false;
+  bool compressed = false;
+  std::string deflated;
+  const unsigned char *wire() const {
+    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : buffer.get();
+  }
+  size_t wire_len() const { return compressed ? deflated.size() : len; }
+  unsigned char *payload() { return buffer.get(); }
 };
 
 // State of one lws wsi, created at the connect call (WSI_CREATE may never
@@ -54,7 +67,9 @@ struct Attempt {
   bool established = false;
   // What lws told us about how it ended.
   std::string error_text;
-  int http_status = 0;
+  int http_status = 0;         // the server's answer to the upgrade
+  int proxy_status = 0;        // the proxy's answer to CONNECT
+  bool proxy_dropped = false;  // the proxy hung up before answering
   long tls_verify_result = 0;
   bool peer_closed = false;
   int peer_code = 1005;
@@ -66,10 +81,9 @@ struct Attempt {
   bool close_sent = false;
   bool killed = false;
 
-  // Own protocol (no extension): lws carries bytes over TCP; wsc runs the
-  // proxy CONNECT, TLS (tls_session.hpp), the upgrade and the frames
-  // (frame_parser.hpp) in that order.
-  bool own_protocol = false;
+  // lws carries bytes over TCP; wsc runs the proxy CONNECT, TLS
+  // (tls_session.hpp), the upgrade and the frames (frame_parser.hpp) in
+  // that order.
   enum class Stage { Tunnel, Tls, Upgrade };
   Stage stage = Stage::Upgrade;  // until established
   bool opening_started = false;
@@ -80,11 +94,15 @@ struct Attempt {
   UpgradeRequest request;
   std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
-  bool pong_due = false;  // answer the latest server ping
-  std::string pong_payload;
-  bool close_reply_due = false;  // answer the server's Close
+  // permessage-deflate, when the server accepted it.
+  std::unique_ptr<Deflater> deflater;
+  std::unique_ptr<Inflater> inflater;
+  std::deque<std::string> pongs_due;  // one pong per ping, in order
+  std::string rx_pending;             // plaintext set aside while reading is paused
+  bool close_reply_due = false;       // answer the server's Close
   bool close_replied = false;
-  bool close_done = false;  // our Close was answered
+  bool close_done = false;         // our Close was answered
+  bool drop_when_flushed = false;  // a final Close is out: drop TCP once written
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -99,16 +117,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Status close(int code, std::string_view reason);
   Status wait(State state, Millis timeout);
   State state() const;
+  // close() was called, or the connection ended for good.
+  bool closing() const;
   Stats stats() const;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
   Status last_error(std::string &detail) const;
+  // A ping on demand (connection_ping.cpp). done runs once on the loop
+  // thread: WSC_OK with the round-trip time on the first pong after the
+  // ping went out, WSC_ETIMEDOUT when none came within timeout, WSC_ECLOSED
+  // when the connection was not open or its socket ended first.
+  using PingDone = std::function<void(Status, std::chrono::microseconds rtt)>;
+  Status ping(Millis timeout, PingDone done);
   // No callback starts after this returns; the loop then drops the wsi.
   void detach();
 
   // Loop thread: lws events for the current attempt.
   int handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reason, void *in, size_t len);
   void on_wsi_destroyed(Attempt *attempt);
+  // Loop thread: handling the attempt threw; lws drops the wsi next.
+  void fail_attempt(Attempt *attempt, Status status, const std::string &detail);
   // Loop thread: the loop is shutting down.
   void on_loop_shutdown();
   void cancel_timers();
@@ -117,12 +145,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void begin_attempt();
   void start_connect(std::string address);
   void connect_to(const std::string &address);
-  bool prepare_own_protocol(Attempt &a, const std::string &host,
-                            const std::optional<ProxyUrl> &proxy);
+  bool prepare_own_protocol(Attempt &a);
   void on_established();
-  void on_receive(const void *in, size_t len);
   int on_raw_writeable();
   int on_raw_receive(const uint8_t *in, size_t len);
+  bool pump_input();
+  bool input_open(const Attempt &a) const;
+  bool input_paused(const Attempt &a) const;
+  int drop_after_flush(Attempt &a);
+  bool compress_for_wire(Attempt &a, OutMessage &m);
   bool on_plaintext(const uint8_t *in, size_t len);
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();
@@ -133,8 +164,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool accept_upgrade(const uint8_t *&in, size_t &len);
   void on_frame(const FrameEvent &event);
   void on_control_frame(const FrameEvent &event);
-  void on_data(bool start, MessageType type, bool final, const unsigned char *bytes, size_t len,
-               uint64_t frame_remaining);
+  void on_data(const FrameEvent &event);
+  void on_compressed_data(const unsigned char *bytes, size_t len, bool final);
+  void deliver_rx_buffer();
+  void fail_too_big();
   bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();
   void fail_receive(int close_code, Status status, std::string detail);
@@ -160,6 +193,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void arm_write_timer();
   Status classify(const Attempt &a, std::string &detail) const;
   bool wants_reconnect(Status status, int close_code) const;
+  // connection_ping.cpp: a ping asked for by ping(), waiting for its pong.
+  struct UserPing {
+    PingDone done;
+    std::chrono::steady_clock::time_point requested_at;
+    Timer deadline;
+  };
+  void start_user_ping(Millis timeout, PingDone done);
+  // Ends the pings whose ping frame went out (all of them unless OK).
+  void settle_user_pings(Status status,
+                         std::chrono::microseconds rtt = std::chrono::microseconds(0));
+  void end_user_ping(UserPing *ping, Status status, std::chrono::microseconds rtt);
+  // emit() for a ping's done (emit is a template local to connection.cpp).
+  void emit_ping_done(const PingDone &done, Status status, std::chrono::microseconds rtt);
 
   template <class F>
   void emit(F &&f);
@@ -169,6 +215,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Options options_;
   const Callbacks callbacks_;
   const bool pull_mode_;
+  const std::optional<ProxyUrl> proxy_;
+  const std::string proxy_host_;  // to open the socket to: IPv6 without brackets
+  const bool proxy_is_ip_;
 
   // Shared between threads, under mutex_.
   mutable std::mutex mutex_;
@@ -204,6 +253,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Fifo<OutMessage> inflight_;
   std::string rx_buffer_;
   MessageType rx_type_ = MessageType::Binary;
+  bool rx_compressed_ = false;  // RSV1 on the message's first frame
   bool rx_in_message_ = false;
   size_t rx_size_ = 0;
   Utf8Validator rx_utf8_;
@@ -228,6 +278,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ping_due_ = false;  // a ping waits for WRITEABLE
   bool pong_pending_ = false;
   uint64_t ping_count_ = 0;
+  std::vector<std::unique_ptr<UserPing>> user_pings_;
 };
 
 }  // namespace wsc::detail

@@ -55,11 +55,13 @@ size_t FrameBatch::header_size(size_t payload) {
   return 10 + 4;
 }
 
-bool FrameBatch::append(FrameOpcode opcode, bool fin, const uint8_t *payload, size_t len) {
+bool FrameBatch::append(FrameOpcode opcode, bool fin, const uint8_t *payload, size_t len,
+                        bool rsv1) {
   uint8_t key[4];
   if (!keys_.next(key)) return false;
   uint8_t *out = buffer_.data() + size_;
-  *out++ = static_cast<uint8_t>((fin ? 0x80 : 0x00) | static_cast<uint8_t>(opcode));
+  *out++ = static_cast<uint8_t>((fin ? 0x80 : 0x00) | (rsv1 ? 0x40 : 0x00) |
+                                static_cast<uint8_t>(opcode));
   constexpr uint8_t kMaskBit = 0x80;
   if (len < 126) {
     *out++ = static_cast<uint8_t>(kMaskBit | len);

@@ -56,7 +56,8 @@ class FrameBatch {
   bool fits(size_t payload) const { return size_ + header_size(payload) + payload <= capacity(); }
   // Appends one masked frame; the caller checked fits(). False when no mask
   // key could be drawn (nothing is appended then).
-  bool append(FrameOpcode opcode, bool fin, const uint8_t *payload, size_t len);
+  // rsv1: permessage-deflate's "compressed" bit (first frame of a message).
+  bool append(FrameOpcode opcode, bool fin, const uint8_t *payload, size_t len, bool rsv1 = false);
 
   uint8_t *data() { return buffer_.data(); }
   size_t size() const { return size_; }

@@ -10,7 +10,8 @@ namespace wsc::detail {
 namespace {
 
 constexpr uint8_t kFinBit = 0x80;
-constexpr uint8_t kReservedBits = 0x70;
+constexpr uint8_t kRsv1 = 0x40;
+constexpr uint8_t kRsv23 = 0x30;
 constexpr uint8_t kMaskBit = 0x80;
 
 bool is_control(uint8_t opcode) { return opcode & 0x8; }
@@ -68,9 +69,11 @@ size_t FrameParser::next(const uint8_t *in, size_t len, FrameEvent &event) {
     fail(event, error_code_, error_detail_);
     return 0;
   }
+  bool header_now = false;
   if (stage_ == Stage::Header) {
     used = take_header(in, len, event);
     if (event.kind != FrameEvent::Kind::NeedMore || stage_ == Stage::Header) return used;
+    header_now = true;
   }
   if (stage_ == Stage::ControlPayload) {
     const size_t take = std::min<size_t>(remaining_, len - used);
@@ -81,12 +84,15 @@ size_t FrameParser::next(const uint8_t *in, size_t len, FrameEvent &event) {
     if (remaining_ == 0) control_done(event);
     return used;
   }
-  // Payload of a data frame: handed out in place, as much as is here.
+  // Payload of a data frame: handed out in place, as much as is here. A
+  // header that ends the input still gives an (empty) Data event, so the
+  // announced length is known before the payload comes.
   const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, len - used));
-  if (take == 0 && remaining_ != 0) return used;
+  if (take == 0 && remaining_ != 0 && !header_now) return used;
   remaining_ -= take;
   event.kind = FrameEvent::Kind::Data;
   event.opcode = message_opcode_;
+  event.compressed = message_compressed_;
   event.message_start = message_start_pending_;
   message_start_pending_ = false;
   event.frame_remaining = remaining_;
@@ -102,46 +108,60 @@ size_t FrameParser::next(const uint8_t *in, size_t len, FrameEvent &event) {
   return used + take;
 }
 
+// What is wrong with a frame's first two bytes, or null. They decide
+// everything but the length's minimality, and how long the header is.
+const char *FrameParser::header_error(uint8_t b0, uint8_t b1) const {
+  const uint8_t opcode = b0 & 0x0f;
+  const uint8_t len7 = b1 & 0x7f;
+  if (b0 & kRsv23) return "the server set reserved frame bits (RSV2/RSV3) without an extension";
+  if (b1 & kMaskBit) return "the server sent a masked frame (RFC 6455 section 5.1)";
+  if (!is_known(opcode)) return "the server sent a frame with an unknown opcode";
+  const bool rsv1 = b0 & kRsv1;
+  if (rsv1 && !allow_rsv1_) {
+    return "the server set the reserved frame bit RSV1 without a negotiated extension";
+  }
+  if (is_control(opcode)) {
+    if (rsv1) return "the server set the reserved frame bit RSV1 on a control frame";
+    if (!(b0 & kFinBit)) return "the server fragmented a control frame";
+    if (len7 > 125) return "the server sent a control frame longer than 125 bytes";
+  } else if (opcode == static_cast<uint8_t>(FrameOpcode::Continuation)) {
+    if (!in_message_) return "the server sent a continuation frame outside a message";
+    // RFC 7692 §6.1: RSV1 marks a compressed message on its first frame only.
+    if (rsv1) return "the server set the reserved frame bit RSV1 on a continuation frame";
+  } else if (in_message_) {
+    return "the server started a new message inside a fragmented one";
+  }
+  return nullptr;
+}
+
+// RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the
+// length", and a 64-bit length has its most significant bit clear.
+const char *FrameParser::length_error(uint64_t length) const {
+  const uint8_t len7 = header_[1] & 0x7f;
+  if (len7 == 126 && length < 126) {
+    return "the server sent a frame length in a 16-bit field that fits in 7 bits (RFC 6455 "
+           "section 5.2 requires the minimal length encoding)";
+  }
+  if (len7 == 127 && (length >> 63)) {
+    return "the server sent a frame length with the most significant bit set";
+  }
+  if (len7 == 127 && length <= 0xffff) {
+    return "the server sent a frame length in a 64-bit field that fits in 16 bits (RFC 6455 "
+           "section 5.2 requires the minimal length encoding)";
+  }
+  return nullptr;
+}
+
 size_t FrameParser::take_header(const uint8_t *in, size_t len, FrameEvent &event) {
   size_t used = 0;
   while (header_have_ < header_need_ && used < len) {
     header_[header_have_++] = in[used++];
     if (header_have_ != 2) continue;
-    // The first two bytes decide everything that can be wrong, and how long
-    // the rest of the header is.
-    const uint8_t b0 = header_[0], b1 = header_[1];
-    const uint8_t opcode = b0 & 0x0f;
-    const uint8_t len7 = b1 & 0x7f;
-    if (b0 & kReservedBits) {
-      fail(event, 1002, "the server set reserved frame bits (RSV1-3) without an extension");
+    if (const char *error = header_error(header_[0], header_[1])) {
+      fail(event, 1002, error);
       return used;
     }
-    if (b1 & kMaskBit) {
-      fail(event, 1002, "the server sent a masked frame (RFC 6455 section 5.1)");
-      return used;
-    }
-    if (!is_known(opcode)) {
-      fail(event, 1002, "the server sent a frame with an unknown opcode");
-      return used;
-    }
-    if (is_control(opcode)) {
-      if (!(b0 & kFinBit)) {
-        fail(event, 1002, "the server fragmented a control frame");
-        return used;
-      }
-      if (len7 > 125) {
-        fail(event, 1002, "the server sent a control frame longer than 125 bytes");
-        return used;
-      }
-    } else if (opcode == static_cast<uint8_t>(FrameOpcode::Continuation)) {
-      if (!in_message_) {
-        fail(event, 1002, "the server sent a continuation frame outside a message");
-        return used;
-      }
-    } else if (in_message_) {
-      fail(event, 1002, "the server started a new message inside a fragmented one");
-      return used;
-    }
+    const uint8_t len7 = header_[1] & 0x7f;
     header_need_ = len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
   }
   if (header_have_ < header_need_) return used;
@@ -153,8 +173,10 @@ size_t FrameParser::take_header(const uint8_t *in, size_t len, FrameEvent &event
   } else if (len7 == 127) {
     length = 0;
     for (int i = 2; i < 10; ++i) length = (length << 8) | header_[i];
-    if (length >> 63) {
-      fail(event, 1002, "the server sent a frame length with the most significant bit set");
+  }
+  if (len7 >= 126) {
+    if (const char *error = length_error(length)) {
+      fail(event, 1002, error);
       return used;
     }
   }
@@ -173,6 +195,7 @@ size_t FrameParser::take_header(const uint8_t *in, size_t len, FrameEvent &event
     in_message_ = true;
     message_start_pending_ = true;
     message_opcode_ = opcode_;
+    message_compressed_ = header_[0] & kRsv1;
   }
   stage_ = Stage::Payload;
   return used;

@@ -24,8 +24,15 @@ struct FrameEvent {
   FrameOpcode opcode = FrameOpcode::Continuation;
   bool message_start = false;  // Data: the first piece of a message
   bool message_end = false;    // Data: the last piece of a message
-  // Data: payload of the current frame still to come after this piece (a
-  // lower bound for the rest of the message, for reserving memory).
+  // Data: the message's first frame had RSV1 set (permessage-deflate,
+  // RFC 7692 §6); only possible after set_allow_rsv1(true).
+  bool compressed = false;
+  // Data: payload of the current frame still to come after this piece. Every
+  // data frame gives at least one Data event in the call that completes its
+  // header: when no payload byte came with the header it has len 0 and
+  // frame_remaining = the announced length, so a size limit can be checked
+  // (len + frame_remaining against what is left) before any payload arrives.
+  // Never a reason to reserve memory: a hostile server announces anything.
   uint64_t frame_remaining = 0;
   // Data: a view into the bytes given to next(). Control: the whole payload,
   // valid until the next call.
@@ -44,12 +51,23 @@ class FrameParser {
   // header or control payload still incomplete. After an Error the stream
   // cannot be trusted; the parser returns the same Error again.
   size_t next(const uint8_t *in, size_t len, FrameEvent &event);
-  void reset() { *this = FrameParser(); }
+  // Back to the start of a stream; the RSV1 setting stays.
+  void reset() {
+    const bool allow = allow_rsv1_;
+    *this = FrameParser();
+    allow_rsv1_ = allow;
+  }
+  // After permessage-deflate was negotiated: RSV1 is then accepted on the
+  // first frame of a Text or Binary message (and reported as `compressed`),
+  // still refused on continuations and control frames (RFC 7692 §6.1).
+  void set_allow_rsv1(bool allow) { allow_rsv1_ = allow; }
 
  private:
   enum class Stage { Header, Payload, ControlPayload, Failed };
   size_t take_header(const uint8_t *in, size_t len, FrameEvent &event);
   bool fail(FrameEvent &event, int code, const char *detail);
+  const char *header_error(uint8_t b0, uint8_t b1) const;
+  const char *length_error(uint64_t length) const;
   void control_done(FrameEvent &event);
 
   Stage stage_ = Stage::Header;
@@ -62,6 +80,8 @@ class FrameParser {
   bool in_message_ = false;
   bool message_start_pending_ = false;
   FrameOpcode message_opcode_ = FrameOpcode::Binary;
+  bool message_compressed_ = false;
+  bool allow_rsv1_ = false;
   uint8_t control_[125] = {};
   size_t control_have_ = 0;
   int error_code_ = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <string_view>
 
 namespace wsc::detail {
@@ -23,6 +24,39 @@ std::string_view trim(std::string_view s) {
 }
 
 bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
+// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+// "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+bool is_tchar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// The first byte that may not appear in a field value or reason phrase
+// (RFC 9110 §5.5: VCHAR, obs-text, SP and HTAB are fine), or null.
+const char *first_control(std::string_view s) {
+  for (const char &c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) return &c;
+  }
+  return nullptr;
+}
+
+// A byte for an error message: NUL and CR by name, other odd bytes in hex.
+std::string byte_text(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u == 0) return "a NUL byte";
+  if (u == '\r') return "a bare CR";
+  if (u == ' ') return "a space";
+  if (u == '\t') return "a tab";
+  char buf[24];
+  if (u > 0x20 && u < 0x7f) {
+    std::snprintf(buf, sizeof buf, "the character '%c'", u);
+  } else {
+    std::snprintf(buf, sizeof buf, "the byte 0x%02x", u);
+  }
+  return buf;
+}
 
 }  // namespace
 
@@ -58,58 +92,109 @@ const std::string *HttpResponseHead::field(const std::string &lowercase_name) co
 HttpResponseHead::Result HttpResponseHead::feed(const uint8_t *in, size_t len, size_t &used) {
   used = 0;
   if (!error_.empty()) return Result::Invalid;
-  // Look for the blank line from a little before the new bytes, in case
-  // "\r\n\r\n" straddles two reads.
-  const size_t from = head_.size() < 3 ? 0 : head_.size() - 3;
-  const size_t take = std::min(len, kMaxResponseHead - head_.size());
+  if (complete_) return Result::Complete;
+  const size_t before = head_.size();
+  const size_t take = std::min(len, kMaxResponseHead - before);
   head_.append(reinterpret_cast<const char *>(in), take);
+  used = take;
   // Something that does not start like an HTTP response is refused at once,
   // not after 16 KiB or a timeout.
   const size_t prefix = std::min<size_t>(head_.size(), 5);
   if (head_.compare(0, prefix, "HTTP/", prefix) != 0) {
-    used = take;
     return invalid("the answer is not an HTTP response");
   }
-  const size_t end = head_.find("\r\n\r\n", from);
-  if (end == std::string::npos) {
-    used = take;
-    if (head_.size() >= kMaxResponseHead) {
-      return invalid("the response headers are longer than " + std::to_string(kMaxResponseHead) +
-                     " bytes");
+  // Only the new bytes can hold a line end not yet seen.
+  for (size_t eol = before;
+       (eol = head_.find('\n', std::max(eol, line_start_))) != std::string::npos;) {
+    std::string_view line(head_.data() + line_start_, eol - line_start_);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line_start_ = eol + 1;
+    if (line.empty()) {  // the blank line: the head ends here
+      used = line_start_ - before;
+      complete_ = true;
+      std::string().swap(head_);
+      return Result::Complete;
     }
-    return Result::NeedMore;
+    if (take_line(line) == Result::Invalid) return Result::Invalid;
   }
-  used = end + 4 - (head_.size() - take);
-  head_.resize(end + 2);  // keep the last header's CRLF
-  return parse();
+  if (head_.size() >= kMaxResponseHead) {
+    return invalid("the response headers are longer than " + std::to_string(kMaxResponseHead) +
+                   " bytes");
+  }
+  return Result::NeedMore;
 }
 
-HttpResponseHead::Result HttpResponseHead::parse() {
-  // Status line: HTTP/1.x SP 3DIGIT [SP reason]
-  const size_t line_end = head_.find("\r\n");
-  const std::string_view line(head_.data(), line_end);
+HttpResponseHead::Result HttpResponseHead::take_line(std::string_view line) {
+  if (line.find('\r') != std::string_view::npos) {
+    return invalid(std::string("malformed response head: a bare CR in ") +
+                   (status_ == 0 ? "the status line" : "a header line") +
+                   " (RFC 9112 section 2.2)");
+  }
+  if (status_ == 0) return status_line(line);
+  if (++lines_ > kMaxResponseHeaderLines) {
+    return invalid("the response has more than " + std::to_string(kMaxResponseHeaderLines) +
+                   " header lines");
+  }
+  return field_line(line);
+}
+
+HttpResponseHead::Result HttpResponseHead::status_line(std::string_view line) {
+  // HTTP/1.x SP 3DIGIT [SP reason]; the reason is text without controls.
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !digit(line[7]) || line[8] != ' ' ||
       !digit(line[9]) || !digit(line[10]) || !digit(line[11]) ||
       (line.size() > 12 && line[12] != ' ')) {
     return invalid("the answer is not an HTTP response");
   }
-  status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-  size_t pos = line_end + 2;
-  while (pos < head_.size()) {
-    const size_t eol = head_.find("\r\n", pos);
-    const std::string_view header(head_.data() + pos, eol - pos);
-    pos = eol + 2;
-    const size_t colon = header.find(':');
-    // A leading space would be obsolete line folding (RFC 9112 §5.2).
-    if (colon == std::string_view::npos || colon == 0 || header.front() == ' ' ||
-        header.front() == '\t') {
-      return invalid("malformed response header line");
-    }
-    std::string &value = fields_[lower(header.substr(0, colon))];
-    const std::string_view part = trim(header.substr(colon + 1));
-    value += value.empty() ? std::string(part) : ", " + std::string(part);
+  if (const char *bad = first_control(line.substr(12))) {
+    return invalid("malformed response head: " + byte_text(*bad) + " in the status line");
   }
-  return Result::Complete;
+  const int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  // RFC 9110 section 15: the first digit is the class, 1 to 5 (a 6xx-9xx is
+  // still read, as an unknown code of its class would be).
+  if (status < 100)
+    return invalid("malformed response head: status code " + std::string(line.substr(9, 3)));
+  status_ = status;
+  return Result::NeedMore;
+}
+
+HttpResponseHead::Result HttpResponseHead::field_line(std::string_view line) {
+  const std::string malformed = "malformed response header line: ";
+  if (line.front() == ' ' || line.front() == '\t') {
+    if (last_name_.empty()) {
+      return invalid(malformed + "whitespace before the first header (RFC 9112 section 2.2)");
+    }
+    const std::string_view more = trim(line);
+    if (const char *bad = first_control(more)) {
+      return invalid(malformed + byte_text(*bad) + " in a folded header value");
+    }
+    // obs-fold: one SP instead of the line break (RFC 9112 section 5.2).
+    if (!more.empty()) fields_[last_name_].append(" ").append(more);
+    return Result::NeedMore;
+  }
+  size_t name_end = 0;
+  while (name_end < line.size() && is_tchar(line[name_end])) ++name_end;
+  const std::string_view name = line.substr(0, name_end);
+  const std::string quoted = "'" + std::string(name.substr(0, 64)) + "'";
+  const size_t colon = line.find(':', name_end);
+  if (colon == std::string_view::npos) return invalid(malformed + "no colon after " + quoted);
+  if (colon != name_end) {
+    if (name_end > 0 && trim(line.substr(name_end, colon - name_end)).empty()) {
+      return invalid(malformed + "whitespace between the header name " + quoted +
+                     " and its colon (RFC 9112 section 5.1)");
+    }
+    return invalid(malformed + byte_text(line[name_end]) + " in a header name after " + quoted +
+                   " (names are RFC 9110 tokens)");
+  }
+  if (name.empty()) return invalid(malformed + "empty header name");
+  const std::string_view value = trim(line.substr(name_end + 1));
+  if (const char *bad = first_control(value)) {
+    return invalid(malformed + byte_text(*bad) + " in the value of " + quoted);
+  }
+  last_name_ = lower(name);
+  std::string &field = fields_[last_name_];
+  if (!field.empty()) field += ", ";
+  field.append(value);
+  return Result::NeedMore;
 }
 
 }  // namespace wsc::detail

@@ -6,6 +6,17 @@
 
 namespace wsc::detail {
 
+void run_guarded(const std::function<void()> &fn) noexcept {
+  // Commands and timers run on the loop thread under lws's service call: an
+  // exception must not unwind through lws (C). What throws here is an
+  // allocation (std::bad_alloc) in wsc's own bookkeeping; the command is
+  // dropped and the loop goes on.
+  try {
+    fn();
+  } catch (...) {
+  }
+}
+
 namespace {
 
 // lws keeps pointers into the protocol list for the context's lifetime.
@@ -14,12 +25,6 @@ const lws_protocols kProtocols[] = {
     // write aside; a whole fragment with its header goes out at once.
     {"wsc", &LoopCore::callback, 0, 65536, 0, nullptr, kFragmentBytes + FrameBatch::kMaxHeader},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
-};
-
-const lws_extension kDeflate[] = {
-    {"permessage-deflate", lws_extension_callback_pm_deflate,
-     "permessage-deflate; client_max_window_bits"},
-    {nullptr, nullptr, nullptr},
 };
 
 // Connections still open when a loop closes get this long for their close
@@ -33,13 +38,6 @@ std::once_flag log_once;
 
 }  // namespace
 
-std::string VhostProfile::key() const {
-  std::string k = secure ? "wss|" + tls_profile_key(tls) : "ws|";
-  k += compression ? "|z" : "|-";
-  k += "|" + proxy_address + ":" + std::to_string(proxy_port);
-  return k;
-}
-
 std::shared_ptr<LoopCore> LoopCore::create() {
   std::shared_ptr<LoopCore> core(new LoopCore());
   core->start();
@@ -52,9 +50,8 @@ void LoopCore::start() {
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  // The one read buffer of the loop: raw connections (wsc's own protocol)
-  // read up to this much per POLLIN. lws's per-connection ws buffer
-  // (compression only) stays at the protocol's 64 KiB rx_buffer_size.
+  // The one read buffer of the loop: every connection is a raw one and
+  // reads up to this much per POLLIN.
   info.pt_serv_buf_size = kFragmentBytes;
   // wsc runs its own per-connection timers; lws's context-wide ones must
   // not fire first (LWS-NOTES §3).
@@ -64,11 +61,11 @@ void LoopCore::start() {
   context_ = lws_create_context(&info);
   if (!context_) throw Error(Status::WSC_EINTERNAL, "libwebsockets could not create its context");
   timers_.bind(context_);
-  // Wake-ups (EVENT_WAIT_CANCELLED) reach protocols through vhosts, so one
-  // must exist before the first command: the plain ws:// vhost. Created
-  // before the service thread starts, so this is still single-threaded.
+  // Wake-ups (EVENT_WAIT_CANCELLED) reach protocols through vhosts, so it
+  // must exist before the first command. Created before the service thread
+  // starts, so this is still single-threaded.
   std::string error;
-  if (!vhost_for(VhostProfile{}, error)) {
+  if (!vhost(error)) {
     lws_context_destroy(context_);
     context_ = nullptr;
     throw Error(Status::WSC_EINTERNAL, error);
@@ -112,7 +109,7 @@ void LoopCore::run() {
   lws_context_destroy(context_);
   context_ = nullptr;
   timers_.clear();
-  vhosts_.clear();
+  vhost_ = nullptr;
   // Anything never attached to a wsi (resolving, waiting to reconnect).
   auto rest = std::move(connections_);
   for (auto &[raw, conn] : rest) conn->on_loop_shutdown();
@@ -174,7 +171,7 @@ bool LoopCore::drain_commands() {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     batch.swap(commands_);
   }
-  for (auto &fn : batch) fn();
+  for (auto &fn : batch) run_guarded(fn);
   // Commands may post more; they wait for the next round.
   std::lock_guard<std::mutex> lock(commands_mutex_);
   return !commands_.empty();
@@ -212,49 +209,19 @@ std::shared_ptr<SSL_CTX> LoopCore::ssl_ctx_for(const Options::Tls &tls) {
   return ctx;
 }
 
-lws_vhost *LoopCore::vhost_for(const VhostProfile &profile, std::string &error) {
-  const std::string key = profile.key();
-  auto found = vhosts_.find(key);
-  if (found != vhosts_.end()) return found->second.vhost;
-
-  Vhost entry;
+lws_vhost *LoopCore::vhost(std::string &error) {
+  if (vhost_) return vhost_;
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.vhost_name = "wsc-client";
-  // wsc builds every client SSL_CTX itself (tls_context.cpp). Without TLS
-  // options lws creates none for a plain vhost; otherwise it would build one
-  // per vhost and load the whole system CA store into it (~50 ms each).
-  info.options = profile.secure ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
-  if (profile.compression) info.extensions = kDeflate;
-  if (profile.secure) {
-    try {
-      entry.ssl_ctx = ssl_ctx_for(profile.tls);
-    } catch (const Error &e) {
-      error = e.what();
-      return nullptr;
-    }
-    info.provided_client_ssl_ctx = entry.ssl_ctx.get();
-  }
-  entry.proxy = profile.proxy_address;
-  if (!entry.proxy.empty()) {
-    info.http_proxy_address = entry.proxy.c_str();
-    info.http_proxy_port = profile.proxy_port;
-  }
-  auto [slot, inserted] = vhosts_.emplace(key, std::move(entry));
-  // The proxy string must stay where it is: lws may keep the pointer.
-  if (!slot->second.proxy.empty()) info.http_proxy_address = slot->second.proxy.c_str();
   // Without one, lws would take http_proxy from the environment itself,
   // overriding PROXY_FROM_ENV and no_proxy. An empty address (port 0) is
   // "no proxy" to lws.
-  if (slot->second.proxy.empty()) info.http_proxy_address = "";
-  slot->second.vhost = lws_create_vhost(context_, &info);
-  if (!slot->second.vhost) {
-    vhosts_.erase(slot);
-    error = "libwebsockets could not create a client vhost";
-    return nullptr;
-  }
-  return slot->second.vhost;
+  info.http_proxy_address = "";
+  vhost_ = lws_create_vhost(context_, &info);
+  if (!vhost_) error = "libwebsockets could not create a client vhost";
+  return vhost_;
 }
 
 void LoopCore::pace_connect(std::function<void()> start) {
@@ -304,7 +271,17 @@ int LoopCore::callback(lws *wsi, lws_callback_reasons reason, void *user, void *
     if (core && !nested) core->in_wsi_destroy_ = false;
     return 0;
   }
-  return attempt->conn->handle_lws(attempt, wsi, reason, in, len);
+  // No exception may unwind into lws (C): an allocation that fails while
+  // handling one connection's bytes ends that connection, not the process.
+  try {
+    return attempt->conn->handle_lws(attempt, wsi, reason, in, len);
+  } catch (const std::bad_alloc &) {
+    attempt->conn->fail_attempt(attempt, Status::WSC_ENOMEM,
+                                "out of memory while handling the connection's data");
+  } catch (const std::exception &e) {
+    attempt->conn->fail_attempt(attempt, Status::WSC_EINTERNAL, e.what());
+  }
+  return -1;
 }
 
 }  // namespace wsc::detail

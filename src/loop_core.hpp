@@ -26,16 +26,8 @@ namespace wsc::detail {
 
 class Connection;
 
-// What makes connections need separate lws vhosts: the TLS profile, the
-// compression extension and the proxy are all vhost settings in lws.
-struct VhostProfile {
-  bool secure = false;
-  Options::Tls tls;
-  bool compression = false;
-  std::string proxy_address;  // "[user:pass@]host", empty = direct
-  unsigned proxy_port = 0;
-  std::string key() const;
-};
+// Runs fn, swallowing any exception (see loop_core.cpp).
+void run_guarded(const std::function<void()> &fn) noexcept;
 
 class LoopCore : public std::enable_shared_from_this<LoopCore> {
  public:
@@ -69,7 +61,9 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   // way to the frame parser, and ciphertext on its way to lws.
   std::vector<uint8_t> &tls_plaintext() { return tls_plaintext_; }
   std::vector<uint8_t> &tls_ciphertext() { return tls_ciphertext_; }
-  lws_vhost *vhost_for(const VhostProfile &profile, std::string &error);
+  // The one vhost every connection is made on (lws needs one for a client
+  // wsi); wsc does TLS and proxies itself, so nothing in it varies.
+  lws_vhost *vhost(std::string &error);
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
   Resolver &resolver() { return resolver_; }
@@ -106,12 +100,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   std::mutex ssl_mutex_;
   std::map<std::string, std::shared_ptr<SSL_CTX>> ssl_ctxs_;
 
-  struct Vhost {
-    lws_vhost *vhost = nullptr;
-    std::shared_ptr<SSL_CTX> ssl_ctx;  // kept alive until the context is destroyed
-    std::string proxy;                 // lws keeps a pointer into creation info strings
-  };
-  std::map<std::string, Vhost> vhosts_;
+  lws_vhost *vhost_ = nullptr;
   std::unordered_map<Connection *, std::shared_ptr<Connection>> connections_;
   std::deque<std::function<void()>> paced_connects_;
   unsigned connects_this_round_ = 0;

@@ -1,8 +1,11 @@
 // Option validation: every field is checked at connect, so a bad value is a
 // synchronous WSC_EINVAL naming the field, never a failure later.
+#include <cctype>
 #include <string>
+#include <string_view>
 #include <wsc/client.hpp>
 
+#include "permessage_deflate.hpp"
 #include "proxy.hpp"
 
 namespace wsc {
@@ -40,8 +43,7 @@ bool is_header_value(const std::string &s) {
   return true;
 }
 
-bool iequals(const std::string &a, const char *b) {
-  std::string_view bv(b);
+bool iequals(std::string_view a, std::string_view bv) {
   if (a.size() != bv.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) !=
@@ -52,7 +54,28 @@ bool iequals(const std::string &a, const char *b) {
   return true;
 }
 
+bool starts_with_ci(const std::string &s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(std::string_view(s).substr(0, prefix.size()), prefix);
+}
+
 }  // namespace
+
+void validate_header(const std::string &name, const std::string &value) {
+  if (!is_token(name)) bad("header name '" + name + "' is not a valid token (RFC 9110)");
+  if (!is_header_value(value)) {
+    bad("value of header '" + name + "' contains a control character (CR, LF, NUL, ...)");
+  }
+  for (const char *reserved :
+       {"Host", "Upgrade", "Connection", "Origin", "Content-Length", "Transfer-Encoding"}) {
+    if (iequals(name, reserved)) {
+      bad("header '" + name + "' is set by wsc itself (the ORIGIN option sets Origin)");
+    }
+  }
+  if (starts_with_ci(name, "Sec-WebSocket-")) {
+    bad("header '" + name +
+        "' is set by wsc itself (the SUBPROTOCOLS and COMPRESSION options negotiate)");
+  }
+}
 
 void validate(const Options &o) {
   check_millis(o.connect_timeout, "CONNECT_TIMEOUT_MS", false);
@@ -76,22 +99,15 @@ void validate(const Options &o) {
     if (!is_token(p)) bad("subprotocol '" + p + "' is not a valid token");
   }
   if (!is_header_value(o.origin)) bad("ORIGIN contains a control character");
-  for (const auto &[name, value] : o.headers) {
-    if (!is_token(name)) bad("header name '" + name + "' is not a valid token");
-    if (!is_header_value(value)) bad("value of header '" + name + "' contains a control character");
-    for (const char *reserved :
-         {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
-          "Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol", "Origin", "Content-Length"}) {
-      if (iequals(name, reserved)) {
-        bad("header '" + name +
-            "' is set by wsc itself (use the options for subprotocols and origin)");
-      }
-    }
-  }
+  for (const auto &[name, value] : o.headers) validate_header(name, value);
   if (!is_header_value(o.tls.server_name) || o.tls.server_name.find(' ') != std::string::npos) {
     bad("TLS_SERVER_NAME contains a space or control character");
   }
   if (!o.proxy.empty()) detail::parse_proxy_url(o.proxy);
+  if (const std::string why = detail::check_deflate_options(detail::deflate_options(o));
+      !why.empty()) {
+    bad(why);
+  }
 }
 
 }  // namespace wsc

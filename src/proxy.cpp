@@ -5,11 +5,52 @@
 #include <wsc/client.hpp>
 
 #include "http_head.hpp"
+#include "url.hpp"
 
 namespace wsc::detail {
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX-decodes one part of the userinfo. The message names the part, never
+// its bytes.
+std::string decode_credential(std::string_view raw, const char *part, const std::string &quoted) {
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      out += raw[i];
+      continue;
+    }
+    const int hi = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
+    const int lo = hi < 0 ? -1 : hex_value(raw[i + 2]);
+    if (lo < 0) {
+      throw Error(Status::WSC_EINVAL, std::string("bad percent-escape in the proxy ") + part +
+                                          " of " + quoted +
+                                          " ('%' must be followed by two hex digits)");
+    }
+    const auto byte = static_cast<unsigned char>(hi * 16 + lo);
+    // Basic auth carries text: a control byte (a NUL above all) is a mistake.
+    if (byte < 0x20 || byte == 0x7f) {
+      throw Error(Status::WSC_EINVAL, std::string("the proxy ") + part + " of " + quoted +
+                                          " decodes to a control character");
+    }
+    out += static_cast<char>(byte);
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
 ProxyUrl parse_proxy_url(std::string_view text) {
-  const std::string quoted = "'" + std::string(text) + "'";
+  const std::string quoted = quote_url(text);
   std::string_view rest = text;
   constexpr std::string_view scheme = "http://";
   if (rest.substr(0, scheme.size()) != scheme) {
@@ -18,11 +59,21 @@ ProxyUrl parse_proxy_url(std::string_view text) {
   rest.remove_prefix(scheme.size());
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   ProxyUrl proxy;
+  std::string_view userinfo;
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
-    proxy.userinfo = std::string(rest.substr(0, at));
+    userinfo = rest.substr(0, at);
     rest.remove_prefix(at + 1);
-    if (proxy.userinfo.find(':') == std::string::npos) {
+    const auto colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
       throw Error(Status::WSC_EINVAL, "proxy credentials in " + quoted + " must be user:password");
+    }
+    proxy.has_credentials = true;
+    proxy.user = decode_credential(userinfo.substr(0, colon), "user name", quoted);
+    proxy.password = decode_credential(userinfo.substr(colon + 1), "password", quoted);
+    // RFC 7617: the user-id ends at the first colon of user-pass.
+    if (proxy.user.find(':') != std::string::npos) {
+      throw Error(Status::WSC_EINVAL, "the proxy user name of " + quoted +
+                                          " contains ':' (%3A), which Basic auth cannot carry");
     }
   }
   const auto colon = rest.rfind(':');
@@ -38,13 +89,19 @@ ProxyUrl parse_proxy_url(std::string_view text) {
     port = port * 10 + static_cast<unsigned>(c - '0');
   }
   if (port == 0 || port > 65535) throw Error(Status::WSC_EINVAL, "bad proxy port in " + quoted);
-  for (char c : proxy.host + proxy.userinfo) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '/' || c == '?' || c == '#') {
+  // Raw (not yet decoded) text: these must be %-escaped to be credentials.
+  for (char c : proxy.host + std::string(userinfo)) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '/' || c == '?' || c == '#') {
       throw Error(Status::WSC_EINVAL, "bad character in proxy " + quoted);
     }
   }
   proxy.port = port;
   return proxy;
+}
+
+std::string ProxyUrl::redacted() const {
+  return std::string("http://") + (has_credentials ? "***@" : "") + host + ":" +
+         std::to_string(port);
 }
 
 std::string ProxyUrl::socket_host() const {
@@ -56,11 +113,12 @@ std::string ProxyUrl::socket_host() const {
 
 std::string connect_request(const std::string &authority, const ProxyUrl &proxy) {
   std::string r = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
-  if (!proxy.userinfo.empty()) {
-    r += "Proxy-Authorization: Basic " +
-         base64_encode(reinterpret_cast<const unsigned char *>(proxy.userinfo.data()),
-                       proxy.userinfo.size()) +
-         "\r\n";
+  if (proxy.has_credentials) {
+    const std::string user_pass = proxy.credentials();
+    r +=
+        "Proxy-Authorization: Basic " +
+        base64_encode(reinterpret_cast<const unsigned char *>(user_pass.data()), user_pass.size()) +
+        "\r\n";
   }
   return r + "\r\n";
 }

@@ -9,12 +9,20 @@
 namespace wsc::detail {
 
 struct ProxyUrl {
-  std::string userinfo;  // "user:pass" or empty
+  // Percent-decoded (as curl and Python websockets do), so credentials
+  // holding ": @ / ? #" or spaces can be written as %3A %40 %2F %3F %23 %20.
+  bool has_credentials = false;
+  std::string user;
+  std::string password;
   std::string host;
   unsigned port = 0;
-  std::string lws_address() const { return userinfo.empty() ? host : userinfo + "@" + host; }
+  // Basic auth's user-pass (RFC 7617 section 2): "user:password".
+  std::string credentials() const { return user + ":" + password; }
   // The host to open a TCP connection to (IPv6 without its brackets).
   std::string socket_host() const;
+  // "http://host:port", or "http://***@host:port" with credentials: the
+  // proxy as error messages and logs may show it.
+  std::string redacted() const;
 };
 
 // The CONNECT request (RFC 9110 §9.3.6) for a tunnel to `authority`
@@ -22,7 +30,8 @@ struct ProxyUrl {
 // them.
 std::string connect_request(const std::string &authority, const ProxyUrl &proxy);
 
-// Throws Error(WSC_EINVAL) saying what is wrong.
+// Throws Error(WSC_EINVAL) saying what is wrong (a bad %-escape in the
+// credentials included), quoting the URL with its credentials redacted.
 ProxyUrl parse_proxy_url(std::string_view text);
 
 // The proxy curl would use for this host from the environment: https_proxy

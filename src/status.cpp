@@ -32,6 +32,6 @@ static std::string error_message(Status status, const std::string &detail) {
 }
 
 Error::Error(Status status, const std::string &detail)
-    : std::runtime_error(error_message(status, detail)), status_(status) {}
+    : std::runtime_error(error_message(status, detail)), status_(status), detail_(detail) {}
 
 }  // namespace wsc

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "loop_core.hpp"
+
 namespace wsc::detail {
 
 void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn) {
@@ -76,7 +78,7 @@ void TimerQueue::fire(lws_sorted_usec_list_t *sul) {
     // The callback may restart this timer or destroy its owner.
     auto fn = std::move(timer->fn_);
     self->firing_ = true;
-    fn();
+    run_guarded(fn);
     self->firing_ = false;
   }
   self->arm();

@@ -47,20 +47,30 @@ std::string byte_text(unsigned char c) {
   return buf;
 }
 
-// The URL as shown in messages: a rejected URL may still carry a password,
-// and messages end up in logs, so userinfo is replaced before quoting.
-std::string show(std::string_view text) {
+}  // namespace
+
+size_t scheme_prefix_length(std::string_view text) {
+  const size_t sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) return 0;
+  for (size_t i = 0; i < sep; ++i) {
+    const char c = text[i];
+    if (!is_alpha(c) && !(i > 0 && (is_digit(c) || c == '+' || c == '-' || c == '.'))) return 0;
+  }
+  return sep + 3;
+}
+
+// A rejected URL may still carry a password, and messages end up in logs,
+// so userinfo is replaced before quoting. Everything up to the last '@' goes,
+// not just up to the authority's end: a malformed password may hold a raw
+// '/', '?' or '#' (too much hidden in a message about an odd path beats a
+// password in a log).
+std::string quote_url(std::string_view text) {
   std::string redacted;
-  size_t sep = text.find("://");
-  if (sep != std::string_view::npos) {
-    size_t auth = sep + 3;
-    size_t auth_end = text.find_first_of("/?#", auth);
-    if (auth_end == std::string_view::npos) auth_end = text.size();
-    size_t at = text.substr(auth, auth_end - auth).rfind('@');
-    if (at != std::string_view::npos) {
-      redacted.append(text.substr(0, auth)).append("***").append(text.substr(auth + at));
-      text = redacted;
-    }
+  const size_t at = text.rfind('@');
+  if (at != std::string_view::npos) {
+    const size_t auth = scheme_prefix_length(text.substr(0, at));
+    redacted.append(text.substr(0, auth)).append("***").append(text.substr(at));
+    text = redacted;
   }
   std::string out = "'";
   size_t shown = text.size() < kMaxShownBytes ? text.size() : kMaxShownBytes;
@@ -79,6 +89,8 @@ std::string show(std::string_view text) {
   return out;
 }
 
+namespace {
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text) {}
@@ -95,7 +107,7 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string &problem, const char *hint = nullptr) const {
-    std::string detail = problem + " in " + show(text_);
+    std::string detail = problem + " in " + quote_url(text_);
     if (hint) detail.append(" (").append(hint).append(")");
     throw Error(Status::WSC_EINVAL, detail);
   }

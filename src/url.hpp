@@ -26,4 +26,12 @@ inline constexpr size_t kMaxUrlBytes = 8192;
 // problem and quotes the URL (credentials redacted, control bytes escaped).
 Url parse_url(std::string_view text);
 
+// A URL (WebSocket or proxy, valid or not) in single quotes for an error
+// message or log: userinfo ("user:pass@", with or without a scheme) becomes
+// "***@", control bytes and quotes are escaped, and it is cut at 200 bytes.
+std::string quote_url(std::string_view text);
+
+// The length of a leading "scheme://" (RFC 3986 scheme characters), or 0.
+size_t scheme_prefix_length(std::string_view text);
+
 }  // namespace wsc::detail

@@ -72,7 +72,13 @@ UpgradeResponse::Result UpgradeResponse::check_head() {
   }
   const std::string *accept = head_.field("sec-websocket-accept");
   if (!accept || *accept != accept_) return reject("Accept hash wrong");
-  if (const std::string *ext = head_.field("sec-websocket-extensions"); ext && !ext->empty()) {
+  const std::string *ext = head_.field("sec-websocket-extensions");
+  if (deflate_offered_.enabled) {
+    std::string why;
+    if (!negotiate_deflate(ext ? *ext : std::string(), deflate_offered_, deflate_, why)) {
+      return reject("permessage-deflate answer refused: " + why);
+    }
+  } else if (ext && !ext->empty()) {
     return reject("the server chose an extension that was not offered (" + *ext + ")");
   }
   if (const std::string *proto = head_.field("sec-websocket-protocol"); proto && !proto->empty()) {

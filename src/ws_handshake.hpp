@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "http_head.hpp"
+#include "permessage_deflate.hpp"
 
 namespace wsc::detail {
 
@@ -33,8 +34,13 @@ class UpgradeResponse {
  public:
   enum class Result { NeedMore, Accepted, Rejected };
 
-  UpgradeResponse(std::string expected_accept, std::vector<std::string> offered)
-      : accept_(std::move(expected_accept)), offered_(std::move(offered)) {}
+  // `deflate`: what permessage-deflate was offered with, if it was
+  // (deflate.enabled); the answer is then checked against it.
+  UpgradeResponse(std::string expected_accept, std::vector<std::string> offered,
+                  DeflateOptions deflate = {})
+      : accept_(std::move(expected_accept)),
+        offered_(std::move(offered)),
+        deflate_offered_(deflate) {}
 
   // Takes bytes up to the end of the response head. `used` tells how many
   // were the head's: the rest already belong to the WebSocket stream.
@@ -42,6 +48,9 @@ class UpgradeResponse {
 
   int status() const { return head_.status(); }  // 0 until a status line was read
   const std::string &subprotocol() const { return subprotocol_; }
+  // What the server accepted of the permessage-deflate offer (enabled false
+  // when it accepted no extension).
+  const DeflateParams &deflate() const { return deflate_; }
   // Why it was rejected, starting with "HS: " like lws's own texts.
   const std::string &error() const { return error_; }
 
@@ -51,6 +60,8 @@ class UpgradeResponse {
 
   const std::string accept_;
   const std::vector<std::string> offered_;
+  const DeflateOptions deflate_offered_;
+  DeflateParams deflate_;
   HttpResponseHead head_;
   std::string subprotocol_;
   std::string error_;

@@ -6,7 +6,10 @@ package wsc
 */
 import "C"
 
-import "unsafe"
+import (
+	"errors"
+	"unsafe"
+)
 
 // Status is a wsc status code (include/wsc/status.h). Every non-zero Status
 // is an error; the ErrXxx constants are the sentinels to use with errors.Is:
@@ -21,7 +24,7 @@ const (
 	ErrAgain     Status = C.WSC_EAGAIN     // send queue full (Send retries it until ctx is done)
 	ErrNoMem     Status = C.WSC_ENOMEM     // out of memory
 	ErrClosed    Status = C.WSC_ECLOSED    // connection is closed
-	ErrTimeout   Status = C.WSC_ETIMEDOUT  // timed out (connect, pong, idle, write, close)
+	ErrTimeout   Status = C.WSC_ETIMEDOUT  // the connection (or an attempt) ended by a timer: connect, pong, idle, write, close
 	ErrConnect   Status = C.WSC_ECONNECT   // could not connect (DNS, refused, unreachable)
 	ErrHandshake Status = C.WSC_EHANDSHAKE // HTTP upgrade rejected (4xx)
 	ErrTLS       Status = C.WSC_ETLS       // TLS failure (certificate, version, ciphers)
@@ -31,7 +34,13 @@ const (
 	ErrInternal  Status = C.WSC_EINTERNAL  // internal error
 	ErrLost      Status = C.WSC_ELOST      // connection lost without a close handshake
 	ErrServer    Status = C.WSC_ESERVER    // HTTP 5xx on the upgrade
+	ErrBreaker   Status = C.WSC_EBREAKER   // a Pool's circuit breaker is open
 	ErrRemote    Status = C.WSC_EREMOTE    // the peer answered an RPC call with an error
+	// ErrWait is the library's "a blocking call's own wait ran out" (the
+	// connection goes on). The package waits on contexts instead, so no
+	// function returns it (Pool.Acquire returns ctx.Err()); it is here to
+	// complete the table.
+	ErrWait Status = C.WSC_EWAIT
 
 	// ErrQueueFull is ErrAgain under the name a Go reader looks for.
 	ErrQueueFull = ErrAgain
@@ -52,12 +61,52 @@ func (s Status) Fatal() bool { return C.wsc_status_is_fatal(C.int(s)) != 0 }
 // the on_error text). errors.Is(err, wsc.ErrX) matches Status; an error from
 // Send or Recv on a connection that has ended also matches ErrClosed, even
 // when Status tells how it ended (for example ErrLost).
+//
+// A failed upgrade (ErrHandshake, ErrServer) carries the HTTP status of the
+// response in HTTPStatus, as gorilla returns the *http.Response. An error
+// for a connection that has ended carries the close code and reason the
+// connection ended with (CloseStatus reads them from any error).
 type Error struct {
-	Op     string // "dial", "send", "recv", "close", "option"
-	Status Status
-	Detail string // may be empty
+	Op         string // "dial", "send", "recv", "close", "option"
+	Status     Status
+	Detail     string // may be empty
+	HTTPStatus int    // of the upgrade response for ErrHandshake/ErrServer; 0 if none
+
+	// The close code (0 if none) and reason the connection ended with.
+	CloseCode   int
+	CloseReason string
 
 	ended bool // the connection has ended: also matches ErrClosed
+}
+
+// Close codes (RFC 6455 section 7.4.1 and the IANA registry), for Close and
+// CloseStatus.
+const (
+	StatusNormalClosure           = 1000
+	StatusGoingAway               = 1001
+	StatusProtocolError           = 1002
+	StatusUnsupportedData         = 1003
+	StatusNoStatusReceived        = 1005 // never sent: "the Close frame had no code"
+	StatusAbnormalClosure         = 1006 // never sent: "no Close frame at all"
+	StatusInvalidFramePayloadData = 1007
+	StatusPolicyViolation         = 1008
+	StatusMessageTooBig           = 1009
+	StatusMandatoryExtension      = 1010
+	StatusInternalError           = 1011
+	StatusServiceRestart          = 1012
+	StatusTryAgainLater           = 1013
+	StatusBadGateway              = 1014
+)
+
+// CloseStatus returns the close code a connection ended with, from an error
+// the package returned (like coder/websocket's CloseStatus), or -1 when err
+// is not an *Error for an ended connection with a code.
+func CloseStatus(err error) int {
+	var e *Error
+	if errors.As(err, &e) && e.ended && e.CloseCode != 0 {
+		return e.CloseCode
+	}
+	return -1
 }
 
 func (e *Error) Error() string {

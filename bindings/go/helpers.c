@@ -142,7 +142,7 @@ wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
   wscgo_batch_result r;
   r.batch = NULL;
   wscgo_result e = result(wsc_recv_many(c, timeout_ms, max_msgs, max_bytes, &r.batch),
-                          WSC_ETIMEDOUT);
+                          WSC_EWAIT);
   r.status = e.status;
   r.detail = e.detail;
   return r;
@@ -162,4 +162,20 @@ int wscgo_tls_info(const wsc_conn *c, wsc_tls_info *out) {
   memset(out, 0, sizeof *out);
   out->struct_size = sizeof *out;
   return wsc_conn_tls_info(c, out);
+}
+
+wscgo_result wscgo_pool_new(const char *url, const wsc_options *o, size_t max_conns,
+                            const wsc_pool_options *po, wsc_pool **out) {
+  return result(wsc_pool_new(NULL, url, o, max_conns, po, out), WSC_OK);
+}
+
+wscgo_result wscgo_pool_acquire(wsc_pool *p, int timeout_ms, wsc_conn **out) {
+  int status = wsc_pool_acquire(p, timeout_ms, out);
+  return result(status, status == WSC_EBREAKER ? WSC_EBREAKER : WSC_EWAIT);
+}
+
+int wscgo_pool_stats(const wsc_pool *p, wsc_pool_snapshot *out) {
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  return wsc_pool_stats(p, out);
 }

@@ -49,12 +49,19 @@ typedef struct wscgo_batch_result {
   wsc_batch *batch; /* Go copies the messages, then calls wsc_batch_free */
 } wscgo_batch_result;
 
-/* wsc_recv_many; WSC_ETIMEDOUT (an empty queue when timeout_ms is 0) is not
- * given a detail. */
+/* wsc_recv_many; WSC_EWAIT (nothing queued within timeout_ms) is not given
+ * a detail. */
 wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
                                    size_t max_bytes);
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason);
 int wscgo_stats(const wsc_conn *c, wsc_stats *out);
+
+/* Pool: wsc_pool_new on the default loop, and wsc_pool_acquire (its
+ * WSC_EWAIT and WSC_EBREAKER are not given a detail). */
+wscgo_result wscgo_pool_new(const char *url, const wsc_options *o, size_t max_conns,
+                            const wsc_pool_options *po, wsc_pool **out);
+wscgo_result wscgo_pool_acquire(wsc_pool *p, int timeout_ms, wsc_conn **out);
+int wscgo_pool_stats(const wsc_pool *p, wsc_pool_snapshot *out);
 int wscgo_tls_info(const wsc_conn *c, wsc_tls_info *out);
 
 #endif

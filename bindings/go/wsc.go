@@ -163,33 +163,11 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	copts := C.wsc_options_new()
-	if copts == nil {
-		return nil, &Error{Op: "dial", Status: ErrNoMem}
+	copts, err := cfg.cOptions()
+	if err != nil {
+		return nil, err
 	}
 	defer C.wsc_options_free(copts)
-	for _, o := range cfg.ints {
-		if r := C.wscgo_set_int(copts, o.key, C.int64_t(o.value)); r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
-	for _, o := range cfg.strs {
-		cs := C.CString(o.value)
-		r := C.wscgo_set_str(copts, o.key, cs)
-		C.free(unsafe.Pointer(cs))
-		if r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
-	for _, h := range cfg.headers {
-		cn, cv := C.CString(h[0]), C.CString(h[1])
-		r := C.wscgo_add_header(copts, cn, cv)
-		C.free(unsafe.Pointer(cn))
-		C.free(unsafe.Pointer(cv))
-		if r.status != 0 {
-			return nil, errorFrom("option", r)
-		}
-	}
 
 	st := newConnState()
 	h := newHandle(st)
@@ -219,8 +197,46 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 		return conn, nil
 	}
 	e := &Error{Op: "dial", Status: s, Detail: st.detailFor(s)}
+	if s == ErrHandshake || s == ErrServer {
+		e.HTTPStatus = conn.Stats().LastHTTPStatus
+	}
 	conn.release()
 	return nil, e
+}
+
+// cOptions builds the C options; the caller frees them.
+func (cfg *config) cOptions() (*C.wsc_options, error) {
+	copts := C.wsc_options_new()
+	if copts == nil {
+		return nil, &Error{Op: "option", Status: ErrNoMem}
+	}
+	fail := func(r C.wscgo_result) (*C.wsc_options, error) {
+		C.wsc_options_free(copts)
+		return nil, errorFrom("option", r)
+	}
+	for _, o := range cfg.ints {
+		if r := C.wscgo_set_int(copts, o.key, C.int64_t(o.value)); r.status != 0 {
+			return fail(r)
+		}
+	}
+	for _, o := range cfg.strs {
+		cs := C.CString(o.value)
+		r := C.wscgo_set_str(copts, o.key, cs)
+		C.free(unsafe.Pointer(cs))
+		if r.status != 0 {
+			return fail(r)
+		}
+	}
+	for _, h := range cfg.headers {
+		cn, cv := C.CString(h[0]), C.CString(h[1])
+		r := C.wscgo_add_header(copts, cn, cv)
+		C.free(unsafe.Pointer(cn))
+		C.free(unsafe.Pointer(cv))
+		if r.status != 0 {
+			return fail(r)
+		}
+	}
+	return copts, nil
 }
 
 // blockingWaits bounds the OS threads that Dial and Close keep blocked
@@ -246,28 +262,16 @@ func (c *Conn) waitOpen(ctx context.Context) (Status, error) {
 		case <-c.st.ended:
 		}
 		// It has opened, or on_close has run and the connection is marked
-		// finished just after: this returns at once. Unlike a timed wait,
-		// ETIMEDOUT here can only mean it ended with ETIMEDOUT.
+		// finished just after: this returns at once.
 		return Status(C.wsc_wait(cc, C.WSC_OPEN, -1)), nil
 	}
 	for {
+		// ErrWait: only the slice ran out, the connection is on its way.
+		// Anything else (ErrTimeout included) is how it ended.
 		s := Status(C.wsc_wait(cc, C.WSC_OPEN, sliceMillis(ctx)))
-		if s != ErrTimeout {
+		if s != ErrWait {
 			return s, nil
 		}
-		if State(C.wsc_conn_state(cc)) == Closed {
-			// wsc_wait says ETIMEDOUT both for "the wait ran out" and for
-			// "the connection ended with ETIMEDOUT". The state is CLOSED,
-			// so the connection is finishing (finish() sets the state just
-			// before it wakes waiters): a wait for CLOSED returns how it
-			// ended, at once.
-			s = Status(C.wsc_wait(cc, C.WSC_CLOSED, -1))
-			if s == 0 {
-				s = ErrClosed
-			}
-			return s, nil
-		}
-		// The slice ran out; the connection is still on its way.
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
@@ -275,7 +279,8 @@ func (c *Conn) waitOpen(ctx context.Context) (Status, error) {
 }
 
 // waitClosed waits up to the close timeout for the connection to end and
-// returns how it ended (wsc_wait(CLOSED)); c.mu is held for reading.
+// returns how it ended (wsc_wait(CLOSED)), or ErrWait when the close
+// timeout ran out first; c.mu is held for reading.
 func (c *Conn) waitClosed() Status {
 	select {
 	case blockingWaits <- struct{}{}:
@@ -291,7 +296,7 @@ func (c *Conn) waitClosed() Status {
 		// Marked finished just after on_close returns: at once.
 		return Status(C.wsc_wait(c.c, C.WSC_CLOSED, -1))
 	case <-t.C:
-		return ErrTimeout
+		return ErrWait
 	}
 }
 
@@ -326,14 +331,17 @@ func (c *Conn) ended(op string) error {
 	e := &Error{Op: op, Status: ErrClosed, ended: true}
 	c.mu.RLock()
 	if c.c != nil {
-		if s := Status(C.wsc_wait(c.c, C.WSC_CLOSED, 0)); s != 0 && s != ErrTimeout {
+		if s := Status(C.wsc_wait(c.c, C.WSC_CLOSED, 0)); s != 0 && s != ErrWait {
 			e.Status = s
 			e.Detail = c.st.detailFor(s)
 		}
 	}
 	c.mu.RUnlock()
-	if code, reason, ok := c.st.closeInfo(); ok && e.Detail == "" {
-		e.Detail = closeText(code, reason)
+	if code, reason, ok := c.st.closeInfo(); ok {
+		e.CloseCode, e.CloseReason = code, reason
+		if e.Detail == "" {
+			e.Detail = closeText(code, reason)
+		}
 	}
 	return e
 }
@@ -454,13 +462,13 @@ func (c *Conn) take(timeout C.int) (Message, bool, error) {
 }
 
 // fill moves the messages queued in the library into pending: nil when it
-// took some or there were none (ErrTimeout), errEnded, or another error.
+// took some or there were none (ErrWait), errEnded, or another error.
 // c.mu (for reading) and rmu are held.
 func (c *Conn) fill(timeout C.int) error {
 	r := C.wscgo_recv_many(c.c, timeout, recvBatchMsgs, recvBatchBytes)
 	switch Status(r.status) {
 	case 0:
-	case ErrTimeout:
+	case ErrWait:
 		return nil
 	case ErrClosed:
 		if r.detail != nil {
@@ -620,8 +628,16 @@ func (c *Conn) Close(code int, reason string) error {
 	var err error
 	switch Status(r.status) {
 	case 0:
-		if s := c.waitClosed(); s != 0 {
-			err = &Error{Op: "close", Status: s, Detail: c.st.detailFor(s)}
+		switch s := c.waitClosed(); s {
+		case 0:
+		case ErrWait: // the connection is released below: this timeout ends it
+			err = &Error{Op: "close", Status: ErrTimeout, ended: true,
+				Detail: "the close handshake did not finish within the close timeout (" +
+					c.closeTimeout.String() + ")"}
+		default:
+			e := &Error{Op: "close", Status: s, Detail: c.st.detailFor(s), ended: true}
+			e.CloseCode, e.CloseReason, _ = c.st.closeInfo()
+			err = e
 		}
 	case ErrClosed: // already ended
 		if r.detail != nil {

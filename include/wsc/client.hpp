@@ -40,13 +40,18 @@ WSC_CXX_API const char *status_text(Status s) noexcept;
 // True if a connection ending with this status is never retried.
 WSC_CXX_API bool status_is_fatal(Status s) noexcept;
 
+// what() is "<status words>: <detail>"; detail() is the specifics alone
+// (what the C ABI hands out as wsc_last_error_detail, so bindings that put
+// the status words in front never say them twice).
 class WSC_CXX_API Error : public std::runtime_error {
  public:
   Error(Status status, const std::string &detail);
   Status status() const noexcept { return status_; }
+  const std::string &detail() const noexcept { return detail_; }
 
  private:
   Status status_;
+  std::string detail_;
 };
 
 using Millis = std::chrono::milliseconds;
@@ -69,7 +74,13 @@ struct Options {
   size_t recv_queue_bytes = 64u << 20;
   uint32_t send_rate_per_s = 0;  // 0 = unlimited
   uint32_t send_burst = 0;       // 0 = same as the rate
-  bool compression = false;
+  bool compression = false;      // offer permessage-deflate (RFC 7692)
+  // permessage-deflate parameters, used with `compression`:
+  int deflate_client_max_window_bits = 15;          // 9..15: the window we compress with
+  int deflate_server_max_window_bits = 0;           // 0: no request; 9..15: ask the server for it
+  bool deflate_client_no_context_takeover = false;  // reset our context per message
+  bool deflate_server_no_context_takeover = false;  // ask the server to reset its own
+  size_t deflate_min_bytes = 256;                   // shorter messages go uncompressed
   std::vector<std::string> subprotocols;
   std::string origin;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -84,6 +95,11 @@ struct Options {
 
 // Throws Error(Status::WSC_EINVAL) naming the first bad field.
 WSC_CXX_API void validate(const Options &options);
+// Throws Error(Status::WSC_EINVAL) unless `name: value` may be added to the
+// upgrade request: name an RFC 9110 token that wsc does not set itself (Host,
+// Upgrade, Connection, Origin, Sec-WebSocket-*, Content-Length,
+// Transfer-Encoding), value free of control characters (CR, LF, NUL, ...).
+WSC_CXX_API void validate_header(const std::string &name, const std::string &value);
 
 struct Stats {
   uint64_t msgs_sent = 0, msgs_received = 0, bytes_sent = 0, bytes_received = 0;
@@ -91,6 +107,13 @@ struct Stats {
   size_t send_queue_bytes = 0;
   int64_t rtt_us_last = -1, rtt_us_smoothed = -1;
   int last_http_status = 0;
+  bool http_status_from_proxy = false;  // last_http_status is the proxy's answer to CONNECT
+  // Received messages dropped unread: they arrived after our Close while
+  // the pull-mode receive queue was full.
+  uint64_t recv_discarded = 0;
+  // Message payload bytes as framed on the wire: after compression with
+  // permessage-deflate (bytes_sent/bytes_received count them before).
+  uint64_t wire_bytes_sent = 0, wire_bytes_received = 0;
 };
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.
@@ -165,7 +188,8 @@ class WSC_CXX_API Client {
   // Pull mode: a message, or nullopt on timeout (negative = wait forever).
   // Throws Error(WSC_ECLOSED) once closed and drained.
   std::optional<Message> recv(Millis timeout = Millis{-1});
-  // Non-throwing form used by the C ABI.
+  // Non-throwing form used by the C ABI: WSC_EWAIT when nothing arrived
+  // within the timeout, WSC_ECLOSED once closed and drained.
   Status try_recv(Millis timeout, Message &out) noexcept;
 
   // Graceful close (queued messages go out first). Throws on a bad code.
@@ -173,11 +197,22 @@ class WSC_CXX_API Client {
   Status try_close(int code, std::string_view reason) noexcept;
 
   // Wait until `state` is reached: WSC_OK, the status that ended the
-  // connection, or WSC_ETIMEDOUT. For State::Closed: WSC_OK only after a
+  // connection (WSC_ETIMEDOUT if one of its timers ended it), or WSC_EWAIT
+  // when `timeout` ran out first. For State::Closed: WSC_OK only after a
   // clean close, else the status that ended the connection.
   Status wait(State state, Millis timeout = Millis{-1}) noexcept;
 
+  // Send a ping now. On WSC_OK, done runs exactly once on the loop thread
+  // (no wsc lock held; it must not block): WSC_OK with the round-trip time
+  // when a pong arrives, WSC_ETIMEDOUT when none came within timeout,
+  // WSC_ECLOSED when the connection ends first. Returns WSC_EINVAL for an
+  // empty done or a timeout <= 0, WSC_ECLOSED when not open (done never
+  // runs then). After the Client is destroyed, done no longer runs.
+  Status ping(Millis timeout, std::function<void(Status, std::chrono::microseconds rtt)> done);
+
   State state() const noexcept;
+  // True once close() was called or the connection has ended for good.
+  bool closing() const noexcept;
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;

@@ -203,11 +203,16 @@ TEST(CapiOptions, UnknownOptionKeys) {
     EXPECT_FAILS(wsc_options_set_str(o.get(), key, "x"), WSC_EINVAL, "unknown option");
     EXPECT_FAILS(wsc_options_set_str(o.get(), key, "x"), WSC_EINVAL, std::to_string(key));
   }
-  // An integer key beyond the string range is unknown too; the status is
-  // the contract, the words must at least name the key.
-  for (int key : {110, 1000, INT_MAX}) {
+  // A key in neither range is unknown to both setters: never "takes a string".
+  for (int key : {110, 999, 1000, INT_MAX}) {
     SCOPED_TRACE("int key " + std::to_string(key));
-    EXPECT_FAILS(wsc_options_set_int(o.get(), key, 1), WSC_EINVAL, std::to_string(key));
+    EXPECT_FAILS(wsc_options_set_int(o.get(), key, 1), WSC_EINVAL,
+                 "unknown option " + std::to_string(key));
+  }
+  for (int key : {21, 50, 99}) {
+    SCOPED_TRACE("str key " + std::to_string(key));
+    EXPECT_FAILS(wsc_options_set_str(o.get(), key, "x"), WSC_EINVAL,
+                 "unknown option " + std::to_string(key));
   }
 }
 
@@ -480,7 +485,7 @@ TEST(CapiStatus, StrerrorForEveryStatus) {
   }
   EXPECT_EQ(seen.size(), sizeof kStatuses / sizeof kStatuses[0]);
   EXPECT_STREQ(wsc_strerror(WSC_OK), "success");
-  for (int unknown : {1, 42, -17, -999, -1000, INT_MIN, INT_MAX}) {
+  for (int unknown : {1, 42, -19, -999, -1000, INT_MIN, INT_MAX}) {
     SCOPED_TRACE(unknown);
     ASSERT_NE(wsc_strerror(unknown), nullptr);
     EXPECT_STREQ(wsc_strerror(unknown), "unknown status");
@@ -538,12 +543,13 @@ TEST_F(CapiTest, RecvPollWithNothingQueuedTimesOut) {
   ASSERT_NE(c, nullptr);
   wsc_message *m = reinterpret_cast<wsc_message *>(0x1);
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_FAILS(wsc_recv(c.get(), 0, &m), WSC_ETIMEDOUT, "timed out");
+  EXPECT_FAILS(wsc_recv(c.get(), 0, &m), WSC_EWAIT, "no message within timeout_ms");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "timeout 0 must not block";
   EXPECT_EQ(m, nullptr);
   m = reinterpret_cast<wsc_message *>(0x1);
-  EXPECT_FAILS(wsc_recv(c.get(), 50, &m), WSC_ETIMEDOUT, "timed out");
+  EXPECT_FAILS(wsc_recv(c.get(), 50, &m), WSC_EWAIT, "no message within timeout_ms");
   EXPECT_EQ(m, nullptr);
+  EXPECT_EQ(wsc_conn_state(c.get()), WSC_OPEN) << "a wait that ran out ends nothing";
 }
 
 TEST_F(CapiTest, SubprotocolBufferTooSmall) {
@@ -552,10 +558,10 @@ TEST_F(CapiTest, SubprotocolBufferTooSmall) {
   ConnPtr c = open_pull(o.get());
   ASSERT_NE(c, nullptr);
   char one[1] = {'x'};
-  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), one, sizeof one), WSC_ETOOBIG, "buffer");
+  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), one, sizeof one), WSC_EINVAL, "buffer too small");
   char exact[7];  // strlen("chat.v1"): no room for the NUL
-  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), exact, sizeof exact), WSC_ETOOBIG, "buffer");
-  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), exact, 0), WSC_ETOOBIG, "buffer");
+  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), exact, sizeof exact), WSC_EINVAL, "needs 8 bytes");
+  EXPECT_FAILS(wsc_conn_subprotocol(c.get(), exact, 0), WSC_EINVAL, "buffer too small");
   char enough[8];
   ASSERT_EQ(wsc_conn_subprotocol(c.get(), enough, sizeof enough), WSC_OK)
       << wsc_last_error_detail();
@@ -777,7 +783,7 @@ TEST_F(CapiTest, FreeLoopWithTwentyOpenConnections) {
     EXPECT_FAILS(wsc_send(c, WSC_TEXT, "late", 4), WSC_ECLOSED, "closed");
     EXPECT_EQ(wsc_conn_state(c), WSC_CLOSED);
     const int how = wsc_wait(c, WSC_CLOSED, 1000);
-    EXPECT_NE(how, WSC_ETIMEDOUT) << "wsc_wait(CLOSED) must not block on a freed loop";
+    EXPECT_NE(how, WSC_EWAIT) << "wsc_wait(CLOSED) must not block on a freed loop";
     // A clean 1001 close or "closed by the loop" are both fine; nothing else.
     EXPECT_TRUE(how == WSC_OK || how == WSC_ECLOSED) << wsc_strerror(how);
     // It did open before the loop went away (wsc_wait(OPEN) reports that).

@@ -19,9 +19,13 @@ struct LoopDeleter {
 struct BatchDeleter {
   void operator()(wsc_batch *b) const { wsc_batch_free(b); }
 };
+struct PoolDeleter {
+  void operator()(wsc_pool *p) const { wsc_pool_free(p); }
+};
 using OptionsPtr = std::unique_ptr<wsc_options, OptionsDeleter>;
 using ConnPtr = std::unique_ptr<wsc_conn, ConnDeleter>;
 using LoopPtr = std::unique_ptr<wsc_loop, LoopDeleter>;
 using BatchPtr = std::unique_ptr<wsc_batch, BatchDeleter>;
+using PoolPtr = std::unique_ptr<wsc_pool, PoolDeleter>;
 
 }  // namespace wsc::testing

@@ -230,6 +230,19 @@ TEST_F(PythonPeer, SelectedSubprotocolIsReadable) {
   EXPECT_EQ(c.last_error(detail), Status::WSC_OK);
 }
 
+// Issue 12 item 14: TLS_SERVER_NAME is for SNI and verification only; the
+// Host header follows the URL, port included (RFC 6455 §4.1).
+TEST_F(PythonPeer, HostHeaderFollowsTheUrlWithAServerName) {
+  Options o;
+  o.tls.server_name = "other.example";
+  Recorder rec;
+  Client c(loop_, ws_url(peer_->port(), "/headers"), o, rec.callbacks());
+  ASSERT_TRUE(rec.wait_for([&] { return !rec.messages.empty(); }));
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  const std::string host = "\"host\": \"127.0.0.1:" + std::to_string(peer_->port()) + "\"";
+  EXPECT_NE(rec.messages[0].data.find(host), std::string::npos) << rec.messages[0].data;
+}
+
 TEST_F(PythonPeer, NoSubprotocolWhenNoneRequested) {
   Client c(loop_, ws_url(peer_->port()), Options{}, Callbacks{});
   ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);

@@ -1,13 +1,18 @@
 // HTTP CONNECT proxies: ws:// and wss:// tunnelled through Debian's
 // tinyproxy (a real proxy started by the test on loopback), basic auth, a
 // refused password, and proxy settings from the environment.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "echo_server.hpp"
 #include "fixtures.hpp"
@@ -115,6 +120,107 @@ TEST_F(Proxy, UnreachableProxyIsEconnect) {
   Loop loop;
   Client c(loop, ws_url(server_->port()), o);
   EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ECONNECT);
+}
+
+// A proxy that reads each CONNECT request and then either answers with
+// `answer` or, when it is empty, hangs up without a word.
+class ScriptedProxy {
+ public:
+  explicit ScriptedProxy(std::string answer) : answer_(std::move(answer)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr *>(&a), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+      throw std::runtime_error("cannot listen");
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        ++connects_;
+        std::string head;
+        char buf[1024];
+        while (head.find("\r\n\r\n") == std::string::npos) {
+          const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          head.append(buf, static_cast<size_t>(n));
+        }
+        if (!answer_.empty()) (void)!::send(c, answer_.data(), answer_.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~ScriptedProxy() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int connects() const { return connects_.load(); }
+
+ private:
+  std::string answer_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> connects_{0};
+  std::thread thread_;
+};
+
+// Issue 12 item 9: a proxy's 5xx, or a proxy that hangs up before
+// answering, is recoverable (retried), and the proxy's status is recorded
+// as the proxy's.
+TEST_F(Proxy, ProxyFailuresAreRetried) {
+  struct Case {
+    const char *answer;
+    Status status;
+    int http_status;
+  };
+  for (const Case &k : {Case{"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+                             Status::WSC_ESERVER, 503},
+                        Case{"", Status::WSC_ECONNECT, 0}}) {
+    ScriptedProxy proxy(k.answer);
+    Options o;
+    o.proxy = "http://user:hunter2@127.0.0.1:" + std::to_string(proxy.port());
+    o.reconnect = true;
+    o.reconnect_min = std::chrono::milliseconds(10);
+    o.reconnect_max = std::chrono::milliseconds(20);
+    o.reconnect_max_attempts = 3;
+    Recorder rec;
+    Loop loop;
+    Client c(loop, ws_url(server_->port()), o, rec.callbacks());
+    EXPECT_EQ(c.wait(State::Closed, seconds(10)), k.status) << k.answer;
+    EXPECT_EQ(c.stats().connect_attempts, 3u) << k.answer;
+    EXPECT_EQ(proxy.connects(), 3) << k.answer;
+    EXPECT_EQ(c.stats().last_http_status, k.http_status);
+    if (k.http_status) EXPECT_TRUE(c.stats().http_status_from_proxy);
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    ASSERT_FALSE(rec.errors.empty());
+    for (const auto &e : rec.errors) {
+      EXPECT_NE(e.second.find("proxy"), std::string::npos) << e.second;
+      // Issue 12 item 10: the password never appears in a message.
+      EXPECT_EQ(e.second.find("hunter2"), std::string::npos) << e.second;
+    }
+  }
+}
+
+// Issue 12 items 1 and 2: a proxy name that does not resolve is resolved
+// off the loop thread and fails cleanly, naming the proxy.
+TEST_F(Proxy, UnresolvableProxyNameIsEconnectNamingTheProxy) {
+  Options o;
+  o.proxy = "http://no-such-proxy.invalid:3128";
+  o.connect_timeout = std::chrono::milliseconds(2000);
+  Recorder rec;
+  Loop loop;
+  Client c(loop, "ws://example.invalid/", o, rec.callbacks());
+  EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ECONNECT);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_FALSE(rec.errors.empty());
+  EXPECT_NE(rec.errors[0].second.find("no-such-proxy.invalid"), std::string::npos)
+      << rec.errors[0].second;
 }
 
 size_t count(const std::string &text, const std::string &what) {

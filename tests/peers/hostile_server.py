@@ -27,9 +27,36 @@ Every connection gets a correct 101 upgrade, then the scenario of its path:
     /huge-length         a binary header declaring 2^62 bytes, then junk
                          1 KiB every 50 ms (a client with a small message
                          limit closes with 1009)
+    /non-minimal-16      "hello" with its length in a 16-bit field
+    /non-minimal-64      300 bytes with their length in a 64-bit field
+  A malformed 101 answer (correct Accept), then silence with the socket
+  open, so only the client itself can end the handshake; it must refuse at
+  once (RFC 9112), never wait for its connect timeout:
+    /head-space-colon    "Sec-WebSocket-Extensions : permessage-deflate"
+                         (read as another header name, the unoffered
+                         extension would slip past the checks)
+    /head-nul            a NUL byte inside a header value
+    /head-bare-cr        a bare CR inside a header value
+    /head-bad-name       a header name with '(' in it
+  Resource and closing-handshake scenarios (see each function):
+    /empty-flood         empty text frames as fast as the client takes them;
+                         the client's Close is answered at once
+    /big-announce        a binary header declaring 2^39 bytes, 1 KiB of it,
+                         then silence
+    /bad-close-reply     echo; the client's Close is answered with code 1005
+    /bad-close-reply-utf8  echo; the answer's reason is not UTF-8
+    /ping-burst          five pings in one segment; "pongs-ok" if five pongs
+                         came back with their payloads in order, else
+                         "pongs-bad ...", then echo
+    /echo-then-violation a text frame "m1" and a frame with RSV1 in one
+                         segment; records "m1-then-<code>" when the client's
+                         echo of m1 came before its Close, else what came
   Well-behaved ones:
     /greeting            the 101 response and a text frame "hello" in one
                          send(), then echo
+    /bare-lf             the 101 response with bare LF line ends (RFC 9112
+                         section 2.2 lets a client accept it) and a text
+                         frame "hello", then echo
     /ping-then-echo      a ping "p1"; the first pong must carry "p1": then a
                          text frame "pong-ok", else "pong-bad"; then echo
     /last-close/<path>   one text frame with what the client put in its
@@ -101,6 +128,17 @@ VIOLATIONS = {
     "/close-one-byte": frame(OP_CLOSE, b"\x03"),
     "/bad-close-reason": close_frame(1000, b"bad \xff reason"),
     "/bad-utf8": frame(OP_TEXT, b"caf\xc3\x28"),
+    # RFC 6455 section 5.2: the minimal number of length bytes MUST be used.
+    "/non-minimal-16": bytes([0x80 | OP_TEXT, 126]) + struct.pack("!H", 5) + b"hello",
+    "/non-minimal-64": bytes([0x80 | OP_BINARY, 127]) + struct.pack("!Q", 300) + b"x" * 300,
+}
+
+# Path -> (header line to add to the 101 answer) for the malformed heads.
+BAD_HEADS = {
+    "/head-space-colon": b"Sec-WebSocket-Extensions : permessage-deflate",
+    "/head-nul": b"X-Note: a\0b",
+    "/head-bare-cr": b"X-Note: a\rb",
+    "/head-bad-name": b"X(Note): v",
 }
 
 
@@ -188,10 +226,25 @@ class Conn:
         return bool(b0 & 0x80), b0 & 0x0F, payload, masked
 
 
-def upgrade_response(key):
+def upgrade_response(key, extra=b""):
+    """The 101 answer to `key`; `extra` is one more header line (no CRLF)."""
     accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
-    return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n" % accept).encode()
+    head = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n" % accept).encode()
+    return head + (extra + b"\r\n" if extra else b"") + b"\r\n"
+
+
+def wait_for_client_eof(conn):
+    """After a malformed head: say nothing more and keep the socket open
+    until the client gives up on it. Returns what to record."""
+    try:
+        while conn.sock.recv(4096):
+            pass
+        return "none"
+    except socket.timeout:
+        return "timeout"
+    except OSError:
+        return "none"
 
 
 def close_value(payload):
@@ -260,6 +313,94 @@ def huge_length(conn):
     return result
 
 
+def flood(conn, payload):
+    """Sends `payload` as text frames until the client's Close, which is
+    answered at once: a client with a full receive queue must still read it."""
+    stop = threading.Event()
+    one = frame(OP_TEXT, payload)
+    burst = one * max(1, 4096 // len(one))
+
+    def writer():
+        while not stop.is_set():
+            try:
+                conn.send(burst)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    result = await_close(conn, reply=False)
+    stop.set()
+    thread.join()
+    if result not in ("none", "timeout"):
+        conn.send(frame(OP_CLOSE, struct.pack("!H", int(result))))
+    return result
+
+
+def big_announce(conn):
+    conn.send(frame(OP_BINARY, length=1 << 39) + bytes(1024))
+    return await_close(conn, reply=False)
+
+
+def bad_close_reply(conn, path, answer):
+    """Echoes until the client's Close, then answers it with `answer`."""
+    try:
+        while True:
+            fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                conn.send(answer)
+                return close_value(payload)
+            if opcode in (OP_CONT, OP_TEXT, OP_BINARY):
+                conn.send(frame(opcode, payload, fin=fin))
+    except socket.timeout:
+        return "timeout"
+    except (EOFError, OSError):
+        return "none"
+
+
+def ping_burst(conn, path):
+    conn.send(b"".join(frame(OP_PING, b"p%d" % i) for i in range(5)))
+    got = []
+    try:
+        while len(got) < 5:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                return close_value(payload)
+            got.append(payload if opcode == OP_PONG else b"op%d" % opcode)
+    except (socket.timeout, EOFError, OSError) as e:
+        log("%s: %r after %r" % (path, e, got))
+    ok = got == [b"p%d" % i for i in range(5)]
+    conn.send(frame(OP_TEXT, b"pongs-ok" if ok else b"pongs-bad " + b",".join(got)))
+    return echo(conn, path)
+
+
+def echo_then_violation(conn):
+    conn.send(frame(OP_TEXT, b"m1") + frame(OP_TEXT, b"x", rsv=0x40))
+    seen = []
+    try:
+        while True:
+            _fin, opcode, payload, _masked = conn.read_frame()
+            if opcode == OP_CLOSE:
+                code = close_value(payload)
+                return ("m1-then-" + code) if seen == [b"m1"] else "close-after-%r" % seen
+            seen.append(payload)
+    except socket.timeout:
+        return "timeout after %r" % seen
+    except (EOFError, OSError):
+        return "none after %r" % seen
+
+
+SCENARIOS = {
+    "/empty-flood": lambda conn, path: flood(conn, b""),
+    "/big-announce": lambda conn, path: big_announce(conn),
+    "/bad-close-reply": lambda conn, path: bad_close_reply(conn, path, close_frame(1005)),
+    "/bad-close-reply-utf8": lambda conn, path: bad_close_reply(
+        conn, path, close_frame(1000, b"\xff\xfe")),
+    "/ping-burst": ping_burst,
+    "/echo-then-violation": lambda conn, path: echo_then_violation(conn),
+}
+
+
 def ping_then_echo(conn, path):
     conn.send(frame(OP_PING, b"p1"))
     try:
@@ -286,8 +427,9 @@ def serve(sock):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         path, headers = conn.read_request()
         key = headers.get("sec-websocket-key")
-        known = (path in VIOLATIONS or path.startswith("/last-close/")
-                 or path in ("/huge-length", "/greeting", "/ping-then-echo"))
+        known = (path in VIOLATIONS or path in BAD_HEADS or path in SCENARIOS
+                 or path.startswith("/last-close/")
+                 or path in ("/huge-length", "/greeting", "/ping-then-echo", "/bare-lf"))
         if not key or not known:
             conn.send(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             return
@@ -303,12 +445,21 @@ def serve(sock):
             # not lose what came with its handshake answer.
             conn.send(response + frame(OP_TEXT, b"hello"))
             result = echo(conn, path)
+        elif path == "/bare-lf":
+            conn.send(response.replace(b"\r\n", b"\n") + frame(OP_TEXT, b"hello"))
+            result = echo(conn, path)
+        elif path in BAD_HEADS:
+            conn.send(upgrade_response(key, BAD_HEADS[path]))
+            result = wait_for_client_eof(conn)
         elif path == "/ping-then-echo":
             conn.send(response)
             result = ping_then_echo(conn, path)
         elif path == "/huge-length":
             conn.send(response)
             result = huge_length(conn)
+        elif path in SCENARIOS:
+            conn.send(response)
+            result = SCENARIOS[path](conn, path)
         else:
             conn.send(response)
             conn.send(VIOLATIONS[path])

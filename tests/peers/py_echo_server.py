@@ -27,7 +27,10 @@ Paths:
                             payload and 1006 drops TCP without a Close frame,
                             which is what those codes mean to a client.
   anything else             echo every message with its type (text stays
-                            text, binary stays binary)
+                            text, binary stays binary); with --random-drops P,
+                            after each echo the connection ends with
+                            probability P (half by dropping TCP, half by
+                            Close 1011), for soak tests
 
 Connection options: no size limit, no permessage-deflate, no server pings
 unless --ping-interval, subprotocols chat.v1 and chat.v2 (the first one the
@@ -37,6 +40,7 @@ client offers that the server knows wins; none if the client offers none).
 import argparse
 import asyncio
 import json
+import random
 import ssl
 import struct
 import urllib.parse
@@ -63,6 +67,15 @@ def select_subprotocol(client_protocols, server_protocols):
 async def echo(ws):
     async for message in ws:
         await ws.send(message)
+        if RANDOM_DROPS.p and RANDOM_DROPS.rng.random() < RANDOM_DROPS.p:
+            # Half die without a Close frame (a crash), half with 1011.
+            await close_with(ws, RANDOM_DROPS.rng.choice([1006, 1011]), "random drop")
+            return
+
+
+class RANDOM_DROPS:  # --random-drops: probability per echoed message, and its seeded rng
+    p = 0.0
+    rng = random.Random()
 
 
 async def close_with(ws, code, reason):
@@ -131,7 +144,12 @@ async def main():
                     help="accept permessage-deflate when the client offers it")
     ap.add_argument("--tls-max", choices=["1.2", "1.3"], help="highest TLS version offered")
     ap.add_argument("--tls-client-ca", metavar="F", help="require a client certificate from this CA")
+    ap.add_argument("--random-drops", type=float, default=0.0, metavar="P",
+                    help="end a connection after an echo with probability P")
+    ap.add_argument("--seed", type=int, default=None, help="seed of --random-drops")
     args = ap.parse_args()
+    RANDOM_DROPS.p = args.random_drops
+    RANDOM_DROPS.rng.seed(args.seed)
 
     ssl_ctx = None
     if args.tls_cert:

@@ -81,8 +81,9 @@ struct ErrorCase {
   const char *name;
   Bytes stream;
   int code;
-  size_t consumed;      // where the Error event ends
-  const char *keyword;  // in the detail
+  size_t consumed;          // where the Error event ends
+  const char *keyword;      // in the detail
+  bool allow_rsv1 = false;  // parsed as after permessage-deflate was negotiated
 };
 
 class FrameParserTest : public ::testing::Test {
@@ -100,9 +101,10 @@ class FrameParserTest : public ::testing::Test {
   // Feeds `stream` in chunks that end at `cuts` (ascending, the last one
   // stream.size()), calling next() until each chunk is used up, checks the
   // next() contract on every call and reassembles messages from Data events.
-  static Log parse(const Bytes &stream, const std::vector<size_t> &cuts) {
+  static Log parse(const Bytes &stream, const std::vector<size_t> &cuts, bool allow_rsv1 = false) {
     Log log;
     FrameParser parser;
+    parser.set_allow_rsv1(allow_rsv1);
     std::string message;
     FrameOpcode message_opcode = FrameOpcode::Continuation;
     size_t pos = 0;
@@ -124,7 +126,8 @@ class FrameParserTest : public ::testing::Test {
           EXPECT_EQ(used, len) << "NeedMore must take every byte it was given";
           break;
         }
-        // An event ends on a byte of its own; taking none would loop forever.
+        // An event ends on a byte of its own (a Data event without payload
+        // on the last byte of its frame header); taking none would loop forever.
         if (used == 0) {
           ADD_FAILURE() << "an event that took no bytes at offset " << pos;
           return log;
@@ -156,23 +159,25 @@ class FrameParserTest : public ::testing::Test {
     return log;
   }
 
-  static Log parse_whole(const Bytes &stream) { return parse(stream, {stream.size()}); }
+  static Log parse_whole(const Bytes &stream, bool allow_rsv1 = false) {
+    return parse(stream, {stream.size()}, allow_rsv1);
+  }
 
-  static Log parse_bytewise(const Bytes &stream) {
+  static Log parse_bytewise(const Bytes &stream, bool allow_rsv1 = false) {
     std::vector<size_t> cuts;
     for (size_t i = 1; i <= stream.size(); ++i) cuts.push_back(i);
     if (cuts.empty()) cuts.push_back(0);
-    return parse(stream, cuts);
+    return parse(stream, cuts, allow_rsv1);
   }
 
-  static Log parse_random(const Bytes &stream, unsigned seed) {
+  static Log parse_random(const Bytes &stream, unsigned seed, bool allow_rsv1 = false) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<size_t> at(0, stream.size());
     std::vector<size_t> cuts(1 + rng() % 40);
     for (size_t &c : cuts) c = at(rng);
     cuts.push_back(stream.size());
     std::sort(cuts.begin(), cuts.end());
-    return parse(stream, cuts);
+    return parse(stream, cuts, allow_rsv1);
   }
 
   static std::vector<ErrorCase> error_cases();
@@ -227,15 +232,21 @@ TEST_F(FrameParserTest, EveryLengthFormInOneCall) {
   }
 }
 
-TEST_F(FrameParserTest, LongerLengthFormsThanNeededAreRead) {
-  // RFC 6455 asks for the minimal form, but the length is still the length.
-  const Bytes f16 = header(0x82, 5, 2) + bytes("abcde");
-  const Bytes f64 = header(0x82, 5, 8) + bytes("abcde");
-  for (const Bytes &f : {f16, f64}) {
-    const Log log = parse_whole(f);
-    EXPECT_EQ(log.error_code, 0);
-    ASSERT_EQ(log.items.size(), 1u);
-    EXPECT_EQ(log.items[0].payload, "abcde");
+TEST_F(FrameParserTest, LongestLengthsOfEachFormAreAccepted) {
+  // The boundaries of the minimal encodings (RFC 6455 §5.2): 125 in 7 bits,
+  // 126 and 65535 in 16 bits, 65536 in 64 bits; the payload need not follow.
+  for (const auto &[declared, ext] : {std::pair<uint64_t, int>{125, 0},
+                                      {126, 2},
+                                      {65535, 2},
+                                      {65536, 8},
+                                      {(uint64_t{1} << 63) - 1, 8}}) {
+    SCOPED_TRACE(declared);
+    FrameParser parser;
+    const Bytes h = header(0x82, declared, ext);
+    FrameEvent ev;
+    EXPECT_EQ(parser.next(h.data(), h.size(), ev), h.size());
+    EXPECT_EQ(ev.kind, Kind::Data);
+    EXPECT_EQ(ev.frame_remaining, declared);
   }
 }
 
@@ -255,24 +266,37 @@ TEST_F(FrameParserTest, SixtyFourBitLengthsKeepTheirHighBytes) {
   }
 }
 
-TEST_F(FrameParserTest, HeaderAloneNeedsMoreThenPayloadComesInPieces) {
+TEST_F(FrameParserTest, HeaderAloneGivesTheAnnouncedLengthThenPayloadComesInPieces) {
   const Bytes payload = pattern(1000, 3);
   const Bytes f = frame(FrameOpcode::Text, true, payload);
   ASSERT_EQ(f.size(), 1004u);
   const uint8_t *p = f.data();
   FrameEvent ev;
-  // Header bytes one at a time: NeedMore, each one taken.
-  for (int i = 0; i < 4; ++i) {
+  // Header bytes one at a time: NeedMore, each one taken...
+  for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(parser_.next(p + i, 1, ev), 1u) << i;
     EXPECT_EQ(ev.kind, Kind::NeedMore) << i;
   }
+  // ...until the last one: an empty Data event announces the whole frame,
+  // so a size limit can be checked before any payload byte arrives.
+  EXPECT_EQ(parser_.next(p + 3, 1, ev), 1u);
+  ASSERT_EQ(ev.kind, Kind::Data);
+  EXPECT_EQ(ev.opcode, FrameOpcode::Text);
+  EXPECT_TRUE(ev.message_start);
+  EXPECT_FALSE(ev.message_end);
+  EXPECT_EQ(ev.len, 0u);
+  EXPECT_EQ(ev.data, p + 4);
+  EXPECT_EQ(ev.frame_remaining, 1000u);
+  // No payload yet: nothing more to say.
+  EXPECT_EQ(parser_.next(p + 4, 0, ev), 0u);
+  EXPECT_EQ(ev.kind, Kind::NeedMore);
   struct Piece {
     size_t len;
     bool start, end;
     uint64_t remaining;
   };
   size_t at = 4;
-  for (const Piece piece : {Piece{300, true, false, 700}, Piece{1, false, false, 699},
+  for (const Piece piece : {Piece{300, false, false, 700}, Piece{1, false, false, 699},
                             Piece{299, false, false, 400}, Piece{400, false, true, 0}}) {
     SCOPED_TRACE(at);
     EXPECT_EQ(parser_.next(p + at, piece.len, ev), piece.len);
@@ -516,6 +540,28 @@ std::vector<ErrorCase> FrameParserTest::error_cases() {
        1002, 7, "inside"},
       {"64-bit length with the top bit", header(0x82, uint64_t{1} << 63, 8), 1002, 10,
        "most significant"},
+      // RFC 6455 §5.2: the minimal number of bytes MUST be used.
+      {"16-bit length of 0", header(0x82, 0, 2), 1002, 4, "minimal"},
+      {"16-bit length of 125", header(0x82, 125, 2) + pattern(125, 0), 1002, 4, "minimal"},
+      {"64-bit length of 5", header(0x81, 5, 8) + bytes("abcde"), 1002, 10, "minimal"},
+      {"64-bit length of 125", header(0x82, 125, 8), 1002, 10, "minimal"},
+      {"64-bit length of 65535", header(0x82, 65535, 8), 1002, 10, "minimal"},
+      {"16-bit length of a continuation",
+       frame(FrameOpcode::Text, false, "a") + header(0x80, 1, 2) + bytes("b"), 1002, 7, "minimal"},
+      // permessage-deflate (RFC 7692 §6.1): RSV1 on a message's first frame
+      // only; RSV2 and RSV3 stay reserved.
+      {"rsv1 on a continuation, deflate on",
+       frame(FrameOpcode::Text, false, "a", kRsv1) +
+           frame(FrameOpcode::Continuation, true, "b", kRsv1),
+       1002, 5, "continuation", true},
+      {"rsv1 on a ping, deflate on", frame(FrameOpcode::Ping, true, "", kRsv1), 1002, 2, "control",
+       true},
+      {"rsv1 on a close, deflate on", frame(FrameOpcode::Close, true, close_payload(1000), kRsv1),
+       1002, 2, "control", true},
+      {"rsv2, deflate on", frame(FrameOpcode::Text, true, "x", kRsv2), 1002, 2, "RSV2", true},
+      {"rsv3, deflate on", frame(FrameOpcode::Binary, true, "x", kRsv3), 1002, 2, "RSV3", true},
+      {"rsv1+rsv2, deflate on", frame(FrameOpcode::Text, true, "x", kRsv1 | kRsv2), 1002, 2,
+       "reserved", true},
       {"64-bit length all ones", header(0x82, ~uint64_t{0}, 8), 1002, 10, "most significant"},
       {"close with 1 byte", frame(FrameOpcode::Close, true, "\x03"), 1002, 3, "1-byte"},
       {"close reason not UTF-8",
@@ -544,7 +590,8 @@ TEST_F(FrameParserTest, EachViolationGivesItsCloseCode) {
     SCOPED_TRACE(std::string(c.name) + ", " + std::to_string(c.stream[0]) + "/" +
                  std::to_string(c.stream.size() > 1 ? c.stream[1] : -1));
     for (const Log &log :
-         {parse_whole(c.stream), parse_bytewise(c.stream), parse_random(c.stream, 7)}) {
+         {parse_whole(c.stream, c.allow_rsv1), parse_bytewise(c.stream, c.allow_rsv1),
+          parse_random(c.stream, 7, c.allow_rsv1)}) {
       EXPECT_EQ(log.error_code, c.code);
       EXPECT_EQ(log.consumed, c.consumed);
       EXPECT_NE(log.error_detail.find(c.keyword), std::string::npos) << log.error_detail;
@@ -557,6 +604,7 @@ TEST_F(FrameParserTest, AfterAnErrorTheSameErrorComesBack) {
   for (const ErrorCase &c : error_cases()) {
     SCOPED_TRACE(c.name);
     FrameParser parser;
+    parser.set_allow_rsv1(c.allow_rsv1);
     FrameEvent first;
     size_t at = 0;
     while (at < c.stream.size()) {
@@ -577,6 +625,79 @@ TEST_F(FrameParserTest, AfterAnErrorTheSameErrorComesBack) {
     EXPECT_EQ(parser.next(good.data(), good.size(), ev), good.size());
     EXPECT_EQ(ev.kind, Kind::Data);
   }
+}
+
+// --- Announced lengths and permessage-deflate's RSV1 --------------------------------
+
+TEST_F(FrameParserTest, EveryDataFrameAnnouncesItsLengthBeforeItsPayload) {
+  // Fed byte by byte, each data frame's header ends in an empty Data event
+  // carrying the frame's whole length; control frames give none.
+  const Bytes stream = frame(FrameOpcode::Binary, false, pattern(300, 1)) +
+                       frame(FrameOpcode::Ping, true, "p") +
+                       frame(FrameOpcode::Continuation, false, pattern(70000, 2)) +
+                       frame(FrameOpcode::Continuation, true, "") +
+                       header(0x81, uint64_t{1} << 40, 8);  // a text frame never finished
+  std::vector<uint64_t> announced;
+  std::vector<bool> starts;
+  FrameParser parser;
+  for (size_t at = 0; at < stream.size();) {
+    FrameEvent ev;
+    at += parser.next(stream.data() + at, 1, ev);
+    ASSERT_NE(ev.kind, Kind::Error) << ev.detail;
+    if (ev.kind == Kind::Data && ev.len == 0) {
+      announced.push_back(ev.frame_remaining);
+      starts.push_back(ev.message_start);
+    }
+  }
+  EXPECT_EQ(announced, (std::vector<uint64_t>{300, 70000, 0, uint64_t{1} << 40}));
+  EXPECT_EQ(starts, (std::vector<bool>{true, false, false, true}));
+}
+
+TEST_F(FrameParserTest, Rsv1MarksACompressedMessageOnceAllowed) {
+  parser_.set_allow_rsv1(true);
+  const Bytes stream =
+      frame(FrameOpcode::Text, false, "ab", kRsv1) + frame(FrameOpcode::Ping, true, "p") +
+      frame(FrameOpcode::Continuation, true, "cd") + frame(FrameOpcode::Binary, true, "x");
+  struct Seen {
+    Kind kind;
+    bool compressed;
+    std::string data;
+  };
+  std::vector<Seen> seen;
+  for (size_t at = 0; at < stream.size();) {
+    FrameEvent ev;
+    at += parser_.next(stream.data() + at, stream.size() - at, ev);
+    ASSERT_NE(ev.kind, Kind::Error) << ev.detail;
+    seen.push_back({ev.kind, ev.compressed, text(ev.data, ev.len)});
+  }
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_TRUE(seen[0].kind == Kind::Data && seen[0].compressed && seen[0].data == "ab");
+  EXPECT_TRUE(seen[1].kind == Kind::Control && !seen[1].compressed);
+  // The continuation has no RSV1 of its own but belongs to the compressed message.
+  EXPECT_TRUE(seen[2].kind == Kind::Data && seen[2].compressed && seen[2].data == "cd");
+  EXPECT_TRUE(seen[3].kind == Kind::Data && !seen[3].compressed && seen[3].data == "x");
+
+  // reset() starts a new stream with the same setting.
+  parser_.reset();
+  const Bytes again = frame(FrameOpcode::Binary, true, "y", kRsv1);
+  FrameEvent ev;
+  EXPECT_EQ(parser_.next(again.data(), again.size(), ev), again.size());
+  EXPECT_EQ(ev.kind, Kind::Data);
+  EXPECT_TRUE(ev.compressed);
+}
+
+TEST_F(FrameParserTest, Rsv1IsRefusedUntilAllowed) {
+  const Bytes f = frame(FrameOpcode::Binary, true, "y", kRsv1);
+  FrameEvent ev;
+  parser_.next(f.data(), f.size(), ev);
+  EXPECT_EQ(ev.kind, Kind::Error);
+  EXPECT_EQ(ev.close_code, 1002);
+  EXPECT_NE(std::string(ev.detail).find("RSV1"), std::string::npos) << ev.detail;
+  FrameParser allowed;
+  allowed.set_allow_rsv1(true);
+  allowed.set_allow_rsv1(false);
+  allowed.next(f.data(), f.size(), ev);
+  EXPECT_EQ(ev.kind, Kind::Error);
 }
 
 TEST_F(FrameParserTest, ControlFrameOf125BytesIsFine) {

@@ -8,6 +8,7 @@
 namespace {
 
 using wsc::detail::parse_url;
+using wsc::detail::quote_url;
 using wsc::detail::Url;
 
 // Runs parse_url expecting WSC_EINVAL and returns the message for checking.
@@ -192,6 +193,29 @@ TEST(UrlReject, Userinfo) {
   EXPECT_NE(msg.find("***@host"), std::string::npos) << msg;
   // '@' after the authority is a legal path character, not userinfo.
   EXPECT_EQ(parse_url("ws://host/u@x").path, "/u@x");
+}
+
+TEST(UrlReject, CredentialsAreHiddenWhateverElseIsWrong) {
+  // A password with a raw '/', '?' or '#', or a URL without a scheme, must
+  // not show up in the message either.
+  for (const char *url :
+       {"wss://user:se/cret@host/", "ws://user:se?cret@host/", "ws://user:se#cret@host/",
+        "user:secret@host/", "ws://user:secret@ho st/"}) {
+    const std::string msg = error_for(url);
+    EXPECT_EQ(msg.find("cret"), std::string::npos) << "credentials leaked: " << msg;
+    EXPECT_NE(msg.find("***@"), std::string::npos) << msg;
+  }
+}
+
+TEST(QuoteUrl, RedactsEscapesAndCuts) {
+  EXPECT_EQ(quote_url("http://u:p@proxy:1"), "'http://***@proxy:1'");
+  EXPECT_EQ(quote_url("u:p@proxy:1"), "'***@proxy:1'");
+  EXPECT_EQ(quote_url("ws://host/path"), "'ws://host/path'");
+  // Only a real scheme is kept: here "://" comes after a first '@' (found by
+  // fuzz-proxy-url).
+  EXPECT_EQ(quote_url("http:/u:pw@x://v:pw@h"), "'***@h'");
+  EXPECT_EQ(quote_url("ws://h/\x01'"), "'ws://h/\\x01\\x27'");
+  EXPECT_EQ(quote_url(std::string(300, 'a')), "'" + std::string(200, 'a') + "...'");
 }
 
 TEST(UrlReject, Fragment) {

@@ -229,3 +229,61 @@ def _alarm() -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+class SilentServer:
+    """Accepts TCP connections and never sends a byte (a stalled server)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns: List[socket.socket] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(2)
+        for c in self.conns:
+            c.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[SilentServer]:
+    s = SilentServer()
+    yield s
+    s.close()
+
+
+def cpu_seconds() -> float:
+    """CPU time of the whole process (every thread, the library's included)."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class Measured:
+    """``with Measured() as m:`` then ``m.wall`` and ``m.cpu`` (seconds of the
+    whole process, every thread) spent inside the block, even when it raised."""
+
+    def __enter__(self) -> "Measured":
+        self._t0, self._c0 = time.monotonic(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.monotonic() - self._t0
+        self.cpu = cpu_seconds() - self._c0

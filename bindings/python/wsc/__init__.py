@@ -15,7 +15,10 @@ asyncio::
             ...
 
 libwsc is loaded on first use from ``$WSC_LIBRARY``, from a copy beside this
-package, or from the system (see :mod:`wsc._lib`).
+package, from where ``meson install`` put it, or from the system (see
+:mod:`wsc._lib`). The binding logs to the :mod:`logging` logger ``"wsc"``:
+connection errors (reconnect attempts included) at WARNING, state changes at
+DEBUG.
 """
 
 from __future__ import annotations
@@ -23,15 +26,18 @@ from __future__ import annotations
 from . import aio
 from ._lib import version as library_version
 from .connection import Connection, Message, State, Stats, TlsInfo, connect
-from .errors import (ConnectError, ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
-                     HandshakeError, InvalidArgument, LibraryNotFound, MessageTooBig, QueueFull,
-                     Timeout, TlsError, WscError)
+from .options import ConnectOptions
+from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
+                     ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
+                     MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+from .pool import Pool, PoolStats
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "connect", "Connection", "Message", "State", "Stats", "TlsInfo", "aio", "library_version",
+    "connect", "Connection", "ConnectOptions", "Message", "State", "Stats", "TlsInfo", "aio",
+    "library_version",
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
-    "MessageTooBig", "LibraryNotFound",
+    "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
 ]

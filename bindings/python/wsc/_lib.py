@@ -6,7 +6,10 @@ Search order (the first that loads wins):
    the only place tried);
 2. a copy beside this package (``wsc/libwsc.so.0``, ``wsc/libwsc.so``,
    ``wsc/libwsc.dylib``, ``wsc/wsc.dll``);
-3. the system, through ``ctypes.util.find_library("wsc")``.
+3. where ``meson install`` put libwsc when it installed this package (the
+   ``LIBDIR`` of ``wsc/_installed.py``, which meson writes), so a prefix the
+   dynamic loader does not search works without ``WSC_LIBRARY``;
+4. the system, through ``ctypes.util.find_library("wsc")``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import ctypes.util
 import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int, c_int64, c_size_t,
-                    c_uint64, c_void_p)
+                    c_uint32, c_uint64, c_void_p)
 from typing import List, Optional
 
 from .errors import LibraryNotFound, error_for, WscError
@@ -89,6 +92,30 @@ class wsc_callbacks(Structure):
     ]
 
 
+class wsc_pool_options(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("min_idle", c_size_t),
+        ("check_after_idle_ms", c_int64),
+        ("ping_timeout_ms", c_int64),
+        ("max_idle_time_ms", c_int64),
+        ("max_lifetime_ms", c_int64),
+        ("breaker_threshold", c_uint32),
+        ("breaker_cooldown_ms", c_int64),
+    ]
+
+
+class wsc_pool_snapshot(Structure):
+    _fields_ = [("struct_size", c_size_t)] + [
+        (name, c_size_t) for name in ("open", "idle", "busy", "opening", "checking", "waiting")
+    ] + [
+        (name, c_uint64) for name in (
+            "opened", "open_failures", "replaced", "health_checks", "health_check_failures",
+            "rotated", "idle_closed", "discarded_messages", "acquired", "acquire_timeouts",
+            "breaker_trips", "breaker_rejections")
+    ] + [("breaker_state", c_int)]
+
+
 _PROTOTYPES = {
     "wsc_version": (c_char_p, []),
     "wsc_strerror": (c_char_p, [c_int]),
@@ -114,6 +141,15 @@ _PROTOTYPES = {
     "wsc_conn_subprotocol": (c_int, [c_void_p, c_char_p, c_size_t]),
     "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
     "wsc_conn_free": (None, [c_void_p]),
+    "wsc_pool_options_init": (c_int, [POINTER(wsc_pool_options)]),
+    "wsc_pool_new": (c_int, [c_void_p, c_char_p, c_void_p, c_size_t, POINTER(wsc_pool_options),
+                             POINTER(c_void_p)]),
+    "wsc_pool_acquire": (c_int, [c_void_p, c_int, POINTER(c_void_p)]),
+    "wsc_pool_try_acquire": (c_int, [c_void_p, POINTER(c_void_p)]),
+    "wsc_pool_release": (c_int, [c_void_p, c_void_p]),
+    "wsc_pool_stats": (c_int, [c_void_p, POINTER(wsc_pool_snapshot)]),
+    "wsc_pool_close": (c_int, [c_void_p]),
+    "wsc_pool_free": (None, [c_void_p]),
 }
 
 _BESIDE = ("libwsc.so.0", "libwsc.so", "libwsc.0.dylib", "libwsc.dylib", "wsc.dll", "libwsc.dll")
@@ -141,8 +177,13 @@ def _load() -> ctypes.CDLL:
                 "cannot load libwsc from WSC_LIBRARY=%r: %s (unset WSC_LIBRARY to search beside "
                 "the package and the system instead)" % (env, e)) from None
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in _BESIDE:
-        path = os.path.join(here, name)
+    candidates = [os.path.join(here, name) for name in _BESIDE]
+    try:
+        from ._installed import LIBDIR  # only in a package meson installed
+        candidates.append(os.path.join(LIBDIR, "libwsc.so.0"))
+    except ImportError:
+        pass
+    for path in candidates:
         if not os.path.exists(path):
             tried.append("%s (not found)" % path)
             continue

@@ -28,20 +28,33 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import logging
 import os
 import weakref
 from collections import deque
-from typing import Any, AsyncIterator, Callable, Generator, Iterable, List, Optional
+from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Iterable, List,
+                    Optional)
 
-from . import _lib
-from ._lib import ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, WSC_BINARY, wsc_callbacks
-from .connection import (BATCH_MESSAGES, Data, Message, State, Stats, TlsInfo, _encode, _live,
-                         read_stats, read_subprotocol, read_tls_info, take_batch)
-from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ETIMEDOUT, WSC_OK, ConnectionClosedOK, Timeout,
-                     WscError, closed_error)
-from .options import Options
+from . import _args, _lib
+from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE, WSC_BINARY,
+                   WSC_CLOSED, wsc_callbacks)
+from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
+                         _live, latency_of, log_error, log_state, read_stats, read_subprotocol,
+                         read_tls_info, state_hook, take_batch)
+from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
+                     ConnectionClosedOK, Timeout, WscError, closed_error)
+from .options import ConnectOptions, Options
+
+if TYPE_CHECKING:
+    import sys
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = ["connect", "Connection"]
+
+log = logging.getLogger("wsc")
 
 
 def _notified(ref: "weakref.ref[Connection]", fd: int) -> None:
@@ -69,8 +82,12 @@ class Connection:
     All methods must be called from the event loop that opened it.
     """
 
-    def __init__(self, url: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop,
+                 on_state: Optional[StateHook] = None) -> None:
         self.url = url
+        self._hook = on_state
+        self._close_code: Optional[int] = None
+        self._close_reason: Optional[str] = None
         self._loop = loop
         self._lib = _lib.lib()
         self._send_fn = self._lib.wsc_send
@@ -87,6 +104,31 @@ class Connection:
         self._last_stats: Optional[Stats] = None
         self._cbs: Optional[wsc_callbacks] = None
         self._watching = False  # recv() waits on a notify fd (else on on_readable)
+        self._pool_owned = False  # from a pool: no callbacks, freeing gives it back
+
+    @classmethod
+    def _pooled(cls, url: str, loop: asyncio.AbstractEventLoop, handle: int) -> "Connection":
+        """Wraps a connection a pool handed out. It has no callbacks of its
+        own, so recv() always waits on the notify fd, and the end is read
+        with wsc_wait instead of on_close."""
+        self = cls(url, loop)
+        if not self._watch_notify_fd(probe=True):
+            raise OSError("wsc: pooled asyncio connections need a loop that can watch a file "
+                          "descriptor (add_reader)")
+        self._watching = True
+        self._pool_owned = True
+        self._h = handle
+        self._opened.set_result(None)
+        return self
+
+    def _pooled_end(self, h: int) -> None:
+        """How a pooled connection ended, read with wsc_wait (no on_close)."""
+        if self._final is None:
+            status = self._lib.wsc_wait(h, WSC_CLOSED, 0)
+            if status == WSC_EWAIT:
+                status = WSC_ECLOSED  # closing
+            self._final = closed_error(status, 1000 if status == WSC_OK else 1006, "",
+                                       text=_lib.strerror(status))
 
     # --- loop-thread callbacks: hand over and return ------------------------------
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
@@ -123,9 +165,12 @@ class Connection:
         def on_drain(_c: Any, _u: Any) -> None:
             post("_on_drain")
 
+        def on_state(_c: Any, old: int, new: int, _u: Any) -> None:
+            post("_on_state", old, new)
+
         cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks), on_open=ON_OPEN(on_open),
                             on_error=ON_ERROR(on_error), on_close=ON_CLOSE(on_close),
-                            on_drain=ON_DRAIN(on_drain))
+                            on_drain=ON_DRAIN(on_drain), on_state=ON_STATE(on_state))
         if readable_callback:
             cbs.on_readable = ON_READABLE(on_readable)
         return cbs
@@ -187,8 +232,18 @@ class Connection:
 
     def _on_error(self, status: int, detail: str) -> None:
         self._error_status, self._error_detail = status, detail
+        log_error(self.url, status, detail)
+
+    def _on_state(self, old: int, new: int) -> None:
+        log_state(self.url, old, new)
+        if self._hook is not None:
+            try:
+                self._hook(State(old), State(new))
+            except Exception:
+                log.exception("%s: the on_state hook raised", self.url)
 
     def _on_close(self, code: int, reason: str) -> None:
+        self._close_code, self._close_reason = code, reason
         if self._final is None:
             http = 0
             if self._h is not None:
@@ -198,7 +253,8 @@ class Connection:
                     pass
             status = self._error_status
             self._final = closed_error(status, code, reason, self._error_detail,
-                                       http_status=http, text=_lib.strerror(status))
+                                       http_status=http, text=_lib.strerror(status),
+                                       opened=self._opened.done())
         self._wake()
         self._drained.set()
         if not self._opened.done():
@@ -211,7 +267,7 @@ class Connection:
         self._drained.set()
 
     # --- lifetime --------------------------------------------------------------
-    async def _start(self, options: Any) -> None:
+    async def _start(self, options: Any, open_timeout: Optional[float]) -> None:
         # The notify fd itself is made only when a recv() first has to wait
         # (_wait_for_notify): ten thousand idle connections must not cost ten
         # thousand more descriptors. Here: can this loop watch one at all?
@@ -221,7 +277,7 @@ class Connection:
             self._cbs = self._make_callbacks(readable_callback=not watching)
             with Options(**options) as opts:
                 out = ctypes.c_void_p()
-                rc = self._lib.wsc_connect(None, self.url.encode("utf-8"), opts.handle,
+                rc = self._lib.wsc_connect(None, _args.url(self.url), opts.handle,
                                            ctypes.byref(self._cbs), None, ctypes.byref(out))
                 if rc < 0:
                     raise _lib.fail(rc)
@@ -231,7 +287,13 @@ class Connection:
         self._h = out.value
         _live.add(self)
         try:
-            await asyncio.shield(self._opened)
+            await asyncio.wait_for(asyncio.shield(self._opened), open_timeout)
+        except asyncio.TimeoutError:
+            self._free()
+            if self._opened.done() and self._opened.exception() is not None:
+                raise self._opened.exception() from None  # ended just at the deadline
+            raise Timeout("connection did not open within %.3g s (open_timeout)" % open_timeout,
+                          wsc_status=WSC_EWAIT) from None
         except BaseException:
             self._free()
             raise
@@ -326,6 +388,8 @@ class Connection:
         error that ended the connection) once every message received before the
         close has been returned.
         """
+        if timeout is not None:
+            timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if rx:
             return rx.popleft()
@@ -337,8 +401,11 @@ class Connection:
         """The messages that are waiting, at least one and at most
         ``max_messages``, in order. Waits like :meth:`recv` for the first (up
         to ``timeout`` seconds) but never for more; raises like :meth:`recv`."""
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int):
+            raise TypeError("max_messages must be an int")
         if max_messages < 1:
             raise ValueError("max_messages must be at least 1")
+        timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if not rx:
             await self._fill(timeout)
@@ -362,10 +429,12 @@ class Connection:
             if rc == WSC_OK:
                 return
             if rc == WSC_ECLOSED:
-                if not self._closed.done():  # on_close is on its way to this loop
+                if self._pool_owned:
+                    self._pooled_end(h)
+                elif not self._closed.done():  # on_close is on its way to this loop
                     await asyncio.wait({self._closed}, timeout=2)
                 self._raise_closed()
-            if rc != WSC_ETIMEDOUT:
+            if rc != WSC_EWAIT:
                 raise _lib.fail(rc)
             if self._closed.done():  # on_close came first: nothing more will arrive
                 self._raise_closed()
@@ -379,7 +448,7 @@ class Connection:
                 left = deadline - loop.time()
                 if left <= 0:
                     self._waiters.remove(fut)
-                    raise Timeout("no message within %.3g s" % timeout)
+                    raise Timeout("no message within %.3g s" % timeout, wsc_status=WSC_EWAIT)
                 timer = loop.call_at(deadline, _expire, fut)
             try:
                 await fut
@@ -400,20 +469,36 @@ class Connection:
                 return
 
     async def close(self, code: int = 1000, reason: str = "", timeout: float = 10.0) -> None:
-        """Close gracefully (queued messages first, then a Close frame), wait up
-        to ``timeout`` seconds for the closing handshake, and free the connection."""
+        """Close gracefully (queued messages first, then a Close frame), wait
+        up to ``timeout`` seconds for the closing handshake, and free the
+        connection. Raises what ended the connection if it ended another way
+        (a timeout, a lost connection, ...), like the synchronous
+        :meth:`wsc.Connection.close`. A bad ``code`` or ``reason`` raises
+        ``TypeError``/:class:`InvalidArgument` and leaves the connection open."""
+        payload = _args.close_args(code, reason)
+        limit = _args.timeout("timeout", timeout)
         if self._h is None:
             return
+        rc = self._lib.wsc_close(self._h, code, payload)
+        if rc < 0 and rc != WSC_ECLOSED:
+            raise _lib.fail(rc)  # nothing was sent: the connection goes on
         try:
-            rc = self._lib.wsc_close(self._h, code, reason.encode("utf-8"))
-            if rc < 0 and rc != WSC_ECLOSED:
-                raise _lib.fail(rc)
-            await asyncio.wait({self._closed}, timeout=timeout)
+            if self._pool_owned:  # no on_close: poll for the end
+                deadline = None if limit is None else self._loop.time() + limit
+                while (self._lib.wsc_wait(self._h, WSC_CLOSED, 0) == WSC_EWAIT
+                       and (deadline is None or self._loop.time() < deadline)):
+                    await asyncio.sleep(0.01)
+            else:
+                await asyncio.wait({self._closed}, timeout=limit)
             # What came before the close stays readable after it.
             while self._h is not None and take_batch(self._lib, self._h, 0, self._rx) == WSC_OK:
                 pass
         finally:
             self._free()
+        final = self._final
+        if self._closed.done() and final is not None and \
+                final.wsc_status not in (WSC_OK, WSC_ECLOSED):
+            raise final
 
     async def wait_closed(self) -> None:
         """Wait until the connection has ended."""
@@ -433,6 +518,21 @@ class Connection:
         return read_stats(self._lib, self._h)
 
     @property
+    def close_code(self) -> Optional[int]:
+        """The close code the connection ended with, ``None`` until it has."""
+        return self._close_code
+
+    @property
+    def close_reason(self) -> Optional[str]:
+        """The close reason the connection ended with, ``None`` until it has."""
+        return self._close_reason
+
+    @property
+    def latency(self) -> float:
+        """Smoothed ping round trip in seconds; 0.0 before the first pong."""
+        return latency_of(self.stats())
+
+    @property
     def subprotocol(self) -> Optional[str]:
         if self._h is None:
             self._raise_closed()
@@ -447,7 +547,10 @@ class Connection:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+        try:
+            await self.close()
+        except ConnectionClosed as e:  # as in the synchronous __exit__
+            log.warning("%s ended: %s", self.url, e)
 
     def __repr__(self) -> str:
         return "<wsc.aio.Connection %s %s>" % (self.url, self.state.name)
@@ -456,14 +559,17 @@ class Connection:
 class _Connect:
     """What :func:`connect` returns: await it, or use it with ``async with``."""
 
-    def __init__(self, url: str, options: Any) -> None:
+    def __init__(self, url: str, open_timeout: Optional[float], on_state: Optional[StateHook],
+                 options: Any) -> None:
         self._url = url
+        self._open_timeout = open_timeout
+        self._on_state = on_state
         self._options = options
         self._conn: Optional[Connection] = None
 
     async def _open(self) -> Connection:
-        conn = Connection(self._url, asyncio.get_running_loop())
-        await conn._start(self._options)
+        conn = Connection(self._url, asyncio.get_running_loop(), self._on_state)
+        await conn._start(self._options, self._open_timeout)
         return conn
 
     def __await__(self) -> Generator[Any, None, Connection]:
@@ -475,18 +581,25 @@ class _Connect:
 
     async def __aexit__(self, *exc: Any) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            await self._conn.__aexit__(*exc)
 
 
-def connect(url: str, **options: Any) -> _Connect:
+def connect(url: str, *, open_timeout: Optional[float] = None,
+            on_state: Optional[StateHook] = None,
+            **options: "Unpack[ConnectOptions]") -> _Connect:
     """Open a connection: ``ws = await connect(url)`` or
     ``async with connect(url) as ws``.
 
     Options are the same keywords as :func:`wsc.connect` (unknown ones raise
-    ``TypeError``). Opening fails with :class:`HandshakeError`,
-    :class:`TlsError`, :class:`ConnectError`, :class:`Timeout`, ...; wrap it in
-    ``asyncio.wait_for`` to bound the whole open when ``reconnect=True``.
+    ``TypeError``); ``open_timeout`` bounds the whole open (reconnects
+    included) and raises :class:`Timeout`; ``on_state(old, new)`` runs on the
+    event loop at each state change. Opening fails with
+    :class:`HandshakeError`, :class:`TlsError`, :class:`ConnectError`,
+    :class:`Timeout`, ...
     """
     from .options import normalize
+    _args.url(url)
+    _args.timeout("open_timeout", open_timeout)
+    state_hook(on_state)
     normalize(options)  # unknown keywords raise TypeError at the call
-    return _Connect(url, options)
+    return _Connect(url, open_timeout, on_state, options)

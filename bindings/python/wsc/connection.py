@@ -9,8 +9,11 @@ connection, and the next ``recv()`` calls return from that buffer without a C
 call. Events (open, error, close, drain) arrive through short ctypes callbacks
 on the library's loop thread that only record what happened.
 
-Blocking calls wait in slices of 200 ms with the GIL released, so Ctrl-C
-interrupts them and nothing busy-polls.
+Every wait blocks inside the library (``wsc_wait``, ``wsc_recv_many``) with
+the GIL released, in slices of at most 200 ms so that Ctrl-C interrupts it.
+A slice ends early only when something happened: the library answers
+``WSC_EWAIT`` only when the slice ran out, and any other status ends the
+loop, so no wait loop can spin on a connection that has ended.
 """
 
 from __future__ import annotations
@@ -18,23 +21,34 @@ from __future__ import annotations
 import atexit
 import ctypes
 import enum
+import logging
+import math
 import threading
 import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Union
 
-from . import _lib
-from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, WSC_BINARY, WSC_CLOSED, WSC_OPEN,
-                   WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
-from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_ETIMEDOUT, WSC_OK,
+from . import _args, _lib
+from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_STATE, WSC_BINARY, WSC_CLOSED,
+                   WSC_OPEN, WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
+from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_EWAIT, WSC_OK,
                      ConnectionClosed, ConnectionClosedError, ConnectionClosedOK,
                      Timeout, WscError, closed_error)
-from .options import Options
+from .options import ConnectOptions, Options
+
+if TYPE_CHECKING:
+    import sys
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 Message = Union[str, bytes]
 Data = Union[str, bytes, bytearray, memoryview]
+
+log = logging.getLogger("wsc")
 
 SLICE_MS = 200
 # What one wsc_recv_many call may take from the library's queue: up to this
@@ -75,6 +89,14 @@ class TlsInfo:
     version: str
     cipher: str
     group: str
+
+
+def _slice_ms(deadline: Optional[float]) -> int:
+    """How long the next blocking C call may wait: one slice, or what is
+    left until ``deadline`` (rounded up, so it never busy-loops on a 0)."""
+    if deadline is None:
+        return SLICE_MS
+    return max(0, min(SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
 
 
 def _encode(data: Data) -> "tuple[int, bytes]":
@@ -165,11 +187,31 @@ def _free_all() -> None:
             pass
 
 
+StateHook = Callable[["State", "State"], None]
+
+
+def state_hook(hook: Optional[StateHook]) -> Optional[StateHook]:
+    if hook is not None and not callable(hook):
+        raise TypeError("on_state must be a callable (old: State, new: State), not %s"
+                        % type(hook).__name__)
+    return hook
+
+
+def log_state(url: str, old: int, new: int) -> None:
+    log.debug("%s: %s -> %s", url, State(old).name, State(new).name)
+
+
+def log_error(url: str, status: int, detail: str) -> None:
+    log.warning("%s: %s: %s", url, _lib.strerror(status), detail)
+
+
 class _Events:
     """What the loop-thread callbacks learned. Holds no reference to the
     Connection, so dropping the Connection frees its handle at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str, hook: Optional[StateHook]) -> None:
+        self.url = url
+        self.hook = hook
         self.lock = threading.Lock()
         self.error_status = WSC_OK
         self.error_detail = ""
@@ -193,8 +235,17 @@ class _Events:
             with self.lock:
                 self.error_status = status
                 self.error_detail = detail.decode("utf-8", "replace") if detail else ""
+            log_error(self.url, status, self.error_detail)
         except BaseException:
             pass
+
+    def on_state(self, _c: Any, old: int, new: int, _u: Any) -> None:
+        try:
+            log_state(self.url, old, new)
+            if self.hook is not None:
+                self.hook(State(old), State(new))
+        except BaseException:
+            log.exception("%s: the on_state hook raised", self.url)
 
     def on_close(self, _c: Any, code: int, reason: Optional[bytes], _u: Any) -> None:
         try:
@@ -221,7 +272,42 @@ class Connection:
     from different threads at the same time.
     """
 
-    def __init__(self, url: str, *, open_timeout: Optional[float] = None, **options: Any) -> None:
+    def __init__(self, url: str, *, open_timeout: Optional[float] = None,
+                 on_state: Optional[StateHook] = None,
+                 **options: "Unpack[ConnectOptions]") -> None:
+        curl = _args.url(url)
+        open_timeout = _args.timeout("open_timeout", open_timeout)
+        self._init_state(url, state_hook(on_state))
+        ev = self._events
+        # Keep the ctypes callback objects alive as long as the handle.
+        self._cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks),
+                                  on_open=ON_OPEN(ev.on_open), on_error=ON_ERROR(ev.on_error),
+                                  on_close=ON_CLOSE(ev.on_close), on_drain=ON_DRAIN(ev.on_drain),
+                                  on_state=ON_STATE(ev.on_state))
+        with Options(**options) as opts:
+            out = ctypes.c_void_p()
+            rc = self._lib.wsc_connect(None, curl, opts.handle,
+                                       ctypes.byref(self._cbs), None, ctypes.byref(out))
+            if rc < 0:
+                raise _lib.fail(rc)
+        self._h = out.value
+        _live.add(self)
+        try:
+            self._wait_open(open_timeout)
+        except BaseException:
+            self._release()
+            raise
+
+    @classmethod
+    def _pooled(cls, url: str, handle: int) -> "Connection":
+        """Wraps a connection a pool handed out (no callbacks of its own);
+        freeing the handle gives it back to the pool (wsc_conn_free)."""
+        self = cls.__new__(cls)
+        self._init_state(url, None)
+        self._h = handle
+        return self
+
+    def _init_state(self, url: str, hook: Optional[StateHook]) -> None:
         self.url = url
         self._lib = _lib.lib()
         self._send_fn = self._lib.wsc_send
@@ -235,24 +321,7 @@ class Connection:
         self._rx_mu = threading.Lock()  # one wsc_recv_many at a time keeps the order
         self._final: Optional[WscError] = None
         self._last_stats: Optional[Stats] = None
-        ev = self._events = _Events()
-        # Keep the ctypes callback objects alive as long as the handle.
-        self._cbs = wsc_callbacks(struct_size=ctypes.sizeof(wsc_callbacks),
-                                  on_open=ON_OPEN(ev.on_open), on_error=ON_ERROR(ev.on_error),
-                                  on_close=ON_CLOSE(ev.on_close), on_drain=ON_DRAIN(ev.on_drain))
-        with Options(**options) as opts:
-            out = ctypes.c_void_p()
-            rc = self._lib.wsc_connect(None, url.encode("utf-8"), opts.handle,
-                                       ctypes.byref(self._cbs), None, ctypes.byref(out))
-            if rc < 0:
-                raise _lib.fail(rc)
-        self._h = out.value
-        _live.add(self)
-        try:
-            self._wait_open(open_timeout)
-        except BaseException:
-            self._release()
-            raise
+        self._events = _Events(url, hook)
 
     # --- handle lifetime ------------------------------------------------------
     # A call registers in _users before it reads _free_pending, and _release
@@ -318,7 +387,7 @@ class Connection:
         if self._final is not None:
             return self._final
         status = self._lib.wsc_wait(h, WSC_CLOSED, 0)
-        if status == WSC_ETIMEDOUT:  # not finished yet: closing
+        if status == WSC_EWAIT:  # not finished yet: closing
             return ConnectionClosedError(1006, "", detail="connection is closing")
         ev = self._events
         with ev.lock:
@@ -329,7 +398,7 @@ class Connection:
         except WscError:
             pass
         err = closed_error(status, code, reason, detail, http_status=http,
-                           text=_lib.strerror(status))
+                           text=_lib.strerror(status), opened=self._events.opened.is_set())
         self._final = err
         return err
 
@@ -338,17 +407,15 @@ class Connection:
         h = self._enter()
         try:
             while True:
-                ms = SLICE_MS
-                if deadline is not None:
-                    ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
+                ms = _slice_ms(deadline)
                 rc = self._lib.wsc_wait(h, WSC_OPEN, ms)
                 if rc == WSC_OK or self._events.opened.is_set():
                     return  # open (perhaps already closed again: recv will tell)
-                if rc != WSC_ETIMEDOUT:
+                if rc != WSC_EWAIT:  # ended before it opened: say how
                     raise self._outcome(h)
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise Timeout("connection did not open within %.3g s" % timeout,
-                                  wsc_status=WSC_ETIMEDOUT)
+                    raise Timeout("connection did not open within %.3g s (open_timeout)"
+                                  % timeout, wsc_status=WSC_EWAIT)
         finally:
             self._leave()
 
@@ -439,6 +506,8 @@ class Connection:
         it raises :class:`ConnectionClosedOK`/:class:`ConnectionClosedError`
         (or the error that ended the connection, e.g. :class:`TlsError`).
         """
+        if timeout is not None:
+            timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if rx:
             try:
@@ -457,8 +526,11 @@ class Connection:
         already arrived. Raises like :meth:`recv` once the connection has ended
         and every message that came before the end was returned.
         """
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int):
+            raise TypeError("max_messages must be an int")
         if max_messages < 1:
             raise ValueError("max_messages must be at least 1")
+        timeout = _args.timeout("timeout", timeout)
         rx = self._rx
         if rx:
             out = []
@@ -481,22 +553,20 @@ class Connection:
             # The lock keeps batches in order when threads share a connection.
             with self._rx_mu:
                 while not rx:
-                    ms = SLICE_MS
-                    if deadline is not None:
-                        ms = max(0, min(ms, int((deadline - time.monotonic()) * 1000)))
+                    ms = _slice_ms(deadline)
                     rc = take_batch(self._lib, h, ms, rx)
                     if rc == WSC_OK:
                         break
                     if rc == WSC_ECLOSED:
                         raise self._outcome(h)
-                    if rc != WSC_ETIMEDOUT:
+                    if rc != WSC_EWAIT:
                         raise _lib.fail(rc)
                     if self._free_pending:
                         raise self._final or ConnectionClosedOK(1000, "",
                                                                 detail="connection was closed")
                     if deadline is not None and time.monotonic() >= deadline:
                         raise Timeout("no message within %.3g s" % timeout,
-                                      wsc_status=WSC_ETIMEDOUT)
+                                      wsc_status=WSC_EWAIT)
                 out = [rx.popleft()]
                 while rx and len(out) < want:
                     out.append(rx.popleft())
@@ -516,29 +586,49 @@ class Connection:
     def close(self, code: int = 1000, reason: str = "", timeout: float = 10.0) -> None:
         """Close gracefully: queued messages go out first, then a Close frame.
 
-        Waits up to ``timeout`` seconds for the closing handshake, then frees
-        the connection. Closing twice is harmless.
+        Returns as soon as the closing handshake is done (at most ``timeout``
+        seconds later), then frees the connection. If the connection had
+        already ended another way (a pong, idle or write timeout, a lost
+        connection, a protocol error), or the close itself failed, it raises
+        what ended it, as :meth:`recv` would. Closing twice is harmless. A
+        bad ``code`` or ``reason`` raises ``TypeError``/:class:`InvalidArgument`
+        and leaves the connection as it was.
         """
+        payload = _args.close_args(code, reason)
+        limit = _args.timeout("timeout", timeout)
         try:
             h = self._enter()
-        except ConnectionClosed:
-            return
         except WscError:
             return
         try:
-            rc = self._lib.wsc_close(h, code, reason.encode("utf-8"))
+            rc = self._lib.wsc_close(h, code, payload)
             if rc < 0 and rc != WSC_ECLOSED:
-                raise _lib.fail(rc)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                ms = max(0, min(SLICE_MS, int((deadline - time.monotonic()) * 1000)))
-                if self._lib.wsc_wait(h, WSC_CLOSED, ms) != WSC_ETIMEDOUT:
-                    break
-            if self._events.closed.is_set():
+                raise _lib.fail(rc)  # nothing was sent: the connection goes on
+        except BaseException:
+            self._leave()
+            raise
+        try:
+            ended = self._wait_closed(h, limit) != WSC_EWAIT
+            if ended:
                 self._final = self._outcome(h)
         finally:
             self._leave()
             self._release()
+        status = self._final.wsc_status if ended and self._final is not None else WSC_OK
+        if status not in (WSC_OK, WSC_ECLOSED):
+            raise self._final  # type: ignore[misc]
+
+    def _wait_closed(self, h: int, timeout: Optional[float]) -> int:
+        """wsc_wait(CLOSED) for up to timeout seconds (None = forever) in
+        slices; WSC_EWAIT if it has not ended by then, else how it ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            ms = _slice_ms(deadline)
+            rc = self._lib.wsc_wait(h, WSC_CLOSED, ms)
+            if rc != WSC_EWAIT:
+                return rc
+            if deadline is not None and time.monotonic() >= deadline:
+                return rc
 
     @property
     def state(self) -> State:
@@ -566,6 +656,28 @@ class Connection:
             self._leave()
 
     @property
+    def close_code(self) -> Optional[int]:
+        """The close code the connection ended with (1006 when there was no
+        close handshake), ``None`` while it has not ended."""
+        ev = self._events
+        with ev.lock:
+            return ev.close_code if ev.closed.is_set() else None
+
+    @property
+    def close_reason(self) -> Optional[str]:
+        """The close reason the connection ended with, ``None`` while it has
+        not ended."""
+        ev = self._events
+        with ev.lock:
+            return ev.close_reason if ev.closed.is_set() else None
+
+    @property
+    def latency(self) -> float:
+        """The smoothed round trip of pings, in seconds; 0.0 before the
+        first pong (pings need ``ping_interval``)."""
+        return latency_of(self.stats())
+
+    @property
     def subprotocol(self) -> Optional[str]:
         """The subprotocol the server selected, or ``None``."""
         h = self._enter()
@@ -585,21 +697,37 @@ class Connection:
     def __enter__(self) -> "Connection":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        try:
+            self.close()
+        except ConnectionClosed as e:
+            # Leaving the block is not the place to learn how it ended: recv,
+            # send and close_code/close_reason tell; the log keeps it.
+            log.warning("%s ended: %s", self.url, e)
 
     def __repr__(self) -> str:
         return "<wsc.Connection %s %s>" % (self.url, self.state.name)
 
 
-def connect(url: str, *, open_timeout: Optional[float] = None, **options: Any) -> Connection:
+def latency_of(stats: Stats) -> float:
+    return stats.rtt_us_smoothed / 1e6 if stats.rtt_us_smoothed >= 0 else 0.0
+
+
+def connect(url: str, *, open_timeout: Optional[float] = None,
+            on_state: Optional[StateHook] = None,
+            **options: "Unpack[ConnectOptions]") -> Connection:
     """Open a WebSocket connection and wait until it is open.
 
     Args:
         url: ``ws://`` or ``wss://`` URL.
         open_timeout: seconds to wait for the first open (``None``: until it
             opens or fails for good; each attempt is bounded by
-            ``connect_timeout``).
+            ``connect_timeout``). Running out raises :class:`Timeout`.
+        on_state: ``hook(old, new)`` called with two :class:`State` at each
+            state change, reconnects included (CONNECTING -> OPEN,
+            OPEN -> RECONNECTING, ...). It runs on the library's loop
+            thread: keep it short, do not call blocking methods of this
+            connection in it; an exception it raises is logged.
         **options: connection options named after the C options (see
             :mod:`wsc.options`), e.g. ``ping_interval=20``, ``reconnect=True``,
             ``cafile="ca.pem"``, ``headers={"Authorization": "..."}``,
@@ -608,4 +736,4 @@ def connect(url: str, *, open_timeout: Optional[float] = None, **options: Any) -
     Raises:
         HandshakeError, TlsError, ConnectError, Timeout, InvalidArgument.
     """
-    return Connection(url, open_timeout=open_timeout, **options)
+    return Connection(url, open_timeout=open_timeout, on_state=on_state, **options)

@@ -28,7 +28,9 @@ WSC_EDECODE = -12
 WSC_EINTERNAL = -13
 WSC_ELOST = -14
 WSC_ESERVER = -15
-WSC_EREMOTE = -16
+WSC_EWAIT = -16
+WSC_EBREAKER = -17
+WSC_EREMOTE = -18
 
 STATUS_NAMES: Dict[int, str] = {
     value: name
@@ -83,7 +85,16 @@ class TlsError(WscError):
 
 
 class Timeout(WscError, TimeoutError):
-    """An operation or the connection timed out (``WSC_ETIMEDOUT``)."""
+    """A wait ran out: ``recv(timeout=...)``, ``open_timeout``, or the
+    connection could not be opened within ``connect_timeout``.
+
+    ``wsc_status`` tells which: ``WSC_EWAIT`` when only the call's own wait
+    ran out (the connection goes on), ``WSC_ETIMEDOUT`` when the library's
+    connect timer ended the attempt. A connection that was open and then
+    ended by one of its timers (pong, idle, write, close) raises
+    :class:`ConnectionClosedError` with ``wsc_status == WSC_ETIMEDOUT``
+    instead, so a loop that retries ``recv(timeout=...)`` on :class:`Timeout`
+    never spins on a dead connection."""
 
 
 class QueueFull(WscError):
@@ -92,6 +103,15 @@ class QueueFull(WscError):
 
 class MessageTooBig(WscError, ValueError):
     """A message is larger than a configured limit (``WSC_ETOOBIG``)."""
+
+
+class CircuitOpen(WscError):
+    """A pool's circuit breaker is open (``WSC_EBREAKER``): opens to the
+    endpoint kept failing, so the pool does not dial until its cool-down ends."""
+
+
+class PoolClosed(WscError):
+    """The pool was closed (``WSC_ECLOSED`` from an acquire)."""
 
 
 class ConnectionClosed(WscError):
@@ -127,8 +147,10 @@ _BY_STATUS: Dict[int, Type[WscError]] = {
     WSC_ECONNECT: ConnectError,
     WSC_ETLS: TlsError,
     WSC_ETIMEDOUT: Timeout,
+    WSC_EWAIT: Timeout,
     WSC_EAGAIN: QueueFull,
     WSC_ETOOBIG: MessageTooBig,
+    WSC_EBREAKER: CircuitOpen,
 }
 
 
@@ -151,18 +173,27 @@ def error_for(status: int, detail: str = "", *, http_status: int = 0,
     return cls(message, wsc_status=status, detail=detail)
 
 
+# How an open connection can end besides a close handshake: these raise
+# ConnectionClosedError carrying the status (never Timeout: see Timeout).
+_ENDED_AFTER_OPEN = (WSC_ELOST, WSC_EPROTO, WSC_EDECODE, WSC_ETOOBIG, WSC_EINTERNAL, WSC_ENOMEM,
+                     WSC_ETIMEDOUT)
+
+
 def closed_error(status: int, code: int, reason: str, detail: str = "", *,
-                 http_status: int = 0, text: Optional[str] = None) -> WscError:
+                 http_status: int = 0, text: Optional[str] = None,
+                 opened: bool = True) -> WscError:
     """The exception for a connection that has ended.
 
     ``status`` is how it ended (``WSC_OK`` for a close handshake), ``code`` and
-    ``reason`` what ``on_close`` reported.
+    ``reason`` what ``on_close`` reported; ``opened`` whether it was ever
+    open (a connect timeout is a :class:`Timeout`, a pong timeout after the
+    open a :class:`ConnectionClosedError`).
     """
     if status == WSC_OK or status == WSC_ECLOSED:
         if status == WSC_OK and code in (1000, 1001):
             return ConnectionClosedOK(code, reason, wsc_status=WSC_ECLOSED, detail=detail)
         return ConnectionClosedError(code or 1006, reason, wsc_status=WSC_ECLOSED, detail=detail)
-    if status in (WSC_ELOST, WSC_EPROTO, WSC_EDECODE, WSC_ETOOBIG, WSC_EINTERNAL, WSC_ENOMEM):
+    if status in _ENDED_AFTER_OPEN and (opened or status != WSC_ETIMEDOUT):
         words = text or STATUS_NAMES.get(status, str(status))
         return ConnectionClosedError(code or 1006, reason, wsc_status=status,
                                      detail="%s: %s" % (words, detail) if detail else words)

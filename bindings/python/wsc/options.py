@@ -17,10 +17,72 @@ Plus:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Mapping, Tuple, Union
+import os
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Tuple, TypedDict, Union
 
 from . import _lib
 from .errors import InvalidArgument
+
+Headers = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ConnectOptions(TypedDict, total=False):
+    """Every keyword :func:`wsc.connect` and :func:`wsc.aio.connect` take
+    besides ``open_timeout`` and ``on_state`` (``**options:
+    Unpack[ConnectOptions]``, so IDEs complete them and type checkers check
+    them). ``None`` means the library default. Times without ``_ms`` are
+    seconds."""
+    # times, seconds
+    connect_timeout: float
+    ping_interval: float
+    pong_timeout: float
+    idle_timeout: float
+    write_timeout: float
+    reconnect_min: float
+    reconnect_max: float
+    # the same in the C unit, milliseconds
+    connect_timeout_ms: int
+    ping_interval_ms: int
+    pong_timeout_ms: int
+    idle_timeout_ms: int
+    write_timeout_ms: int
+    reconnect_min_ms: int
+    reconnect_max_ms: int
+    # reconnect
+    reconnect: bool
+    reconnect_max_attempts: int
+    reconnect_on_normal_close: bool
+    reconnect_seed: int
+    # limits and rates
+    max_message_bytes: int
+    send_queue_bytes: int
+    recv_queue_bytes: int
+    send_rate_per_s: int
+    send_burst: int
+    compression: bool
+    # the upgrade request
+    subprotocols: Union[str, List[str]]
+    origin: str
+    headers: Headers
+    # TLS
+    tls_verify: bool
+    tls_min_version: Union[int, str]
+    tls_ca_file: PathLike
+    tls_cert_file: PathLike
+    tls_key_file: PathLike
+    tls_ciphers: str
+    tls13_ciphersuites: str
+    tls_groups: str
+    tls_server_name: str
+    cafile: PathLike
+    certfile: PathLike
+    keyfile: PathLike
+    ciphers: str
+    server_hostname: str
+    # proxy
+    proxy: str
+    proxy_from_env: bool
 
 # name -> (C option number, kind). kind: "ms", "int", "bool", "str"
 C_OPTIONS: Dict[str, Tuple[int, str]] = {
@@ -78,9 +140,6 @@ ALIASES: Dict[str, Tuple[str, Callable[[Any], Any]]] = {
     "server_hostname": ("tls_server_name", lambda v: v),
 }
 
-Headers = Union[Mapping[str, str], Iterable[Tuple[str, str]]]
-
-
 def normalize(options: Mapping[str, Any]) -> Dict[str, Any]:
     """Resolve aliases and check names: ``{C name: value in the C unit}``.
 
@@ -106,8 +165,28 @@ def normalize(options: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
+def header_pairs(value: Any) -> List[Tuple[str, str]]:
+    """``headers=``: a mapping or an iterable of ``(name, value)`` pairs of
+    str; anything else raises TypeError (the library checks the words)."""
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError("headers must be a mapping or an iterable of (name, value) pairs, "
+                        "not %s" % type(value).__name__)
+    else:
+        items = list(value)
+    out = []
+    for item in items:
+        if not (isinstance(item, tuple) or isinstance(item, list)) or len(item) != 2:
+            raise TypeError("each header must be a (name, value) pair, not %r" % (item,))
+        k, v = item
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError("header names and values must be str, got %r" % (item,))
+        out.append((k, v))
+    return out
+
+
 def _as_path(v: Any) -> str:
-    import os
     if isinstance(v, (str, bytes, os.PathLike)):
         p = os.fspath(v)
         return p.decode() if isinstance(p, bytes) else p
@@ -134,11 +213,8 @@ class Options:
     def _set(self, name: str, value: Any) -> None:
         L = self._lib
         if name == "headers":
-            items = value.items() if isinstance(value, Mapping) else value
-            for pair in items:
-                k, v = pair
-                self._check(L.wsc_options_add_header(self._h, str(k).encode(), str(v).encode()),
-                            name)
+            for k, v in header_pairs(value):
+                self._check(L.wsc_options_add_header(self._h, k.encode(), v.encode()), name)
             return
         opt, kind = C_OPTIONS[name]
         if kind == "bool":

@@ -1,0 +1,74 @@
+// Connection::ping: a ping on demand (the pool's health check, wsc_ping).
+// It rides on the heartbeat's ping: asking for one sets ping_due_, the
+// writer sends it, and on_pong settles every ping that was asked for before
+// that ping went out.
+#include <algorithm>
+
+#include "connection.hpp"
+#include "loop_core.hpp"
+
+namespace wsc::detail {
+
+Status Connection::ping(Millis timeout, PingDone done) {
+  if (!done || timeout.count() <= 0) return Status::WSC_EINVAL;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (finished_ || state_ != State::Open) return Status::WSC_ECLOSED;
+  }
+  auto self = shared_from_this();
+  if (!loop_->post([self, timeout, done = std::move(done)]() mutable {
+        self->start_user_ping(timeout, std::move(done));
+      })) {
+    return Status::WSC_ECLOSED;
+  }
+  return Status::WSC_OK;
+}
+
+void Connection::start_user_ping(Millis timeout, PingDone done) {
+  if (!attempt_ || !attempt_->established || !attempt_->wsi || state() != State::Open) {
+    emit_ping_done(done, Status::WSC_ECLOSED, std::chrono::microseconds(0));
+    return;
+  }
+  auto ping = std::make_unique<UserPing>();
+  ping->done = std::move(done);
+  ping->requested_at = std::chrono::steady_clock::now();
+  UserPing *raw = ping.get();
+  std::weak_ptr<Connection> weak = shared_from_this();
+  ping->deadline.start(loop_->timers(), timeout, [weak, raw] {
+    if (auto self = weak.lock())
+      self->end_user_ping(raw, Status::WSC_ETIMEDOUT, std::chrono::microseconds(0));
+  });
+  user_pings_.push_back(std::move(ping));
+  ping_due_ = true;
+  lws_callback_on_writable(attempt_->wsi);
+}
+
+void Connection::settle_user_pings(Status status, std::chrono::microseconds rtt) {
+  std::vector<UserPing *> due;
+  for (auto &p : user_pings_) {
+    // A pong answers only pings asked for before the last ping went out;
+    // later ones wait for the ping that ping_due_ still asks for.
+    if (status != Status::WSC_OK || p->requested_at <= ping_sent_at_) due.push_back(p.get());
+  }
+  for (UserPing *p : due) end_user_ping(p, status, rtt);
+}
+
+void Connection::end_user_ping(UserPing *ping, Status status, std::chrono::microseconds rtt) {
+  auto found = std::find_if(user_pings_.begin(), user_pings_.end(),
+                            [ping](const auto &p) { return p.get() == ping; });
+  if (found == user_pings_.end()) return;
+  std::unique_ptr<UserPing> owned = std::move(*found);
+  user_pings_.erase(found);
+  owned->deadline.cancel();
+  emit_ping_done(owned->done, status,
+                 status == Status::WSC_OK ? rtt : std::chrono::microseconds(0));
+}
+
+void Connection::emit_ping_done(const PingDone &done, Status status,
+                                std::chrono::microseconds rtt) {
+  if (detached_.load()) return;
+  std::lock_guard<std::mutex> lock(callback_mutex_);
+  if (!detached_.load()) done(status, rtt);
+}
+
+}  // namespace wsc::detail
