@@ -249,7 +249,9 @@ func TestWaitingRecvHoldsNoThread(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // all of them are waiting by now
 	during := osThreads(t)
-	if during-before > conns/4 {
+	// One thread pinned per waiter would be +64; under load the runtime
+	// still starts some threads for the short cgo calls before the waits.
+	if during-before > conns/2 {
 		t.Fatalf("%d waiting Recvs: %d OS threads before, %d while they wait", conns, before, during)
 	}
 	for i, c := range cs {
