@@ -139,6 +139,23 @@ TEST_F(CapiRpc, BlockingCallsAnswerResultsAndErrors) {
   EXPECT_EQ(r, nullptr);
 }
 
+// A call's deadline ends the call (WSC_ETIMEDOUT, also when call_wait is
+// the one blocked on it); a wait on the connection that runs out is
+// WSC_EWAIT and the connection goes on, as for wsc_wait.
+TEST_F(CapiRpc, CallDeadlineIsTimedOutAndConnectionWaitIsEwait) {
+  wsc_rpc_result *r = nullptr;
+  ASSERT_EQ(wsc_rpc_call_wait(rpc_, "slow", "[500,1]", 7, 50, &r), WSC_ETIMEDOUT);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->status, WSC_ETIMEDOUT);
+  wsc_rpc_result_free(r);
+
+  EXPECT_EQ(wsc_rpc_wait(rpc_, WSC_CLOSED, 50), WSC_EWAIT);
+  EXPECT_EQ(std::string(wsc_last_error_detail()), "state not reached within timeout_ms");
+  EXPECT_EQ(wsc_rpc_wait(rpc_, WSC_CLOSED, -2), WSC_EINVAL);
+  EXPECT_EQ(wsc_rpc_state(rpc_), WSC_OPEN);
+  EXPECT_EQ(call("add", "[2,2]"), std::make_pair(int(WSC_OK), std::string("4")));
+}
+
 TEST_F(CapiRpc, CallbacksRunOnceAndBlockingCallsInsideThemAreRefused) {
   Calls calls;
   ASSERT_EQ(wsc_rpc_call(rpc_, "add", "[1,1]", 5, -1, &Calls::record, &calls), WSC_OK);
