@@ -27,12 +27,14 @@ class WscConan(ConanFile):
         "fPIC": [True, False],
         "with_protobuf": [True, False],
         "with_msgpack": [True, False],
+        "with_json": [True, False],
     }
     default_options = {
         "shared": False,
         "fPIC": True,
         "with_protobuf": False,
         "with_msgpack": False,
+        "with_json": False,
     }
     # The recipe lives in the source tree: export what the library build needs
     # (the tests/ tree needs GoogleTest and is turned off below).
@@ -75,6 +77,8 @@ class WscConan(ConanFile):
             self.requires("protobuf/[>=3.21.12 <6]")
         if self.options.with_msgpack:
             self.requires("msgpack-cxx/[>=4.1.1 <7]")
+        if self.options.with_json:
+            self.requires("nlohmann_json/[>=3.11.2 <4]")
 
     def validate(self):
         if self.settings.compiler.get_safe("cppstd"):
@@ -108,6 +112,7 @@ class WscConan(ConanFile):
         tc.project_options["fuzz"] = False
         tc.project_options["protobuf"] = feature(self.options.with_protobuf)
         tc.project_options["msgpack"] = feature(self.options.with_msgpack)
+        tc.project_options["json"] = feature(self.options.with_json)
         tc.generate()
         deps = PkgConfigDeps(self)
         deps.generate()

@@ -18,13 +18,7 @@
 #include <wsc/client.hpp>
 #include <wsc/pool.hpp>
 
-struct wsc_loop {
-  wsc::Loop loop;
-};
-
-struct wsc_options {
-  wsc::Options options;
-};
+#include "capi_internal.hpp"
 
 struct wsc_conn {
   wsc_callbacks callbacks{};
@@ -60,30 +54,16 @@ int ok() {
 
 int from(wsc::Status s) { return static_cast<int>(s); }
 
-// Runs fn, turning exceptions into statuses (nothing throws across the ABI).
-template <class F>
-int guarded(F &&fn) {
-  try {
-    return fn();
-  } catch (const wsc::Error &e) {
-    return fail(from(e.status()), e.detail());
-  } catch (const std::bad_alloc &) {
-    return fail(WSC_ENOMEM, "out of memory");
-  } catch (const std::exception &e) {
-    return fail(WSC_EINTERNAL, e.what());
-  } catch (...) {
-    return fail(WSC_EINTERNAL, "unknown exception");
-  }
-}
+using wsc::capi::guarded;
 
 bool is_bool(int64_t v) { return v == 0 || v == 1; }
 
 // A status `s` a blocking call got because the connection has ended: its
 // detail says why it ended (the connection's last error), so the caller
 // can print wsc_last_error_detail() without a second call.
-int ended(const wsc_conn *c, int s) {
+int ended(const wsc::Client &client, int s) {
   std::string why;
-  const int last = from(c->client->last_error(why));
+  const int last = from(client.last_error(why));
   if (last == WSC_OK || why.empty()) return fail(s, wsc_strerror(s));
   if (last == s) return fail(s, why);
   return fail(s, std::string(wsc_strerror(last)) + ": " + why);
@@ -95,7 +75,7 @@ int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
   if (s == WSC_ESTATE)
     return fail(s, "wsc_recv and wsc_recv_many are for pull mode (no on_message callback)");
   if (s == WSC_EWAIT) return fail(s, "no message within timeout_ms");
-  if (s == WSC_ECLOSED) return ended(c, s);
+  if (s == WSC_ECLOSED) return ended(*c->client, s);
   if (s != WSC_OK) return fail(s, wsc_strerror(s));
   return WSC_OK;
 }
@@ -157,6 +137,17 @@ bool is_str_option(int opt) { return opt >= WSC_OPT_SUBPROTOCOLS && opt <= WSC_O
 int unknown_option(int opt) { return fail(WSC_EINVAL, "unknown option " + std::to_string(opt)); }
 
 }  // namespace
+
+int wsc::capi::fail(int status, std::string detail) { return ::fail(status, std::move(detail)); }
+
+int wsc::capi::wait_for_state(wsc::Client &client, int state, int timeout_ms) {
+  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
+  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
+  const int s = from(client.wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
+  if (s == WSC_OK) return ok();
+  if (s == WSC_EWAIT) return fail(s, "state not reached within timeout_ms");
+  return ended(client, s);
+}
 
 extern "C" {
 
@@ -537,12 +528,7 @@ int wsc_close(wsc_conn *c, int code, const char *reason) {
 
 int wsc_wait(wsc_conn *c, int state, int timeout_ms) {
   if (!c) return fail(WSC_EINVAL, "conn is NULL");
-  if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
-  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
-  const int s = from(c->client->wait(static_cast<wsc::State>(state), wsc::Millis(timeout_ms)));
-  if (s == WSC_OK) return ok();
-  if (s == WSC_EWAIT) return fail(s, "state not reached within timeout_ms");
-  return ended(c, s);
+  return wsc::capi::wait_for_state(*c->client, state, timeout_ms);
 }
 
 int wsc_conn_state(const wsc_conn *c) {

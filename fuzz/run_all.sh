@@ -18,7 +18,7 @@ fi
 build="$(cd "$1" 2>/dev/null && pwd)" || { echo "no build dir $1" >&2; exit 2; }
 seconds="$2"
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-targets=(server-bytes upgrade-response response-head url proxy-url inflate)
+targets=(server-bytes upgrade-response response-head url proxy-url inflate rpc-decode)
 
 failed=0
 total=0

@@ -35,6 +35,7 @@ const (
 	ErrLost      Status = C.WSC_ELOST      // connection lost without a close handshake
 	ErrServer    Status = C.WSC_ESERVER    // HTTP 5xx on the upgrade
 	ErrBreaker   Status = C.WSC_EBREAKER   // a Pool's circuit breaker is open
+	ErrRemote    Status = C.WSC_EREMOTE    // the peer answered an RPC call with an error
 	// ErrWait is the library's "a blocking call's own wait ran out" (the
 	// connection goes on). The package waits on contexts instead, so no
 	// function returns it (Pool.Acquire returns ctx.Err()); it is here to

@@ -485,7 +485,7 @@ TEST(CapiStatus, StrerrorForEveryStatus) {
   }
   EXPECT_EQ(seen.size(), sizeof kStatuses / sizeof kStatuses[0]);
   EXPECT_STREQ(wsc_strerror(WSC_OK), "success");
-  for (int unknown : {1, 42, -18, -999, -1000, INT_MIN, INT_MAX}) {
+  for (int unknown : {1, 42, -19, -999, -1000, INT_MIN, INT_MAX}) {
     SCOPED_TRACE(unknown);
     ASSERT_NE(wsc_strerror(unknown), nullptr);
     EXPECT_STREQ(wsc_strerror(unknown), "unknown status");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <wsc/wsc.h>
+#include <wsc/wsc_rpc.h>
 
 /* Defined in header_cpp.cpp: the same checks compiled as C++. */
 int wsc_header_cpp_check(void);

@@ -1,6 +1,7 @@
 // Compile check: <wsc/wsc.h> must build as C++ with -Wall -Wextra -pedantic
 // -Werror and give C linkage to its declarations. Called from header_c99.c.
 #include <wsc/wsc.h>
+#include <wsc/wsc_rpc.h>
 
 #include <cstring>
 #include <type_traits>

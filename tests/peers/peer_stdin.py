@@ -3,6 +3,7 @@
 PeerProcess (tests/support/peer_process.cpp) keeps the peer's stdin open as a
 pipe; when the test process dies, the pipe reaches EOF and the peer exits.
 """
+import asyncio
 import os
 import signal
 import stat

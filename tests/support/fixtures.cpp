@@ -34,6 +34,13 @@ std::string ws_url(int port, const std::string &path) {
   return "ws://127.0.0.1:" + std::to_string(port) + path;
 }
 
+size_t Recorder::error_count(Status status) {
+  std::lock_guard<std::mutex> lock(mutex);
+  size_t n = 0;
+  for (const auto &error : errors) n += error.first == status;
+  return n;
+}
+
 Callbacks Recorder::callbacks(bool with_messages) {
   Callbacks cb;
   auto note = [this](auto &&fn) {

@@ -46,6 +46,8 @@ class Recorder {
   // Waits until pred() holds (under the lock); false on timeout.
   bool wait_for(const std::function<bool()> &pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // How many errors with this status were reported so far.
+  size_t error_count(Status status);
 
   std::mutex mutex;
   std::vector<Message> messages;

@@ -30,6 +30,7 @@ WSC_ELOST = -14
 WSC_ESERVER = -15
 WSC_EWAIT = -16
 WSC_EBREAKER = -17
+WSC_EREMOTE = -18
 
 STATUS_NAMES: Dict[int, str] = {
     value: name
