@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 #include <wsc/client.hpp>
+#include <wsc/log.hpp>
 #include <wsc/pool.hpp>
 
 #include "capi_internal.hpp"
@@ -183,6 +184,40 @@ void wsc_loop_free(wsc_loop *loop) {
     delete loop;
   } catch (...) {
   }
+}
+
+int wsc_loop_metrics_text(wsc_loop *loop, char *buf, size_t buf_len, size_t *out) {
+  if (!out) return fail(WSC_EINVAL, "out must not be NULL");
+  if (!buf && buf_len) return fail(WSC_EINVAL, "buf is NULL but buf_len is not 0");
+  return guarded([&] {
+    const wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
+    const std::string text = l.metrics_text();
+    *out = text.size() + 1;
+    if (text.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the metrics need " +
+                                  std::to_string(text.size() + 1) + " bytes with the NUL");
+    }
+    std::memcpy(buf, text.c_str(), text.size() + 1);
+    return ok();
+  });
+}
+
+int wsc_set_log_handler(int level, wsc_log_fn fn, void *user) {
+  if (level < WSC_LOG_OFF || level > WSC_LOG_DEBUG) {
+    return fail(WSC_EINVAL,
+                "log level must be WSC_LOG_OFF..WSC_LOG_DEBUG, not " + std::to_string(level));
+  }
+  return guarded([&] {
+    wsc::LogHandler handler;
+    if (fn && level != WSC_LOG_OFF) {
+      handler = [fn, user](wsc::LogLevel lvl, std::string_view origin, std::string_view message) {
+        const std::string o(origin), m(message);
+        fn(static_cast<int>(lvl), o.c_str(), m.c_str(), user);
+      };
+    }
+    wsc::set_log_handler(static_cast<wsc::LogLevel>(level), std::move(handler));
+    return ok();
+  });
 }
 
 wsc_options *wsc_options_new(void) {

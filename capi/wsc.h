@@ -204,6 +204,45 @@ WSC_API wsc_loop *wsc_loop_new(void);
  * callback of a connection on this loop. NULL is ignored. */
 WSC_API void wsc_loop_free(wsc_loop *loop);
 
+/* ---- metrics and logging ------------------------------------------------ */
+
+/* The loop's metrics (loop NULL = the default loop) in the Prometheus text
+ * exposition format 0.0.4, labelled per endpoint ("host:port"): connections
+ * by state, attempts, opens, errors by status, reconnects, messages and
+ * bytes both ways (payload and wire), queue depths, discarded messages,
+ * RTT and handshake-duration histograms, and pool gauges and totals
+ * (README.md "Metrics and logging" lists them). Any thread, also inside a
+ * callback. Writes the text with its NUL into buf when buf_len is enough;
+ * *out is always set to the bytes the text needs with its NUL. buf may be
+ * NULL when buf_len is 0 (to ask for the size). A buffer too small is
+ * WSC_EINVAL ("buffer too small"): call again with *out bytes, plus some
+ * room, since the numbers may have grown meanwhile. */
+WSC_API int wsc_loop_metrics_text(wsc_loop *loop, char *buf, size_t buf_len, size_t *out);
+
+enum wsc_log_level {
+  WSC_LOG_OFF = 0,
+  WSC_LOG_ERROR = 1,
+  WSC_LOG_WARN = 2,
+  WSC_LOG_INFO = 3,
+  WSC_LOG_DEBUG = 4
+};
+
+/* origin is "wsc" for wsc's own events (connecting, open with TLS details
+ * and handshake time, errors, reconnect with delay and reason, close code)
+ * and "lws" for libwebsockets' lines. Runs on the thread that logs (mostly
+ * a loop thread), possibly on several at once, with no wsc lock held; it
+ * must not block for long and must not call wsc_set_log_handler. Both
+ * strings are valid only during the call. Lines never carry request
+ * headers (Authorization, cookies), proxy credentials, or URL paths and
+ * queries. */
+typedef void (*wsc_log_fn)(int level, const char *origin, const char *message, void *user);
+
+/* Process-wide (libwebsockets' logging is). Lines above level are dropped
+ * before they are made; fn NULL or WSC_LOG_OFF is silence, which is also
+ * the default: wsc never writes to stderr itself. When it returns, the
+ * previous handler is neither running nor called again. Any thread. */
+WSC_API int wsc_set_log_handler(int level, wsc_log_fn fn, void *user);
+
 /* ---- options ------------------------------------------------------------
  * One thread at a time per options object. wsc_connect copies it, so it
  * may be changed or freed right after. */

@@ -5,6 +5,7 @@
 
 #include <libwebsockets.h>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -46,6 +47,7 @@ struct OutMessage {
 struct Attempt {
   Connection *conn = nullptr;
   lws *wsi = nullptr;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::vector<std::string> addresses;
   size_t address_index = 0;
   bool established = false;

@@ -12,6 +12,8 @@ Loop::Loop() : core_(detail::LoopCore::create()) {}
 
 Loop::~Loop() { core_->shutdown(); }
 
+std::string Loop::metrics_text() const { return core_->metrics().text(); }
+
 Loop &Loop::default_loop() {
   // Intentionally never destroyed: connections may outlive static
   // destruction order, and joining a thread during exit can deadlock.

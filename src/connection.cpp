@@ -154,6 +154,7 @@ Stats Connection::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Stats s = stats_;
   s.send_queue_bytes = queued_bytes_;
+  s.recv_queue_bytes = recv_bytes_;
   return s;
 }
 
@@ -164,6 +165,10 @@ Status Connection::last_error(std::string &detail) const {
 }
 
 void Connection::report_error(Status status, const std::string &detail) {
+  loop_->metrics().failed(url_, status);
+  if (log_enabled(LogLevel::Warn)) {
+    log_line(LogLevel::Warn, endpoint_label(url_) + ": " + status_text(status) + ": " + detail);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     last_error_ = status;

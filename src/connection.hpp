@@ -53,6 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // close() was called, or the connection ended for good.
   bool closing() const;
   Stats stats() const;
+  const Url &url() const { return url_; }
   std::string subprotocol() const;
   TlsInfo tls_info() const;
   Status last_error(std::string &detail) const;
@@ -116,6 +117,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_detach();
   void request_going_away();
   void set_state(State next);
+  void log_opened(bool reopened, std::chrono::steady_clock::duration handshake) const;
   void report_error(Status status, const std::string &detail);
   void start_liveness_timers();
   void on_ping_timer();

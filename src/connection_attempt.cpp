@@ -23,9 +23,15 @@ void Connection::begin_attempt() {
   if (finished_) return;
   attempt_ = std::make_unique<Attempt>();
   attempt_->conn = this;
+  uint64_t number;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++stats_.connect_attempts;
+    number = ++stats_.connect_attempts;
+  }
+  if (log_enabled(LogLevel::Debug)) {
+    log_line(LogLevel::Debug, "connecting to " + endpoint_label(url_) +
+                                  (url_.secure ? " (TLS)" : "") + ", attempt " +
+                                  std::to_string(number));
   }
   if (state() != State::Connecting) set_state(State::Connecting);
   std::weak_ptr<Connection> weak = shared_from_this();
@@ -200,6 +206,8 @@ void Connection::on_established() {
   Attempt &a = *attempt_;
   a.established = true;
   connect_timer_.cancel();
+  const auto handshake = Clock::now() - a.started;
+  loop_->metrics().opened(url_, handshake);
   if (SSL *ssl = a.tls ? a.tls->ssl() : nullptr) {
     TlsInfo info;
     info.version = SSL_get_version(ssl);
@@ -219,7 +227,7 @@ void Connection::on_established() {
     paused = rx_paused_;
     have_data = !send_queue_.empty() || !inflight_.empty();
   }
-  (void)reopened;
+  if (log_enabled(LogLevel::Info)) log_opened(reopened, handshake);
   set_state(State::Open);
   std::weak_ptr<Connection> weak = shared_from_this();
   stable_timer_.start_coarse(loop_->timers(), kStableAfter, [weak] {
@@ -243,6 +251,20 @@ void Connection::on_established() {
     handle_close_request();
   else if (have_data)
     lws_callback_on_writable(attempt_->wsi);
+}
+
+// The open, with what TLS negotiated: never headers or the URL's path,
+// which may carry tokens.
+void Connection::log_opened(bool reopened, Clock::duration handshake) const {
+  std::string line = (reopened ? "reopened " : "open ") + endpoint_label(url_) + " in " +
+                     std::to_string(std::chrono::duration_cast<Millis>(handshake).count()) + " ms";
+  const TlsInfo tls = tls_info();
+  if (!tls.version.empty()) {
+    line += ", " + tls.version + " " + tls.cipher + (tls.group.empty() ? "" : " " + tls.group) +
+            (tls.resumed ? ", session resumed" : "");
+  }
+  if (attempt_ && attempt_->deflater) line += ", permessage-deflate";
+  log_line(LogLevel::Info, line);
 }
 
 }  // namespace wsc::detail

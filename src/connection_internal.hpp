@@ -8,6 +8,8 @@
 #include <cstddef>
 
 #include "connection.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
 
 namespace wsc::detail {
 

@@ -174,8 +174,15 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
   }
   if (status != Status::WSC_OK) report_error(status, detail);
   set_state(State::Reconnecting);
+  const auto delay = backoff_.next();
+  if (log_enabled(LogLevel::Info)) {
+    log_line(LogLevel::Info,
+             "reconnecting to " + endpoint_label(url_) + " in " + std::to_string(delay.count()) +
+                 " ms after: " +
+                 (status == Status::WSC_OK ? detail : status_text(status) + (": " + detail)));
+  }
   std::weak_ptr<Connection> weak = shared_from_this();
-  reconnect_timer_.start(loop_->timers(), backoff_.next(), [weak] {
+  reconnect_timer_.start(loop_->timers(), delay, [weak] {
     if (auto self = weak.lock()) self->begin_attempt();
   });
 }
@@ -208,6 +215,10 @@ void Connection::finish(Status status, std::string detail, int code, std::string
   }
   if (status != Status::WSC_OK) report_error(status, detail);
   set_state(State::Closed);
+  if (log_enabled(LogLevel::Info)) {
+    log_line(LogLevel::Info, "closed " + endpoint_label(url_) + ": code " + std::to_string(code) +
+                                 (reason.empty() ? "" : " (" + reason + ")"));
+  }
   emit([&] {
     if (callbacks_.on_close) callbacks_.on_close(code, reason);
   });

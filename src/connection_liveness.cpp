@@ -81,6 +81,7 @@ void Connection::on_pong() {
                                  ? rtt
                                  : stats_.rtt_us_smoothed + (rtt - stats_.rtt_us_smoothed) / 8;
   }
+  loop_->metrics().rtt(url_, std::chrono::microseconds(rtt));
   settle_user_pings(Status::WSC_OK, std::chrono::microseconds(rtt));
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "connection.hpp"
+#include "log.hpp"
 
 namespace wsc::detail {
 
@@ -34,8 +35,6 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(1000);
 // New connects started per service round (see pace_connect).
 constexpr unsigned kConnectsPerRound = 64;
 
-std::once_flag log_once;
-
 }  // namespace
 
 std::shared_ptr<LoopCore> LoopCore::create() {
@@ -46,7 +45,7 @@ std::shared_ptr<LoopCore> LoopCore::create() {
 
 void LoopCore::start() {
   // lws prints to stderr by default; a library must stay quiet.
-  std::call_once(log_once, [] { lws_set_log_level(0, nullptr); });
+  install_lws_logging();
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -237,11 +236,13 @@ void LoopCore::pace_connect(std::function<void()> start) {
 
 void LoopCore::adopt(std::shared_ptr<Connection> conn) {
   Connection *raw = conn.get();
+  metrics_.adopt(conn);
   connections_.emplace(raw, std::move(conn));
 }
 
 void LoopCore::retire(Connection *conn) {
   conn->cancel_timers();
+  metrics_.retire(conn);
   auto found = connections_.find(conn);
   if (found == connections_.end()) return;
   // Keep the connection alive until this call stack unwinds.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frame_batch.hpp"
+#include "metrics.hpp"
 #include "resolver.hpp"
 #include "timer.hpp"
 #include "tls_context.hpp"
@@ -68,6 +69,8 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
   Resolver &resolver() { return resolver_; }
+  // Any thread (metrics.hpp says who writes what).
+  LoopMetrics &metrics() { return metrics_; }
   TlsSessionCache &tls_sessions() { return tls_sessions_; }
   // Starts a connect now, or in a later service round when this one has
   // started enough: lws re-times every connecting wsi in one sorted list,
@@ -111,6 +114,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   bool in_wsi_destroy_ = false;  // loop thread only
   Resolver resolver_;
   TlsSessionCache tls_sessions_;
+  LoopMetrics metrics_;
 };
 
 }  // namespace wsc::detail

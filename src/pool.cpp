@@ -43,6 +43,9 @@ std::shared_ptr<Pool> Pool::create(Loop &loop, std::string_view url, const Optio
   std::shared_ptr<Pool> pool(new Pool(loop, std::string(url), std::move(pooled), pool_options,
                                       factory ? std::move(factory) : make_client));
   pool->start_ticking();
+  // Gauges and totals for the loop's metrics; ~Pool takes it back.
+  Pool *raw = pool.get();
+  pool->core_->metrics().add_pool(raw, pool->url_, [raw] { return raw->stats(); });
   {
     std::lock_guard<std::mutex> lock(pool->mutex_);
     pool->top_up(Clock::now());
@@ -62,6 +65,7 @@ Pool::Pool(Loop &loop, std::string url, Options options, PoolOptions pool_option
       tick_(std::make_shared<Timer>()) {}
 
 Pool::~Pool() {
+  core_->metrics().remove_pool(this);
   // The timer belongs to the loop thread: hand it over to be destroyed
   // there (if the loop has stopped, its timer queue is already cleared).
   if (!core_->on_loop_thread()) core_->post([tick = std::move(tick_)] {});

@@ -117,6 +117,8 @@ struct Stats {
   // Message payload bytes as framed on the wire: after compression with
   // permessage-deflate (bytes_sent/bytes_received count them before).
   uint64_t wire_bytes_sent = 0, wire_bytes_received = 0;
+  // Pull mode: bytes of received messages waiting for recv().
+  size_t recv_queue_bytes = 0;
 };
 
 // What TLS negotiated on the current (or last) connection; empty for ws://.
@@ -165,6 +167,10 @@ class WSC_CXX_API Loop {
   static Loop &default_loop();
 
   const std::shared_ptr<detail::LoopCore> &core() const noexcept { return core_; }
+
+  // Any thread: this loop's metrics, per endpoint, in the Prometheus text
+  // exposition format 0.0.4 (README.md "Metrics and logging").
+  std::string metrics_text() const;
 
  private:
   std::shared_ptr<detail::LoopCore> core_;
