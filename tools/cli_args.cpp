@@ -1,5 +1,6 @@
 #include "cli_args.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -56,6 +57,9 @@ class OptionCursor {
   void no_value() const {
     if (inline_value_) throw UsageError("option " + name_ + " takes no value");
   }
+
+  // "-vv" arrives as -v with the inline value "v".
+  bool has_inline_value() const { return inline_value_.has_value(); }
 
   [[noreturn]] void unknown() const { throw UsageError("unknown option " + name_); }
 
@@ -202,8 +206,20 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       o.compression = true;
       o.deflate_min_bytes = parse_size(cur.value(), n);
     } else if (n == "-v" || n == "--verbose") {
-      cur.no_value();
+      int more = 0;
+      if (n == "-v" && cur.has_inline_value()) {
+        const std::string vs = cur.value();
+        if (vs.find_first_not_of('v') != std::string::npos)
+          throw UsageError("unknown option -" + vs);
+        more = static_cast<int>(vs.size());
+      } else {
+        cur.no_value();
+      }
       out.verbose = true;
+      out.verbosity = std::min(2, out.verbosity + 1 + more);
+    } else if (n == "--stats") {
+      cur.no_value();
+      out.stats = true;
     } else if (n == "--reconnect") {
       cur.no_value();
       o.reconnect = true;

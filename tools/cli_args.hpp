@@ -26,10 +26,12 @@ uint64_t parse_uint(std::string_view text, std::string_view option, uint64_t max
 struct ClientArgs {
   std::string url;
   wsc::Options options;
-  bool binary = false;  // stdin is one binary message (or --chunk sized pieces)
-  size_t chunk = 0;     // 0 = all of stdin as one message
-  bool raw = false;     // print received binary messages as raw bytes
-  bool verbose = false;
+  bool binary = false;   // stdin is one binary message (or --chunk sized pieces)
+  size_t chunk = 0;      // 0 = all of stdin as one message
+  bool raw = false;      // print received binary messages as raw bytes
+  bool verbose = false;  // -v or more
+  int verbosity = 0;     // -v 1 (log at Info), -vv 2 (Debug)
+  bool stats = false;    // --stats: the loop's metrics on stderr at exit
   bool insecure = false;
   uint64_t count = 0;  // 0 = no limit
   wsc::Millis wait{1000};

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 #include <wsc/client.hpp>
+#include <wsc/log.hpp>
 
 #include "cli_args.hpp"
 #include "commands.hpp"
@@ -159,20 +160,14 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s) {
       }
     });
   };
-  cb.on_error = [&a, &s](Status st, std::string_view detail) {
-    if (a.verbose) {
-      std::fprintf(stderr, "wsc: error: %s\n", describe(st, std::string(detail)).c_str());
-    }
+  // With -v the library's log says the errors and the close (log_to_stderr).
+  cb.on_error = [&s](Status st, std::string_view detail) {
     s.update([&] {
       s.error = st;
       s.error_detail = std::string(detail);
     });
   };
-  cb.on_close = [&a, &s](int code, std::string_view reason) {
-    if (a.verbose) {
-      std::fprintf(stderr, "wsc: closed with code %d%s%.*s\n", code, reason.empty() ? "" : ": ",
-                   static_cast<int>(reason.size()), reason.data());
-    }
+  cb.on_close = [&s](int code, std::string_view reason) {
     s.update([&] {
       s.closed = true;
       s.close_code = code;
@@ -190,6 +185,29 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s) {
   cb.on_drain = [&s] { s.update([&] { ++s.drains; }); };
   return cb;
 }
+
+// -v and -vv: wsc's log lines (and at -vv libwebsockets') on stderr.
+void log_to_stderr(int verbosity) {
+  if (!verbosity) return;
+  wsc::set_log_handler(
+      verbosity >= 2 ? wsc::LogLevel::Debug : wsc::LogLevel::Info,
+      [](wsc::LogLevel level, std::string_view origin, std::string_view message) {
+        static const char *const names[] = {"", "error", "warning", "info", "debug"};
+        std::fprintf(stderr, "wsc: %s%s: %.*s\n", origin == "wsc" ? "" : "lws ",
+                     names[static_cast<int>(level)], static_cast<int>(message.size()),
+                     message.data());
+      });
+}
+
+// --stats: the loop's metrics on stderr on every way out of run_client,
+// after the client is gone and before the loop is.
+struct StatsAtExit {
+  const wsc::Loop &loop;
+  bool enabled;
+  ~StatsAtExit() {
+    if (enabled) std::fputs(loop.metrics_text().c_str(), stderr);
+  }
+};
 
 // Stops the stdin thread on every way out of run_client, before the Client it uses goes.
 struct PumpGuard {
@@ -214,7 +232,9 @@ int run_client(const std::vector<std::string> &args) {
     std::fprintf(stderr, "wsc: warning: --insecure: the server's certificate is not verified\n");
   }
 
+  log_to_stderr(a.verbosity);
   wsc::Loop loop;
+  StatsAtExit stats_at_exit{loop, a.stats};
   Session s;
   SignalWatcher watcher([&s](int signo, int n) {
     if (n >= 2) {

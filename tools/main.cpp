@@ -63,7 +63,13 @@ until it has received as many messages as it sent (at most --wait), closes with
       --deflate-min BYTES     send shorter messages uncompressed (default 256)
   -v, --verbose               state changes, subprotocol, close code and
                               stats on stderr (with --deflate, the bytes on
-                              the wire and the compression ratio)
+                              the wire and the compression ratio), and
+                              wsc's log at info level (open, TLS, errors,
+                              reconnects with delay and reason, close)
+  -vv                         the same with debug-level log lines (each
+                              attempt, libwebsockets' own lines)
+      --stats                 print the loop's metrics (Prometheus text
+                              format) on stderr at exit
 
 Serve: runs the echo server, prints "listening on ws://ADDR:PORT", stops on
 Ctrl-C/SIGTERM.
