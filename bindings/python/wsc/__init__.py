@@ -18,7 +18,8 @@ libwsc is loaded on first use from ``$WSC_LIBRARY``, from a copy beside this
 package, from where ``meson install`` put it, or from the system (see
 :mod:`wsc._lib`). The binding logs to the :mod:`logging` logger ``"wsc"``:
 connection errors (reconnect attempts included) at WARNING, state changes at
-DEBUG.
+DEBUG; :func:`enable_library_logging` adds the library's own lines.
+Prometheus metrics: :mod:`wsc.metrics` (``WscCollector``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .options import ConnectOptions
 from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
                      ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
                      MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+from .library_log import disable_library_logging, enable_library_logging
 from .pool import Pool, PoolStats
 
 __version__ = "0.1.0"
@@ -40,4 +42,5 @@ __all__ = [
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
     "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
+    "enable_library_logging", "disable_library_logging",
 ]

@@ -74,6 +74,8 @@ class wsc_tls_info(Structure):
     ]
 
 
+LOG_FN = CFUNCTYPE(None, c_int, c_char_p, c_char_p, c_void_p)
+
 ON_OPEN = CFUNCTYPE(None, c_void_p, c_void_p)
 ON_MESSAGE = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t, c_void_p)
 ON_ERROR = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
@@ -154,6 +156,8 @@ _PROTOTYPES = {
     "wsc_pool_stats": (c_int, [c_void_p, POINTER(wsc_pool_snapshot)]),
     "wsc_pool_close": (c_int, [c_void_p]),
     "wsc_pool_free": (None, [c_void_p]),
+    "wsc_loop_metrics_text": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_size_t)]),
+    "wsc_set_log_handler": (c_int, [c_int, LOG_FN, c_void_p]),
 }
 
 _BESIDE = ("libwsc.so.0", "libwsc.so", "libwsc.0.dylib", "libwsc.dylib", "wsc.dll", "libwsc.dll")

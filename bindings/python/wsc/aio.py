@@ -40,7 +40,7 @@ from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE,
                    WSC_CLOSED, wsc_callbacks)
 from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
                          _live, latency_of, log_error, log_state, read_stats, read_subprotocol,
-                         read_tls_info, state_hook, take_batch)
+                         read_tls_info, state_hook, take_batch, where)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
                      ConnectionClosedOK, Timeout, WscError, closed_error)
 from .options import ConnectOptions, Options
@@ -550,7 +550,7 @@ class Connection:
         try:
             await self.close()
         except ConnectionClosed as e:  # as in the synchronous __exit__
-            log.warning("%s ended: %s", self.url, e)
+            log.warning("%s ended: %s", where(self.url), e)
 
     def __repr__(self) -> str:
         return "<wsc.aio.Connection %s %s>" % (self.url, self.state.name)

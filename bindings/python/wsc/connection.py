@@ -25,6 +25,7 @@ import logging
 import math
 import threading
 import time
+import urllib.parse
 import weakref
 from collections import deque
 from dataclasses import dataclass
@@ -206,12 +207,25 @@ def state_hook(hook: Optional[StateHook]) -> Optional[StateHook]:
     return hook
 
 
+def where(url: str) -> str:
+    """The URL as logged: scheme, host and port only. Userinfo, path and
+    query stay out of logs (they may carry passwords and tokens)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = "[%s]" % host
+        return "%s://%s%s" % (parts.scheme, host, ":%d" % parts.port if parts.port else "")
+    except ValueError:
+        return "(unparsable URL)"
+
+
 def log_state(url: str, old: int, new: int) -> None:
-    log.debug("%s: %s -> %s", url, State(old).name, State(new).name)
+    log.debug("%s: %s -> %s", where(url), State(old).name, State(new).name)
 
 
 def log_error(url: str, status: int, detail: str) -> None:
-    log.warning("%s: %s: %s", url, _lib.strerror(status), detail)
+    log.warning("%s: %s: %s", where(url), _lib.strerror(status), detail)
 
 
 class _Events:
@@ -712,7 +726,7 @@ class Connection:
         except ConnectionClosed as e:
             # Leaving the block is not the place to learn how it ended: recv,
             # send and close_code/close_reason tell; the log keeps it.
-            log.warning("%s ended: %s", self.url, e)
+            log.warning("%s ended: %s", where(self.url), e)
 
     def __repr__(self) -> str:
         return "<wsc.Connection %s %s>" % (self.url, self.state.name)
