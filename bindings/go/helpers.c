@@ -179,3 +179,32 @@ int wscgo_pool_stats(const wsc_pool *p, wsc_pool_snapshot *out) {
   out->struct_size = sizeof *out;
   return wsc_pool_stats(p, out);
 }
+
+wscgo_result wscgo_metrics_text(char **out) {
+  size_t size = 16384, needed = 0;
+  *out = NULL;
+  for (;;) {
+    char *buf = malloc(size);
+    if (!buf) return result(WSC_ENOMEM, WSC_OK);
+    const int rc = wsc_loop_metrics_text(NULL, buf, size, &needed);
+    if (rc == WSC_OK) {
+      *out = buf;
+      return result(WSC_OK, WSC_OK);
+    }
+    free(buf);
+    /* Grown since it was measured: again, with room to spare. */
+    if (rc != WSC_EINVAL || needed <= size) return result(rc, WSC_OK);
+    size = needed + needed / 4;
+  }
+}
+
+/* Loop thread (or whichever logs) -> Go. The strings are valid only during
+ * the call; the Go side copies them. */
+static void log_cb(int level, const char *origin, const char *message, void *user) {
+  (void)user;
+  wscgoLog(level, (char *)origin, (char *)message);
+}
+
+wscgo_result wscgo_set_log(int level) {
+  return result(wsc_set_log_handler(level, level == WSC_LOG_OFF ? NULL : log_cb, NULL), WSC_OK);
+}

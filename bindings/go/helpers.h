@@ -64,4 +64,11 @@ wscgo_result wscgo_pool_acquire(wsc_pool *p, int timeout_ms, wsc_conn **out);
 int wscgo_pool_stats(const wsc_pool *p, wsc_pool_snapshot *out);
 int wscgo_tls_info(const wsc_conn *c, wsc_tls_info *out);
 
+/* The default loop's metrics (wsc_loop_metrics_text) in a malloc'd string
+ * (*out, Go frees), measured and taken again while they outgrow the buffer. */
+wscgo_result wscgo_metrics_text(char **out);
+/* wsc_set_log_handler with the trampoline into Go's wscgoLog; level
+ * WSC_LOG_OFF removes it. */
+wscgo_result wscgo_set_log(int level);
+
 #endif
