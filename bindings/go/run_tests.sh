@@ -10,7 +10,8 @@
 #   CGO_CFLAGS (it comes first, so these copies win).
 # - GOCACHE, GOPATH and GOTMPDIR live under BUILD_DIR/go so a clean clone
 #   works and nothing is written to $HOME; no network: GOPROXY=off,
-#   GOTOOLCHAIN=local, GOFLAGS=-buildvcs=false (standard library only).
+#   GOTOOLCHAIN=local, GOFLAGS=-buildvcs=false (standard library only;
+#   wscprom below uses Debian's Go packages).
 set -eu
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
@@ -33,4 +34,19 @@ GO="${GO:-go}"
 "$GO" version
 "$GO" vet ./...
 # -v prints one "--- PASS/FAIL" line per test, which the CI summary counts.
-exec "$GO" test -race -count=1 -v "$@" ./...
+"$GO" test -race -count=1 -v "$@" ./...
+
+# wscprom (the prometheus.Collector) is its own module, so the binding needs
+# only the standard library. Offline it builds in GOPATH mode against
+# Debian's golang-github-prometheus-client-golang-dev in /usr/share/gocode,
+# with the binding reached as wsc.example/wsc through a symlink.
+gocode=/usr/share/gocode
+if [ ! -d "$gocode/src/github.com/prometheus/client_golang/prometheus" ]; then
+  echo "SKIP wscprom: golang-github-prometheus-client-golang-dev is not installed"
+  exit 0
+fi
+mkdir -p "$gobase/gopath/src/wsc.example"
+ln -sfn "$src/bindings/go" "$gobase/gopath/src/wsc.example/wsc"
+cd "$gobase/gopath/src/wsc.example/wsc/wscprom"
+GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" vet .
+GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" test -race -count=1 -v .
