@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -66,8 +67,44 @@ struct Run {
   }
 };
 
+// WSC_BENCH_SCRAPE_MS=N: another thread reads the loop's metrics every N ms
+// during the run, as a Prometheus scrape would (README.md "Metrics and
+// logging" has the measurement).
+struct Scraper {
+  explicit Scraper(wsc::Loop &loop) {
+    const char *env = std::getenv("WSC_BENCH_SCRAPE_MS");
+    const int ms = env ? std::atoi(env) : 0;
+    if (ms <= 0) return;
+    thread = std::thread([this, &loop, ms] {
+      std::unique_lock<std::mutex> lock(mu);
+      while (!cv.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop; })) {
+        lock.unlock();
+        bytes += loop.metrics_text().size();
+        ++scrapes;
+        lock.lock();
+      }
+    });
+  }
+  ~Scraper() {
+    if (!thread.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    thread.join();
+    fprintf(stderr, "scrapes: %lu (%lu bytes)\n", scrapes, bytes);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  unsigned long scrapes = 0, bytes = 0;
+  std::thread thread;
+};
+
 int run_messages(const bench_args &a) {
   wsc::Loop loop;
+  Scraper scraper(loop);
   Run r;
   r.a = &a;
   r.pattern = bench_pattern(a.size);
