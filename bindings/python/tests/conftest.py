@@ -75,6 +75,15 @@ class Peer:
                 pass
 
 
+def free_port() -> int:
+    """A port nothing listens on now (bound, then let go)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def start_wsc_serve(port: int = 0) -> Peer:
     """`wsc serve`; restarting on a fixed port retries while the port is busy
     (the old server's sockets may linger for a moment)."""

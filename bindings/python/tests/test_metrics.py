@@ -6,12 +6,12 @@ the logging module at the level asked for, with no secret in them."""
 from __future__ import annotations
 
 import logging
-import socket
 import urllib.request
 
 import pytest
 
 import wsc
+from conftest import free_port
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 from wsc.metrics import WscCollector, metrics_text
@@ -30,14 +30,6 @@ def value(fams, family, sample, **labels):
         if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()):
             return s.value
     return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_metrics_text_is_prometheus_format_with_the_numbers(wsc_server):

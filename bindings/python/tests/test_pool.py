@@ -5,26 +5,17 @@ closing the pool."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 
 import pytest
 
 import wsc
-from conftest import start_wsc_serve
+from conftest import free_port as refusing_port, start_wsc_serve
 
 
 def url(peer):
     return "ws://127.0.0.1:%d/" % peer.port
-
-
-def refusing_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_sixteen_threads_hold_connections_alone_and_get_their_own_echoes(wsc_server):
