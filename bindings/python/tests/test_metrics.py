@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import urllib.request
 
-import pytest
 
 import wsc
 from conftest import free_port
