@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import urllib.request
 
-
 import wsc
 from conftest import free_port
 from prometheus_client import CollectorRegistry, start_http_server
