@@ -137,6 +137,7 @@ struct LoopMetrics::Endpoint {
   Stats retired;
   uint64_t opens = 0;
   std::map<Status, uint64_t> errors;
+  std::map<Status, uint64_t> rpc_calls;  // by how they ended
   Histogram rtt{kRttBounds};
   Histogram handshake{kHandshakeBounds};
   PoolStats removed_pools;  // totals of pools already gone
@@ -186,6 +187,11 @@ void LoopMetrics::rtt(const Url &url, std::chrono::microseconds rtt) {
   const std::string label = endpoint_label(url);
   std::lock_guard<std::mutex> lock(mutex_);
   endpoint(label).rtt.observe(std::chrono::duration<double>(rtt).count());
+}
+
+void LoopMetrics::rpc_done(const std::string &endpoint_label, Status status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++endpoint(endpoint_label).rpc_calls[status];
 }
 
 void LoopMetrics::add_pool(const void *key, const std::string &url,
@@ -274,13 +280,21 @@ std::string LoopMetrics::text() const {
           [](const Row &r) { return r.counters.connect_attempts; });
   w.family("wsc_opens_total", "counter", "Attempts that reached OPEN.");
   for (auto &[label, e] : events) w.sample("wsc_opens_total", labels(label), e.opens);
-  w.family("wsc_errors_total", "counter",
-           "Errors reported to connections (failed attempts, lost connections), by status.");
-  for (auto &[label, e] : events) {
-    for (auto &[status, n] : e.errors) {
-      w.sample("wsc_errors_total", labels(label) + ",status=\"" + status_name(status) + "\"", n);
+  auto by_status = [&](const char *name, const char *help,
+                       const std::map<Status, uint64_t> Endpoint::*member) {
+    w.family(name, "counter", help);
+    for (auto &[label, e] : events) {
+      for (auto &[status, n] : e.*member) {
+        w.sample(name, labels(label) + ",status=\"" + status_name(status) + "\"", n);
+      }
     }
-  }
+  };
+  by_status("wsc_errors_total",
+            "Errors reported to connections (failed attempts, lost connections), by status.",
+            &Endpoint::errors);
+  by_status("wsc_rpc_calls_total",
+            "RPC calls ended, by status (WSC_OK, WSC_EREMOTE, WSC_ETIMEDOUT, WSC_ECLOSED...).",
+            &Endpoint::rpc_calls);
   counter("wsc_reconnects_total", "Reopens after a connection was lost.",
           [](const Row &r) { return r.counters.reconnects; });
   counter("wsc_messages_sent_total", "Messages written.",

@@ -62,6 +62,8 @@ class LoopMetrics {
   void opened(const Url &url, std::chrono::steady_clock::duration handshake);
   void failed(const Url &url, Status status);
   void rtt(const Url &url, std::chrono::microseconds rtt);
+  // Any thread: an RPC call ended (WSC_OK, WSC_EREMOTE, WSC_ETIMEDOUT, ...).
+  void rpc_done(const std::string &endpoint, Status status);
 
   // Any thread. A pool's gauges are read at each snapshot until it is
   // removed (its totals are kept). stats must not call into LoopMetrics.

@@ -29,11 +29,12 @@ Callbacks RpcEngine::callbacks() {
   return cb;
 }
 
-void RpcEngine::attach(Client *client) {
+void RpcEngine::attach(Client *client, std::string endpoint) {
   Completions failed;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     client_ = client;
+    endpoint_ = std::move(endpoint);
     if (link_ == Link::Open) flush_waiting(failed);
   }
   run(failed);
@@ -175,6 +176,7 @@ void RpcEngine::take(std::unordered_map<uint64_t, Pending>::iterator it, RpcResp
                      Completions &out) {
   // An unsent call stays in waiting_; flush_waiting skips ids that are gone.
   if (it->second.deadline != deadlines_.end()) deadlines_.erase(it->second.deadline);
+  loop_->metrics().rpc_done(endpoint_, response.status);
   out.push_back({std::move(it->second.done), std::move(response)});
   pending_.erase(it);
 }

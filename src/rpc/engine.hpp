@@ -35,8 +35,9 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
 
   // The callbacks to give the Client (they hold this engine).
   Callbacks callbacks();
-  // The client to send through, once constructed.
-  void attach(Client *client);
+  // The client to send through, once constructed; endpoint labels its
+  // calls in the loop's metrics.
+  void attach(Client *client, std::string endpoint);
   // Before the client goes: every call ends with WSC_ECLOSED, nothing more
   // is sent.
   void detach();
@@ -93,6 +94,7 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
 
   std::mutex mutex_;
   Client *client_ = nullptr;
+  std::string endpoint_;  // host:port, for the loop's metrics
   Link link_ = Link::Waiting;
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Pending> pending_;

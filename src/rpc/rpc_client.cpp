@@ -3,6 +3,8 @@
 
 #include "engine.hpp"
 #include "loop_core.hpp"
+#include "metrics.hpp"
+#include "url.hpp"
 #include "wire_protocol.hpp"
 
 namespace wsc {
@@ -42,7 +44,7 @@ RpcClient::RpcClient(Loop &loop, std::string_view url, const Options &options,
   engine_ = std::make_shared<detail::RpcEngine>(loop.core(), detail::make_wire_protocol(rpc), rpc,
                                                 std::move(callbacks));
   client_ = std::make_unique<Client>(loop, url, options, engine_->callbacks());
-  engine_->attach(client_.get());
+  engine_->attach(client_.get(), detail::endpoint_label(detail::parse_url(url)));
 }
 
 RpcClient::~RpcClient() {

@@ -156,6 +156,21 @@ TEST_F(JsonRpcPeer, DeadlinePassesThenTheLateAnswerIsReported) {
   EXPECT_EQ(json::parse(rpc->call("add", "[1, 1]").get()), 2);
 }
 
+// Each call that ended is counted in the loop's metrics by how it ended.
+TEST_F(JsonRpcPeer, CallsAreCountedInTheMetricsByOutcome) {
+  auto rpc = connect();
+  EXPECT_EQ(json::parse(rpc->call("add", "[2, 3]").get()), 5);
+  EXPECT_EQ(json::parse(rpc->call("add", "[1, 1]").get()), 2);
+  EXPECT_EQ(thrown<RpcCallError>(rpc->call("fail", "[]")).status(), Status::WSC_EREMOTE);
+  EXPECT_EQ(thrown<Error>(rpc->call("slow", "[600, 1]", 50ms)).status(), Status::WSC_ETIMEDOUT);
+  const std::string text = loop_.metrics_text();
+  const std::string series =
+      "wsc_rpc_calls_total{endpoint=\"127.0.0.1:" + std::to_string(peer_->port()) + "\",status=";
+  EXPECT_NE(text.find(series + "\"WSC_OK\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + "\"WSC_EREMOTE\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(series + "\"WSC_ETIMEDOUT\"} 1\n"), std::string::npos) << text;
+}
+
 TEST_F(JsonRpcPeer, ConnectionLossFailsSentCallsPromptly) {
   auto rpc = connect();
   auto slow = rpc->call("slow", "[5000, 1]");
