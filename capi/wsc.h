@@ -210,7 +210,7 @@ WSC_API void wsc_loop_free(wsc_loop *loop);
  * exposition format 0.0.4, labelled per endpoint ("host:port"): connections
  * by state, attempts, opens, errors by status, reconnects, messages and
  * bytes both ways (payload and wire), queue depths, discarded messages,
- * RTT and handshake-duration histograms, and pool gauges and totals
+ * RTT and handshake-duration histograms, RPC calls by outcome, and pool gauges and totals
  * (README.md "Metrics and logging" lists them). Any thread, also inside a
  * callback. Writes the text with its NUL into buf when buf_len is enough;
  * *out is always set to the bytes the text needs with its NUL. buf may be
