@@ -210,9 +210,10 @@ WSC_API void wsc_loop_free(wsc_loop *loop);
  * exposition format 0.0.4, labelled per endpoint ("host:port"): connections
  * by state, attempts, opens, errors by status, reconnects, messages and
  * bytes both ways (payload and wire), queue depths, discarded messages,
- * RTT and handshake-duration histograms, RPC calls by outcome, and pool gauges and totals
- * (README.md "Metrics and logging" lists them). Any thread, also inside a
- * callback. Writes the text with its NUL into buf when buf_len is enough;
+ * RTT and handshake-duration histograms, RPC calls by outcome, and pool
+ * gauges and totals (README.md "Metrics and logging" lists them). Any
+ * thread, also inside a callback. Writes the text with its NUL into buf
+ * when buf_len is enough;
  * *out is always set to the bytes the text needs with its NUL. buf may be
  * NULL when buf_len is 0 (to ask for the size). A buffer too small is
  * WSC_EINVAL ("buffer too small"): call again with *out bytes, plus some
