@@ -407,6 +407,9 @@ def flood(conn, payload):
     """Sends `payload` as text frames until the client's Close, which is
     answered at once: a client with a full receive queue must still read it."""
     stop = threading.Event()
+    # A small send buffer keeps the backlog the client must read through to
+    # reach the Close answer near what its own receive buffer holds.
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
     one = frame(OP_TEXT, payload)
     burst = one * max(1, 4096 // len(one))
 
