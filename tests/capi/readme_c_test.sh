@@ -1,5 +1,5 @@
 #!/bin/sh
-# Compiles the README's C example exactly as written (taken from README.md)
+# Compiles the README's C example exactly as written (taken from README.md, under its C example heading)
 # against the staged <wsc/wsc.h> and this build's libwsc, then runs it:
 #  - against a port where nothing listens: exit status 1 and the reason on
 #    stderr ("could not connect" and the address);
@@ -16,12 +16,12 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-awk '/^## C example/ {in_section = 1; next}
-     /^## / {in_section = 0}
+awk '/^#+ C example/ {in_section = 1; next}
+     /^#+ / {in_section = 0}
      in_section && /^```c$/ {code = 1; next}
      code && /^```$/ {exit}
      code {print}' "$readme" > "$work/demo.c"
-[ -s "$work/demo.c" ] || fail "no C snippet under '## C example' in $readme"
+[ -s "$work/demo.c" ] || fail "no C snippet under '### C example' in $readme"
 # shellcheck disable=SC2086 # extra is zero or more flags
 "$cc" -std=c99 -Wall -Wextra -Werror $extra -I"$inc" "$work/demo.c" -L"$build" -lwsc \
   -Wl,-rpath,"$build" -o "$work/demo" || fail "the README C example does not compile"
