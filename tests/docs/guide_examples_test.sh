@@ -11,33 +11,12 @@
 # Usage: guide_examples_test.sh SOURCE_DIR INCLUDE_DIR BUILD_DIR CC WSC_CLI
 set -euo pipefail
 src=$1 inc=$2 build=$3 cc=$4 cli=$5
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/serve_lib.sh"
 
 for example in backpressure many_connections reconnect; do
   "$cc" -std=c99 -Wall -Wextra -Werror -I"$inc" "$src/examples/c/$example.c" -L"$build" -lwsc \
     -Wl,-rpath,"$build" -lpthread -o "$work/$example" || fail "examples/c/$example.c does not build"
 done
-
-# start_server PORT: `wsc serve` on PORT (0 = any); sets server_pid and port.
-start_server() {
-  "$cli" serve --port "$1" > "$work/serve.txt" 2>/dev/null &
-  server_pid=$!
-  local i=0
-  until grep -q 'listening on' "$work/serve.txt" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || fail "wsc serve --port $1 did not start"; sleep 0.1
-  done
-  port=$(sed -n 's/.*listening on ws:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/serve.txt" | head -1)
-}
-stop_server() {
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-}
 
 start_server 0
 url="ws://127.0.0.1:$port/"

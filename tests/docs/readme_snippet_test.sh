@@ -8,14 +8,7 @@
 # Usage: readme_snippet_test.sh cpp|python|go README SOURCE_DIR BUILD_DIR WSC_CLI
 set -euo pipefail
 lang=$1 readme=$2 src=$(cd "$3" && pwd) build=$(cd "$4" && pwd) cli=$5
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/serve_lib.sh"
 
 # extract HEADING FENCE: the first ```FENCE block after the heading.
 extract() {
@@ -67,23 +60,5 @@ case $lang in
   *) fail "unknown language '$lang'" ;;
 esac
 
-# A free loopback port: bound by a short-lived server, then released.
-"$cli" serve --port 0 > "$work/port.txt" 2>/dev/null &
-server_pid=$!
-i=0
-until grep -q 'listening on' "$work/port.txt" 2>/dev/null; do
-  i=$((i + 1)); [ $i -lt 100 ] || fail "wsc serve did not start"; sleep 0.1
-done
-port=$(sed -n 's/.*listening on ws:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/port.txt" | head -1)
-
-out=$("${run[@]}" "ws://127.0.0.1:$port/" 2>"$work/err.txt") ||
-  fail "against wsc serve: exit $?: $(cat "$work/err.txt")"
-[ "$out" = "hi" ] || fail "against wsc serve printed '$out', want 'hi'"
-
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
-
-if "${run[@]}" "ws://127.0.0.1:$port/" > "$work/out.txt" 2> "$work/err.txt"; then
-  fail "a refused connection exited 0"
-fi
-grep -q "127.0.0.1:$port" "$work/err.txt" || fail "stderr does not say why: $(cat "$work/err.txt")"
+check_hi_then_refused "${run[@]}"
 echo "ok: README $lang example ($(head -c 300 "$work/err.txt"))"
