@@ -8,11 +8,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "bindings", "python"))
 
 project = "wsc"
-version = release = "0.1.0"
+# version and release come from meson (-D on the sphinx-build command line).
 # The docstrings are Google style (Args:, Returns:, Raises:).
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-nitpicky = False
 html_theme = "alabaster"
-exclude_patterns = []
