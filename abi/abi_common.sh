@@ -13,7 +13,7 @@ abi_dump() {
   local lib=$1 out=$2 stage
   stage=$(mktemp -d)
   mkdir -p "$stage/wsc"
-  cp "$src_dir/capi/wsc.h" "$src_dir/capi/wsc_rpc.h" "$src_dir/include/wsc/status.h" "$stage/wsc/"
+  cp "$src_dir"/capi/*.h "$src_dir"/include/wsc/*.h "$stage/wsc/"
   abidw --headers-dir "$stage/wsc" --drop-private-types --drop-undefined-syms \
     --suppressions "$abi_dir/c-abi.suppr" --no-corpus-path --no-comp-dir-path --short-locs \
     --out-file "$out" "$lib"
