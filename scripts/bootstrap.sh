@@ -10,7 +10,8 @@ libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinypr
 golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
 protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
 python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf clang \
-libclang-rt-14-dev zlib1g-dev python3-autobahn"
+libclang-rt-14-dev zlib1g-dev python3-autobahn \
+abigail-tools doxygen python3-sphinx"
 
 missing=""
 for pkg in $PACKAGES; do
