@@ -385,38 +385,19 @@ def huge_length(conn):
     # answer arrives or the connection dies. No Close reply: it would land
     # inside the promised payload.
     conn.send(frame(OP_BINARY, length=1 << 62))
+    return send_until_close(conn, bytes(range(256)) * 4, pause=0.05)
+
+
+def send_until_close(conn, data, pause):
+    """Sends `data` again and again (every `pause` seconds, or as fast as the
+    socket takes it with pause 0) until the client's Close, which is not
+    answered; returns what await_close recorded."""
     stop = threading.Event()
-
-    def trickle():
-        junk = bytes(range(256)) * 4
-        while not stop.wait(0.05):
-            try:
-                conn.send(junk)
-            except OSError:
-                return
-
-    writer = threading.Thread(target=trickle, daemon=True)
-    writer.start()
-    result = await_close(conn, reply=False)
-    stop.set()
-    writer.join()
-    return result
-
-
-def flood(conn, payload):
-    """Sends `payload` as text frames until the client's Close, which is
-    answered at once: a client with a full receive queue must still read it."""
-    stop = threading.Event()
-    # A small send buffer keeps the backlog the client must read through to
-    # reach the Close answer near what its own receive buffer holds.
-    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
-    one = frame(OP_TEXT, payload)
-    burst = one * max(1, 4096 // len(one))
 
     def writer():
-        while not stop.is_set():
+        while not stop.wait(pause):
             try:
-                conn.send(burst)
+                conn.send(data)
             except OSError:
                 return
 
@@ -425,6 +406,17 @@ def flood(conn, payload):
     result = await_close(conn, reply=False)
     stop.set()
     thread.join()
+    return result
+
+
+def flood(conn, payload):
+    """Sends `payload` as text frames until the client's Close, which is
+    answered at once: a client with a full receive queue must still read it."""
+    # A small send buffer keeps the backlog the client must read through to
+    # reach the Close answer near what its own receive buffer holds.
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    one = frame(OP_TEXT, payload)
+    result = send_until_close(conn, one * max(1, 4096 // len(one)), pause=0)
     if result not in ("none", "timeout"):
         conn.send(frame(OP_CLOSE, struct.pack("!H", int(result))))
     return result
