@@ -11,7 +11,8 @@ golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev
 protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
 python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf clang \
 libclang-rt-14-dev zlib1g-dev python3-autobahn \
-python3-prometheus-client golang-github-prometheus-client-golang-dev"
+abigail-tools doxygen python3-sphinx python3-prometheus-client \
+golang-github-prometheus-client-golang-dev"
 
 missing=""
 for pkg in $PACKAGES; do

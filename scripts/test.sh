@@ -74,8 +74,10 @@ logs=()
 RUNNER=(env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
 # The bindings and the install test load libwsc from other runtimes (Python,
-# Go, a staged install); they run against the plain build below instead.
-run_build asan build-asan "--no-suite python --no-suite go --no-suite packaging" -- \
+# Go, a staged install); they run against the plain build below instead, as
+# do the docs (nothing to sanitize) and the ABI check (its baseline comes
+# from a debugoptimized build; ASan adds symbols, not C ABI).
+run_build asan build-asan "--no-suite python --no-suite go --no-suite packaging --no-suite docs --no-suite abi" -- \
   -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 RUNNER=(env TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1)
@@ -89,7 +91,7 @@ run_build tsan build-tsan "--suite concurrency" -- \
   -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
 
 RUNNER=(env)
-run_build plain build "--suite python --suite go --suite packaging" -- \
+run_build plain build "--suite python --suite go --suite packaging --suite docs --suite abi" -- \
   -Dpython=true -Dgo=true
 
 # Fuzzing (clang's libFuzzer): one pass/fail line for all the targets.

@@ -50,7 +50,8 @@ struct Attempt {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::vector<std::string> addresses;
   size_t address_index = 0;
-  bool established = false;
+  bool connected = false;    // TCP is up (to the server or the proxy)
+  bool established = false;  // the upgrade succeeded
   // What lws told us about how it ended.
   std::string error_text;
   int http_status = 0;         // the server's answer to the upgrade

@@ -70,6 +70,14 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     detail = "TLS handshake with " + where + " failed";
     return Status::WSC_ETLS;
   }
+  if (text.empty() && !a.connected) {
+    // lws dropped the attempt before TCP was up without saying why (for
+    // example, no file descriptor left for the socket).
+    detail = "cannot connect to " + where +
+             (proxy_ ? " through the proxy " + proxy_->redacted() : "") +
+             ": no TCP connection could be made";
+    return Status::WSC_ECONNECT;
+  }
   if (text.empty()) {
     detail = "connection to " + where + " closed during the WebSocket handshake";
     return Status::WSC_ELOST;

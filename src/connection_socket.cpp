@@ -15,6 +15,7 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
     case LWS_CALLBACK_RAW_CONNECTED:
       // TCP is up (to the server or the proxy): the first request goes out
       // from WRITEABLE. lws 4.1.6 sends no RAW_ADOPT to a raw client.
+      attempt->connected = true;
       lws_callback_on_writable(wsi);
       return 0;
     case LWS_CALLBACK_RAW_WRITEABLE:

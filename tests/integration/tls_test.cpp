@@ -126,6 +126,24 @@ TEST(Tls, ReconnectsResumeTheSession) {
   EXPECT_TRUE(resumed[2]);
 }
 
+// Issue 11: a clean close ends TLS with a close_notify alert, not a bare
+// TCP close (which a strict server reads as a truncation attack).
+TEST(Tls, CleanCloseSendsCloseNotify) {
+  auto peer =
+      start_hostile_server({"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")});
+  Loop loop;
+  {
+    Client c(loop, wss(peer->port(), "localhost", "/tls-close"), trusting_test_ca());
+    ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+    c.close();
+    ASSERT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_OK);
+  }
+  Client ask(loop, wss(peer->port(), "localhost", "/last-close/tls-close"), trusting_test_ca());
+  const auto answer = ask.recv(seconds(15));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->data, "close_notify");
+}
+
 TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
   auto peer = tls_peer("server");
   Loop loop;

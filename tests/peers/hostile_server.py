@@ -48,6 +48,9 @@ Every connection gets a correct 101 upgrade, then the scenario of its path:
     /ping-burst          five pings in one segment; "pongs-ok" if five pongs
                          came back with their payloads in order, else
                          "pongs-bad ...", then echo
+    /tls-close           (with --tls-cert) echo; after answering the client's
+                         Close, records "close_notify" if TLS then ended with
+                         a close_notify alert, "ragged-eof" if TCP just ended
     /echo-then-violation a text frame "m1" and a frame with RSV1 in one
                          segment; records "m1-then-<code>" when the client's
                          echo of m1 came before its Close, else what came
@@ -105,6 +108,7 @@ import base64
 import hashlib
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -381,35 +385,19 @@ def huge_length(conn):
     # answer arrives or the connection dies. No Close reply: it would land
     # inside the promised payload.
     conn.send(frame(OP_BINARY, length=1 << 62))
+    return send_until_close(conn, bytes(range(256)) * 4, pause=0.05)
+
+
+def send_until_close(conn, data, pause):
+    """Sends `data` again and again (every `pause` seconds, or as fast as the
+    socket takes it with pause 0) until the client's Close, which is not
+    answered; returns what await_close recorded."""
     stop = threading.Event()
-
-    def trickle():
-        junk = bytes(range(256)) * 4
-        while not stop.wait(0.05):
-            try:
-                conn.send(junk)
-            except OSError:
-                return
-
-    writer = threading.Thread(target=trickle, daemon=True)
-    writer.start()
-    result = await_close(conn, reply=False)
-    stop.set()
-    writer.join()
-    return result
-
-
-def flood(conn, payload):
-    """Sends `payload` as text frames until the client's Close, which is
-    answered at once: a client with a full receive queue must still read it."""
-    stop = threading.Event()
-    one = frame(OP_TEXT, payload)
-    burst = one * max(1, 4096 // len(one))
 
     def writer():
-        while not stop.is_set():
+        while not stop.wait(pause):
             try:
-                conn.send(burst)
+                conn.send(data)
             except OSError:
                 return
 
@@ -418,6 +406,17 @@ def flood(conn, payload):
     result = await_close(conn, reply=False)
     stop.set()
     thread.join()
+    return result
+
+
+def flood(conn, payload):
+    """Sends `payload` as text frames until the client's Close, which is
+    answered at once: a client with a full receive queue must still read it."""
+    # A small send buffer keeps the backlog the client must read through to
+    # reach the Close answer near what its own receive buffer holds.
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+    one = frame(OP_TEXT, payload)
+    result = send_until_close(conn, one * max(1, 4096 // len(one)), pause=0)
     if result not in ("none", "timeout"):
         conn.send(frame(OP_CLOSE, struct.pack("!H", int(result))))
     return result
@@ -496,7 +495,22 @@ DEFLATE_SCENARIOS = {
     "/deflate-echo-frames": lambda conn, path: echo(conn, path, report_frames=True),
 }
 
+def tls_close(conn, path):
+    result = echo(conn, path)
+    if result in ("none", "timeout", "unmasked"):
+        return result
+    try:
+        while conn.sock.recv(4096):
+            pass
+        return "close_notify"  # recv() gave b"": TLS ended cleanly
+    except ssl.SSLError as e:
+        return "ragged-eof" if "UNEXPECTED_EOF" in str(e) else "error %r" % e
+    except (OSError, socket.timeout) as e:
+        return "error %r" % e
+
+
 SCENARIOS = {
+    "/tls-close": tls_close,
     "/empty-flood": lambda conn, path: flood(conn, b""),
     "/big-announce": lambda conn, path: big_announce(conn),
     "/bad-close-reply": lambda conn, path: bad_close_reply(conn, path, close_frame(1005)),
@@ -598,7 +612,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--tls-cert", metavar="F", help="serve TLS with this certificate")
+    ap.add_argument("--tls-key", metavar="F")
     args = ap.parse_args()
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        # Python sets this by default; without it an EOF with no close_notify
+        # raises SSLEOFError instead of looking like a clean end.
+        tls.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -610,6 +633,10 @@ def main():
     try:
         while True:
             sock, _addr = listener.accept()
+            if tls:
+                # Ragged EOFs raise, so a missing close_notify is visible.
+                sock = tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False,
+                                       suppress_ragged_eofs=False)
             threading.Thread(target=serve, args=(sock,), daemon=True).start()
     except KeyboardInterrupt:
         pass

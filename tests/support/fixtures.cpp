@@ -12,9 +12,11 @@ std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_ar
   return std::make_unique<PeerProcess>(argv);
 }
 
-std::unique_ptr<PeerProcess> start_hostile_server() {
-  return std::make_unique<PeerProcess>(std::vector<std::string>{
-      "/usr/bin/python3", source_dir() + "/tests/peers/hostile_server.py"});
+std::unique_ptr<PeerProcess> start_hostile_server(std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {"/usr/bin/python3",
+                                   source_dir() + "/tests/peers/hostile_server.py"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return std::make_unique<PeerProcess>(argv);
 }
 
 long rss_kib() {

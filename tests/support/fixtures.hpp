@@ -28,7 +28,7 @@ std::unique_ptr<PeerProcess> start_python_echo(std::vector<std::string> extra_ar
 
 // The project's scripted raw server (tests/peers/hostile_server.py), which
 // breaks RFC 6455 and RFC 7692 on purpose.
-std::unique_ptr<PeerProcess> start_hostile_server();
+std::unique_ptr<PeerProcess> start_hostile_server(std::vector<std::string> extra_args = {});
 
 std::string ws_url(int port, const std::string &path = "/");
 
