@@ -23,13 +23,14 @@ DEBUG.
 
 from __future__ import annotations
 
-from . import aio
+from . import aio, rpc
 from ._lib import version as library_version
 from .connection import Connection, Message, State, Stats, TlsInfo, connect
 from .options import ConnectOptions
 from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
                      ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
-                     MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+                     MessageTooBig, PoolClosed, QueueFull, RemoteError, Timeout, TlsError,
+                     WscError)
 from .pool import Pool, PoolStats
 
 __version__ = "0.1.0"
@@ -39,5 +40,5 @@ __all__ = [
     "library_version",
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
-    "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
+    "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed", "RemoteError", "rpc",
 ]
