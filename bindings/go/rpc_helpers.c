@@ -1,6 +1,7 @@
+#include "rpc_helpers.h"
+
 #include <string.h>
 
-#include "rpc_helpers.h"
 #include "_cgo_export.h"
 
 /* Loop thread -> Go; pointers are valid only during the call (Go copies). */

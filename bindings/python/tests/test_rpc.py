@@ -284,3 +284,42 @@ def test_asyncio_connect_failure() -> None:
             await rpc.connect_async("ws://127.0.0.1:1/", open_timeout=5)
 
     asyncio.run(main())
+
+
+# --- the protobuf envelope -------------------------------------------------------------
+@pytest.fixture
+def protobuf_url() -> Iterator[str]:
+    pytest.importorskip("google.protobuf")
+    p = Peer(["/usr/bin/python3", str(PEERS / "protobuf_rpc_peer.py")], r"^PORT (\d+)")
+    yield "ws://127.0.0.1:%d/" % p.port
+    p.stop()
+
+
+def test_protobuf_envelope_calls_errors_and_handlers(protobuf_url: str) -> None:
+    from google.protobuf import struct_pb2, wrappers_pb2
+
+    def numbers(*values: float) -> struct_pb2.ListValue:
+        params = struct_pb2.ListValue()
+        params.extend(values)
+        return params
+
+    with rpc.connect(protobuf_url, protocol=rpc.PROTOBUF, open_timeout=10) as c:
+        assert struct_pb2.Value.FromString(c.call("add", numbers(2, 3))).number_value == 5
+        with pytest.raises(wsc.RemoteError) as info:
+            c.call("fail", b"")
+        assert (info.value.code, info.value.message) == (42, "nope")
+        assert wrappers_pb2.StringValue.FromString(info.value.data).value == "asked to"
+        with pytest.raises(wsc.RemoteError) as info:
+            c.call("no.such.type")
+        assert info.value.code == -32601
+
+        c.on("client.double", lambda p: struct_pb2.Value(
+            number_value=struct_pb2.ListValue.FromString(p)[0] * 2))
+        ask = struct_pb2.ListValue()
+        ask.extend(["client.double", 21])
+        answer = struct_pb2.Struct.FromString(c.call("ask_client", ask, timeout=5))
+        assert answer["result"] == 42
+
+        futures = [c.call_future("echo", numbers(i)) for i in range(1000)]
+        for i, f in enumerate(futures):
+            assert struct_pb2.ListValue.FromString(f.result(20))[0] == i

@@ -15,7 +15,9 @@ asyncio::
 The engine (ids, deadlines, correlation, reconnects, method-not-found) is
 libwsc's (``<wsc/wsc_rpc.h>``); this module only encodes params and decodes
 results with the language's own codecs: stdlib :mod:`json` for JSON-RPC,
-Debian's python3-msgpack for MessagePack-RPC (imported only when used).
+Debian's python3-msgpack for MessagePack-RPC (imported only when used); for
+the protobuf envelope (:data:`PROTOBUF`) params are protobuf messages (or
+bytes) and results are bytes for ``YourMessage.FromString``.
 
 Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
 (ctypes releases the GIL); :meth:`Client.call_future` and
@@ -54,14 +56,15 @@ from .errors import (WSC_ECLOSED, WSC_ELOST, WSC_EREMOTE, WSC_ETIMEDOUT, WSC_EWA
                      closed_error, error_for)
 from .options import Options
 
-__all__ = ["connect", "connect_async", "Client", "AsyncClient", "JSONRPC", "MSGPACK",
+__all__ = ["connect", "connect_async", "Client", "AsyncClient", "JSONRPC", "MSGPACK", "PROTOBUF",
            "RemoteError"]
 
 log = logging.getLogger("wsc")
 
 JSONRPC = "jsonrpc"  # JSON-RPC 2.0 over text frames
 MSGPACK = "msgpack"  # MessagePack-RPC over binary frames
-_PROTOCOL_IDS = {JSONRPC: 1, MSGPACK: 2}
+PROTOBUF = "protobuf"  # the protobuf envelope (proto/wsc_envelope.proto), binary frames
+_PROTOCOL_IDS = {JSONRPC: 1, MSGPACK: 2, PROTOBUF: 3}
 
 INTERNAL_ERROR = -32603  # what a handler that raises answers (JSON-RPC's code)
 _MAX_TIMEOUT_MS = 24 * 3600 * 1000
@@ -103,12 +106,35 @@ class _MsgpackCodec:
         return self._unpackb(data, raw=False) if data else None
 
 
+class _ProtobufCodec:
+    """Payloads are the application's protobuf messages: a message (anything
+    with ``SerializeToString``) or bytes goes out; results come back as
+    bytes, for ``YourMessage.FromString``."""
+
+    @staticmethod
+    def encode(value: Any) -> bytes:
+        if value is None:  # a handler that returns nothing: an empty payload
+            return b""
+        if hasattr(value, "SerializeToString"):
+            return value.SerializeToString()
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise TypeError("protobuf payloads are messages or bytes, not %s" % type(value).__name__)
+
+    @staticmethod
+    def decode(data: bytes) -> bytes:
+        return data
+
+
 def _codec(protocol: str) -> Any:
     if protocol == JSONRPC:
         return _JsonCodec()
     if protocol == MSGPACK:
         return _MsgpackCodec()
-    raise ValueError("protocol must be %r or %r, not %r" % (JSONRPC, MSGPACK, protocol))
+    if protocol == PROTOBUF:
+        return _ProtobufCodec()
+    raise ValueError("protocol must be %r, %r or %r, not %r" % (JSONRPC, MSGPACK, PROTOBUF,
+                                                                 protocol))
 
 
 def _timeout_ms(timeout: Any) -> int:
