@@ -65,20 +65,16 @@ type RPCConfig struct {
 type RPC struct {
 	mu     sync.RWMutex // guards r: read-held around C calls, write-held to free it
 	r      *C.wsc_rpc
-	handle cgo.Handle
+	handle cgo.Handle // of st: handlers
+	conn   cgo.Handle // of cst: the connection's events, as for a Conn (callbacks.go)
 	st     *rpcState
+	cst    *connState
 }
 
-// rpcState is what the loop thread reaches through the RPC's cgo.Handle.
+// rpcState is what handlers and completions reach through cgo.Handles.
 type rpcState struct {
 	mu          sync.Mutex
 	handlers    map[string]Handler
-	opened      chan struct{} // closed by the first on_open
-	ended       chan struct{} // closed by on_close
-	everOpen    bool
-	closed      bool
-	lastStatus  Status
-	lastDetail  string
 	outstanding int
 	room        chan struct{} // closed and replaced when a call ends
 }
@@ -120,28 +116,26 @@ func DialRPC(ctx context.Context, url string, cfg RPCConfig, opts ...Option) (*R
 		ccfg.wait_for_reconnect = 0
 	}
 
-	st := &rpcState{handlers: map[string]Handler{}, opened: make(chan struct{}),
-		ended: make(chan struct{}), room: make(chan struct{})}
-	h := cgo.NewHandle(st)
+	st := &rpcState{handlers: map[string]Handler{}, room: make(chan struct{})}
+	cst := newConnState()
+	c := &RPC{handle: cgo.NewHandle(st), conn: newHandle(cst), st: st, cst: cst}
 	curl := C.CString(url)
 	defer C.free(unsafe.Pointer(curl))
-	var cr *C.wsc_rpc
-	if r := C.wscgo_rpc_connect(curl, copts, &ccfg, C.uintptr_t(h), &cr); r.status != 0 {
-		h.Delete()
+	if r := C.wscgo_rpc_connect(curl, copts, &ccfg, C.uintptr_t(c.conn), &c.r); r.status != 0 {
+		c.handle.Delete()
+		deleteHandle(c.conn)
 		return nil, errorFrom("dial", r)
 	}
-	c := &RPC{r: cr, handle: h, st: st}
 	select {
-	case <-st.opened:
+	case <-cst.opened:
 		return c, nil
-	case <-st.ended:
-		st.mu.Lock()
-		s, d := st.lastStatus, st.lastDetail
-		open := st.everOpen
-		st.mu.Unlock()
-		if open { // opened and ended at once: calls tell how it ended
+	case <-cst.ended:
+		if cst.everOpened() { // opened and ended at once: calls tell how it ended
 			return c, nil
 		}
+		cst.mu.Lock()
+		s, d := cst.lastStatus, cst.lastDetail
+		cst.mu.Unlock()
 		c.free()
 		if s == 0 {
 			s = ErrClosed
@@ -175,8 +169,19 @@ func (c *RPC) Call(ctx context.Context, method string, params any, result any) e
 		if r.status == 0 {
 			break
 		}
-		if Status(r.status) != ErrAgain || c.st.idle() {
+		if Status(r.status) != ErrAgain {
 			return errorFrom("call", r)
+		}
+		if c.st.idle() {
+			// Every call ended (end() closes room as it counts the last one
+			// out): retry if any ended since the attempt, else the refusal
+			// was not max_outstanding but a full send queue.
+			select {
+			case <-room:
+				continue
+			default:
+				return errorFrom("call", r)
+			}
 		}
 		select { // max_outstanding reached: wait until a call ends
 		case <-room:
@@ -315,7 +320,7 @@ func (c *RPC) Close() error {
 		return nil
 	}
 	select {
-	case <-c.st.ended:
+	case <-c.cst.ended:
 	case <-time.After(defaultCloseTimeout):
 	}
 	c.free()
@@ -332,6 +337,7 @@ func (c *RPC) free() {
 	if r != nil {
 		C.wsc_rpc_free(r)
 		c.handle.Delete()
+		deleteHandle(c.conn)
 	}
 }
 
@@ -444,36 +450,4 @@ func replyError(reply *C.wsc_rpc_reply, code int64, message string, data []byte)
 	cm := C.CString(message)
 	defer C.free(unsafe.Pointer(cm))
 	C.wsc_rpc_reply_error(reply, C.int64_t(code), cm, bytesPtr(data), C.size_t(len(data)))
-}
-
-//export wscgoRpcOnOpen
-func wscgoRpcOnOpen(h C.uintptr_t) {
-	s := rpcStateOf(h)
-	s.mu.Lock()
-	if !s.everOpen {
-		s.everOpen = true
-		close(s.opened)
-	}
-	s.mu.Unlock()
-}
-
-//export wscgoRpcOnError
-func wscgoRpcOnError(h C.uintptr_t, status C.int, detail *C.char) {
-	s := rpcStateOf(h)
-	d := C.GoString(detail)
-	s.mu.Lock()
-	s.lastStatus, s.lastDetail = Status(status), d
-	s.mu.Unlock()
-}
-
-//export wscgoRpcOnClose
-func wscgoRpcOnClose(h C.uintptr_t, code C.int, reason *C.char) {
-	_, _ = code, reason // calls end with the status; the code is not needed here
-	s := rpcStateOf(h)
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.ended)
-	}
-	s.mu.Unlock()
 }

@@ -1,8 +1,8 @@
 /* C side of the Go RPC client (rpc.go): the trampolines that hand the
  * library's RPC completions, handlers and connection events to Go, and
  * wrappers that return a status with its detail (see helpers.h). Every
- * user pointer is a runtime/cgo.Handle: of the RPC's Go state for the
- * connection and its handlers, of a call's result channel for a call. */
+ * user pointer is a runtime/cgo.Handle: of a connState for the connection's
+ * events, of the RPC's state for its handlers, of a call for a call. */
 #ifndef WSCGO_RPC_HELPERS_H
 #define WSCGO_RPC_HELPERS_H
 
@@ -12,9 +12,9 @@
 #include "helpers.h"
 
 /* wsc_rpc_connect on the default loop with on_open/on_error/on_close wired
- * to Go. */
+ * to Go (wscgoOnOpen... of callbacks.go, with conn_state). */
 wscgo_result wscgo_rpc_connect(const char *url, const wsc_options *o, const wsc_rpc_config *cfg,
-                               uintptr_t state, wsc_rpc **out);
+                               uintptr_t conn_state, wsc_rpc **out);
 /* wsc_rpc_call whose completion goes to wscgoRpcDone(call, ...). WSC_EAGAIN
  * is not given a detail (Call waits and retries). */
 wscgo_result wscgo_rpc_call(wsc_rpc *rpc, const char *method, const void *params, size_t len,

@@ -10,9 +10,6 @@ namespace {
 
 using Envelope = wsc::envelope::Envelope;
 
-constexpr int64_t kMethodNotFound = -32601;
-constexpr int64_t kInternalError = -32603;
-
 std::string serialized(const Envelope &e) {
   std::string out;
   if (!e.SerializeToString(&out)) throw Error(Status::WSC_EINTERNAL, "protobuf serialization");
@@ -26,7 +23,7 @@ uint64_t id_of(std::string_view reply_id) {
   return id;
 }
 
-class ProtobufRpc final : public WireProtocol {
+class ProtobufRpc final : public UnbatchedProtocol {
  public:
   MessageType frame_type() const override { return MessageType::Binary; }
   const char *name() const override { return "protobuf envelope"; }
@@ -55,18 +52,6 @@ class ProtobufRpc final : public WireProtocol {
     e.set_error_message(error.message);
     e.set_payload(error.data);
     return serialized(e);
-  }
-
-  bool supports_batch() const override { return false; }
-  std::string batch(const std::vector<std::string> &) const override {
-    throw Error(Status::WSC_EINVAL, "the protobuf envelope has no batches");
-  }
-
-  RpcError method_not_found(std::string_view method) const override {
-    return {kMethodNotFound, "Method not found: " + std::string(method), {}};
-  }
-  RpcError internal_error(std::string_view what) const override {
-    return {kInternalError, "Internal error: " + std::string(what), {}};
   }
 
   void decode(MessageType type, std::string_view frame, RpcDecoded &out) const override {

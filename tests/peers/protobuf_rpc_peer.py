@@ -26,10 +26,9 @@ import subprocess
 import sys
 import tempfile
 
-import websockets
 from google.protobuf import struct_pb2, wrappers_pb2
 
-from peer_stdin import stop_future
+from peer_stdin import serve_sessions
 
 PROTO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto")
 
@@ -159,20 +158,5 @@ class Session:
                 self.waiting.pop(e.id).set_result(e)
 
 
-async def handler(ws, _path=None):
-    try:
-        await Session(ws).serve()
-    except websockets.ConnectionClosed:
-        pass
-
-
-async def main():
-    stop = stop_future(asyncio.get_running_loop())
-    server = await websockets.serve(handler, "127.0.0.1", 0, max_size=None, compression=None)
-    print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
-    await stop
-    server.close()
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    serve_sessions(Session)
