@@ -10,7 +10,7 @@
 #include <thread>
 #include <wsc/rpc.hpp>
 
-#include "fixtures.hpp"
+#include "rpc_peer_fixture.hpp"
 
 namespace wsc::testing {
 namespace {
@@ -70,32 +70,15 @@ std::string envelope(uint64_t kind, uint64_t id, const std::string &type = "") {
   return e;
 }
 
-class ProtobufRpcPeer : public ::testing::Test {
+constexpr char kPeer[] = "protobuf_rpc_peer.py";
+
+class ProtobufRpcPeer : public RpcPeerTest<RpcProtocol::ProtobufEnvelope, kPeer> {
  protected:
-  static void SetUpTestSuite() {
-    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
-        "/usr/bin/python3", source_dir() + "/tests/peers/protobuf_rpc_peer.py"});
-  }
-  static void TearDownTestSuite() { peer_.reset(); }
-
-  void SetUp() override {
-    RpcOptions rpc;
-    rpc.protocol = RpcProtocol::ProtobufEnvelope;
-    rpc_ = std::make_unique<RpcClient>(loop_, ws_url(peer_->port()), Options{}, rpc,
-                                       recorder_.callbacks(false));
-    ASSERT_EQ(rpc_->client().wait(State::Open, 10s), Status::WSC_OK);
-  }
-
   bool send_raw(const std::string &frame) {
     google::protobuf::BytesValue b;
     b.set_value(frame);
     return parse<Value>(rpc_->call("raw", b.SerializeAsString()).get()).bool_value();
   }
-
-  static inline std::unique_ptr<PeerProcess> peer_;
-  Loop loop_;
-  Recorder recorder_;
-  std::unique_ptr<RpcClient> rpc_;
 };
 
 TEST_F(ProtobufRpcPeer, CallsErrorsAndEvents) {
