@@ -135,7 +135,8 @@ int wsc_rpc_connect(wsc_loop *loop, const char *url, const wsc_options *opts,
   if (cfg) {
     if (cfg->struct_size != sizeof(wsc_rpc_config))
       return fail(WSC_EINVAL, "cfg->struct_size must be sizeof(wsc_rpc_config)");
-    if (cfg->protocol != WSC_RPC_JSONRPC && cfg->protocol != WSC_RPC_MSGPACKRPC)
+    if (cfg->protocol != WSC_RPC_JSONRPC && cfg->protocol != WSC_RPC_MSGPACKRPC &&
+        cfg->protocol != WSC_RPC_PROTOBUF)
       return fail(WSC_EINVAL, "unknown protocol " + std::to_string(cfg->protocol));
     if (cfg->default_timeout_ms < 0 || cfg->default_timeout_ms > 24LL * 3600 * 1000)
       return fail(WSC_EINVAL, "default_timeout_ms must be 0..86400000");

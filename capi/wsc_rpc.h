@@ -18,8 +18,10 @@ extern "C" {
 #endif
 
 enum wsc_rpc_protocol {
-  WSC_RPC_JSONRPC = 1,   /* JSON-RPC 2.0 over text frames; params/results JSON text */
-  WSC_RPC_MSGPACKRPC = 2 /* MessagePack-RPC over binary frames; msgpack bytes */
+  WSC_RPC_JSONRPC = 1,    /* JSON-RPC 2.0 over text frames; params/results JSON text */
+  WSC_RPC_MSGPACKRPC = 2, /* MessagePack-RPC over binary frames; msgpack bytes */
+  WSC_RPC_PROTOBUF = 3    /* protobuf envelope (proto/wsc_envelope.proto) over binary
+                           * frames; payloads protobuf bytes */
 };
 
 typedef struct wsc_rpc wsc_rpc;

@@ -29,7 +29,8 @@ void feed(const wsc::detail::WireProtocol &wire, std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char *>(data), size);
-  for (auto protocol : {wsc::RpcProtocol::JsonRpc2, wsc::RpcProtocol::MsgpackRpc}) {
+  for (auto protocol : {wsc::RpcProtocol::JsonRpc2, wsc::RpcProtocol::MsgpackRpc,
+                        wsc::RpcProtocol::ProtobufEnvelope}) {
     wsc::RpcOptions options;
     options.protocol = protocol;
     try {

@@ -7,6 +7,7 @@ package wsc
 import "C"
 
 import (
+	"context"
 	"errors"
 	"unsafe"
 )
@@ -120,8 +121,12 @@ func (e *Error) Error() string {
 // Unwrap returns the Status, so errors.As(err, &status) works too.
 func (e *Error) Unwrap() error { return e.Status }
 
-// Is matches the Status sentinels (see the type comment).
+// Is matches the Status sentinels (see the type comment), and an RPC Call
+// that ran out of time (ErrTimeout) also matches context.DeadlineExceeded.
 func (e *Error) Is(target error) bool {
+	if target == context.DeadlineExceeded { // an RPC call's deadline is its context's
+		return e.Op == "call" && e.Status == ErrTimeout
+	}
 	s, ok := target.(Status)
 	if !ok {
 		return false

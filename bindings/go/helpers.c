@@ -83,6 +83,8 @@ static wscgo_result result(int status, int quiet_status) {
   return r;
 }
 
+wscgo_result wscgo_status(int status, int quiet_status) { return result(status, quiet_status); }
+
 wscgo_result wscgo_set_int(wsc_options *o, int opt, int64_t value) {
   return result(wsc_options_set_int(o, opt, value), WSC_OK);
 }

@@ -14,6 +14,9 @@ typedef struct wscgo_result {
   char *detail; /* malloc'd copy of the detail on failure, else NULL; Go frees */
 } wscgo_result;
 
+/* status with a copy of this thread's detail (none for quiet_status): for
+ * wrappers in other files (rpc_helpers.c). */
+wscgo_result wscgo_status(int status, int quiet_status);
 wscgo_result wscgo_set_int(wsc_options *o, int opt, int64_t value);
 wscgo_result wscgo_set_str(wsc_options *o, int opt, const char *value);
 wscgo_result wscgo_add_header(wsc_options *o, const char *name, const char *value);

@@ -5,8 +5,8 @@
 # - pkg-config finds build/meson-uninstalled/wsc-uninstalled.pc (pkg-config
 #   prefers NAME-uninstalled.pc when it is on the path).
 # - That .pc puts capi/ and include/ on the include path, but the binding
-#   includes the installed name <wsc/wsc.h>, so the two public headers are
-#   staged as BUILD_DIR/go/include/wsc/{wsc.h,status.h} and passed with
+#   includes the installed names <wsc/wsc.h>, so the public headers are
+#   staged as BUILD_DIR/go/include/wsc/{wsc.h,wsc_rpc.h,status.h} and passed with
 #   CGO_CFLAGS (it comes first, so these copies win).
 # - GOCACHE, GOPATH and GOTMPDIR live under BUILD_DIR/go so a clean clone
 #   works and nothing is written to $HOME; no network: GOPROXY=off,
@@ -19,7 +19,7 @@ shift 2
 
 gobase="$build/go"
 mkdir -p "$gobase/include/wsc" "$gobase/cache" "$gobase/path" "$gobase/tmp"
-cp "$src/capi/wsc.h" "$src/include/wsc/status.h" "$gobase/include/wsc/"
+cp "$src/capi/wsc.h" "$src/capi/wsc_rpc.h" "$src/include/wsc/status.h" "$gobase/include/wsc/"
 
 export PKG_CONFIG_PATH="$build/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

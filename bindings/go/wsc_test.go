@@ -49,12 +49,21 @@ func startPeer(re *regexp.Regexp, name string, args ...string) (string, func(), 
 	cmd := exec.Command(name, args...)
 	cmd.Stdout = out
 	cmd.Stderr = os.Stderr
+	// stdin is a pipe kept open until stop: peers that exit at EOF on stdin
+	// (the Node ones) then live as long as the test, and die with it.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return "", nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		os.Remove(out.Name())
 		return "", nil, err
 	}
 	stop := func() {
+		_ = stdin.Close()
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()

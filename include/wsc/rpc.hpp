@@ -22,6 +22,7 @@ namespace wsc {
 enum class RpcProtocol : int {
   JsonRpc2 = 1,    // text frames, https://www.jsonrpc.org/specification
   MsgpackRpc = 2,  // binary frames, [0,id,method,params] [1,id,error,result] [2,method,params]
+  ProtobufEnvelope = 3,  // binary frames, proto/wsc_envelope.proto; payloads protobuf bytes
 };
 
 struct RpcOptions {
@@ -46,6 +47,7 @@ struct RpcError {
   // JSON-RPC: the "data" member, encoded; empty if absent. MessagePack-RPC
   // (whose error object is free-form): the whole error object, encoded;
   // code and message are read from [code, message], "message" or a map.
+  // Protobuf envelope: the ERROR envelope's payload.
   std::string data;
 };
 

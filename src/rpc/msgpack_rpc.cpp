@@ -7,8 +7,6 @@ namespace wsc::detail {
 namespace {
 
 constexpr int kRequest = 0, kResponse = 1, kNotification = 2;
-constexpr int64_t kMethodNotFound = -32601;
-constexpr int64_t kInternalError = -32603;
 
 std::string packed(const msgpack::object &o) {
   msgpack::sbuffer buffer;
@@ -16,7 +14,7 @@ std::string packed(const msgpack::object &o) {
   return std::string(buffer.data(), buffer.size());
 }
 
-class MsgpackRpc final : public WireProtocol {
+class MsgpackRpc final : public UnbatchedProtocol {
  public:
   explicit MsgpackRpc(size_t max_depth) : max_depth_(max_depth) {}
 
@@ -75,18 +73,6 @@ class MsgpackRpc final : public WireProtocol {
     if (!error.data.empty()) b.write(error.data.data(), error.data.size());
     p.pack_nil();
     return std::string(b.data(), b.size());
-  }
-
-  bool supports_batch() const override { return false; }
-  std::string batch(const std::vector<std::string> &) const override {
-    throw Error(Status::WSC_EINVAL, "MessagePack-RPC has no batches");
-  }
-
-  RpcError method_not_found(std::string_view method) const override {
-    return {kMethodNotFound, "Method not found: " + std::string(method), {}};
-  }
-  RpcError internal_error(std::string_view what) const override {
-    return {kInternalError, "Internal error: " + std::string(what), {}};
   }
 
   void decode(MessageType type, std::string_view frame, RpcDecoded &out) const override {

@@ -7,6 +7,9 @@
 #if WSC_HAVE_MSGPACK
 #include "msgpack_rpc.hpp"
 #endif
+#if WSC_HAVE_PROTOBUF
+#include "protobuf_rpc.hpp"
+#endif
 
 namespace wsc::detail {
 
@@ -23,6 +26,13 @@ std::unique_ptr<WireProtocol> make_wire_protocol(const RpcOptions &options) {
       return make_msgpack_rpc(options.max_depth);
 #else
       throw Error(Status::WSC_EINVAL, "MessagePack-RPC needs a wsc built with -Dmsgpack=enabled");
+#endif
+    case RpcProtocol::ProtobufEnvelope:
+#if WSC_HAVE_PROTOBUF
+      return make_protobuf_rpc();
+#else
+      throw Error(Status::WSC_EINVAL,
+                  "the protobuf envelope needs a wsc built with -Dprotobuf=enabled");
 #endif
   }
   throw Error(Status::WSC_EINVAL, "unknown RPC protocol");

@@ -59,6 +59,26 @@ class WireProtocol {
   virtual void decode(MessageType type, std::string_view frame, RpcDecoded &out) const = 0;
 };
 
+// JSON-RPC's error codes, which the binary protocols answer with too.
+constexpr int64_t kRpcMethodNotFound = -32601;
+constexpr int64_t kRpcInternalError = -32603;
+
+// A protocol without batches whose engine errors carry JSON-RPC's codes and
+// the words in the message (MessagePack-RPC, the protobuf envelope).
+class UnbatchedProtocol : public WireProtocol {
+ public:
+  bool supports_batch() const override { return false; }
+  std::string batch(const std::vector<std::string> &) const override {
+    throw Error(Status::WSC_EINVAL, std::string(name()) + " has no batches");
+  }
+  RpcError method_not_found(std::string_view method) const override {
+    return {kRpcMethodNotFound, "Method not found: " + std::string(method), {}};
+  }
+  RpcError internal_error(std::string_view what) const override {
+    return {kRpcInternalError, "Internal error: " + std::string(what), {}};
+  }
+};
+
 // Throws Error(WSC_EINVAL) if the protocol was not built in.
 std::unique_ptr<WireProtocol> make_wire_protocol(const RpcOptions &options);
 

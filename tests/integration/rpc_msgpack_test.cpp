@@ -8,7 +8,7 @@
 #include <thread>
 #include <wsc/rpc.hpp>
 
-#include "fixtures.hpp"
+#include "rpc_peer_fixture.hpp"
 
 namespace wsc::testing {
 namespace {
@@ -29,28 +29,11 @@ T unpack(const std::string &bytes) {
   return msgpack::unpack(bytes.data(), bytes.size())->as<T>();
 }
 
-class MsgpackRpcPeer : public ::testing::Test {
+constexpr char kPeer[] = "msgpack_rpc_peer.py";
+
+class MsgpackRpcPeer : public RpcPeerTest<RpcProtocol::MsgpackRpc, kPeer> {
  protected:
-  static void SetUpTestSuite() {
-    peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{
-        "/usr/bin/python3", source_dir() + "/tests/peers/msgpack_rpc_peer.py"});
-  }
-  static void TearDownTestSuite() { peer_.reset(); }
-
-  void SetUp() override {
-    RpcOptions rpc;
-    rpc.protocol = RpcProtocol::MsgpackRpc;
-    rpc_ = std::make_unique<RpcClient>(loop_, ws_url(peer_->port()), Options{}, rpc,
-                                       recorder_.callbacks(false));
-    ASSERT_EQ(rpc_->client().wait(State::Open, 10s), Status::WSC_OK);
-  }
-
   size_t decode_errors() { return recorder_.error_count(Status::WSC_EDECODE); }
-
-  static inline std::unique_ptr<PeerProcess> peer_;
-  Loop loop_;
-  Recorder recorder_;
-  std::unique_ptr<RpcClient> rpc_;
 };
 
 TEST_F(MsgpackRpcPeer, CallsErrorsAndNotifications) {

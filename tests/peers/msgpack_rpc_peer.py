@@ -14,9 +14,8 @@ answers {"result": r} or {"error": e}), notify_me [method, params], note
 import asyncio
 
 import msgpack
-import websockets
 
-from peer_stdin import stop_future
+from peer_stdin import serve_sessions
 
 REQUEST, RESPONSE, NOTIFICATION = 0, 1, 2
 
@@ -94,20 +93,5 @@ class RpcFailure(Exception):
         self.error = error
 
 
-async def handler(ws, _path=None):
-    try:
-        await Session(ws).serve()
-    except websockets.ConnectionClosed:
-        pass
-
-
-async def main():
-    stop = stop_future(asyncio.get_running_loop())
-    server = await websockets.serve(handler, "127.0.0.1", 0, max_size=None, compression=None)
-    print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
-    await stop
-    server.close()
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    serve_sessions(Session)

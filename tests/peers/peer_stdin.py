@@ -44,3 +44,26 @@ def stop_future(loop):
 
         loop.add_reader(fd, on_stdin)
     return stop
+
+
+def serve_sessions(session_class):
+    """Runs a python3-websockets server on 127.0.0.1 and an ephemeral port
+    (printed as "PORT <n>") that serves each connection with
+    session_class(ws).serve(), until stop_future says stop. For the RPC
+    peers, whose sessions differ only in their protocol."""
+    import websockets
+
+    async def handler(ws, _path=None):
+        try:
+            await session_class(ws).serve()
+        except websockets.ConnectionClosed:
+            pass
+
+    async def main():
+        stop = stop_future(asyncio.get_running_loop())
+        server = await websockets.serve(handler, "127.0.0.1", 0, max_size=None, compression=None)
+        print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
+        await stop
+        server.close()
+
+    asyncio.run(main())

@@ -24,13 +24,14 @@ Prometheus metrics: :mod:`wsc.metrics` (``WscCollector``).
 
 from __future__ import annotations
 
-from . import aio
+from . import aio, rpc
 from ._lib import version as library_version
 from .connection import Connection, Message, State, Stats, TlsInfo, connect
 from .options import ConnectOptions
 from .errors import (CircuitOpen, ConnectError, ConnectionClosed, ConnectionClosedError,
                      ConnectionClosedOK, HandshakeError, InvalidArgument, LibraryNotFound,
-                     MessageTooBig, PoolClosed, QueueFull, Timeout, TlsError, WscError)
+                     MessageTooBig, PoolClosed, QueueFull, RemoteError, Timeout, TlsError,
+                     WscError)
 from .library_log import disable_library_logging, enable_library_logging
 from .pool import Pool, PoolStats
 
@@ -42,5 +43,5 @@ __all__ = [
     "WscError", "ConnectionClosed", "ConnectionClosedOK", "ConnectionClosedError",
     "HandshakeError", "TlsError", "Timeout", "QueueFull", "ConnectError", "InvalidArgument",
     "MessageTooBig", "LibraryNotFound", "Pool", "PoolStats", "CircuitOpen", "PoolClosed",
-    "enable_library_logging", "disable_library_logging",
+    "RemoteError", "rpc", "enable_library_logging", "disable_library_logging",
 ]

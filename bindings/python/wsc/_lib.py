@@ -122,6 +122,40 @@ class wsc_pool_snapshot(Structure):
     ] + [("breaker_state", c_int)]
 
 
+class wsc_rpc_config(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("protocol", c_int),
+        ("default_timeout_ms", c_int64),
+        ("max_outstanding", c_size_t),
+        ("wait_for_reconnect", c_int),
+        ("max_depth", c_size_t),
+    ]
+
+
+class wsc_rpc_result(Structure):
+    _fields_ = [("status", c_int), ("data", c_void_p), ("len", c_size_t),
+                ("error_code", c_int64), ("message", c_char_p)]
+
+
+RPC_ON_OPEN = CFUNCTYPE(None, c_void_p, c_void_p)
+RPC_ON_ERROR = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
+RPC_ON_CLOSE = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
+RPC_ON_STATE = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
+RPC_DONE = CFUNCTYPE(None, c_void_p, POINTER(wsc_rpc_result), c_void_p)
+RPC_HANDLER = CFUNCTYPE(None, c_void_p, c_char_p, c_void_p, c_size_t, c_void_p, c_void_p)
+
+
+class wsc_rpc_callbacks(Structure):
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("on_open", RPC_ON_OPEN),
+        ("on_error", RPC_ON_ERROR),
+        ("on_close", RPC_ON_CLOSE),
+        ("on_state", RPC_ON_STATE),
+    ]
+
+
 _PROTOTYPES = {
     "wsc_version": (c_char_p, []),
     "wsc_strerror": (c_char_p, [c_int]),
@@ -158,6 +192,21 @@ _PROTOTYPES = {
     "wsc_pool_free": (None, [c_void_p]),
     "wsc_loop_metrics_text": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_size_t)]),
     "wsc_set_log_handler": (c_int, [c_int, LOG_FN, c_void_p]),
+    "wsc_rpc_config_init": (c_int, [POINTER(wsc_rpc_config)]),
+    "wsc_rpc_connect": (c_int, [c_void_p, c_char_p, c_void_p, POINTER(wsc_rpc_config),
+                                POINTER(wsc_rpc_callbacks), c_void_p, POINTER(c_void_p)]),
+    "wsc_rpc_free": (None, [c_void_p]),
+    "wsc_rpc_call": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_int, RPC_DONE, c_void_p]),
+    "wsc_rpc_call_wait": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_int,
+                                  POINTER(POINTER(wsc_rpc_result))]),
+    "wsc_rpc_result_free": (None, [POINTER(wsc_rpc_result)]),
+    "wsc_rpc_notify": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t]),
+    "wsc_rpc_on": (c_int, [c_void_p, c_char_p, RPC_HANDLER, c_void_p]),
+    "wsc_rpc_reply_result": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "wsc_rpc_reply_error": (c_int, [c_void_p, c_int64, c_char_p, c_char_p, c_size_t]),
+    "wsc_rpc_close": (c_int, [c_void_p, c_int, c_char_p]),
+    "wsc_rpc_wait": (c_int, [c_void_p, c_int, c_int]),
+    "wsc_rpc_state": (c_int, [c_void_p]),
 }
 
 _BESIDE = ("libwsc.so.0", "libwsc.so", "libwsc.0.dylib", "libwsc.dylib", "wsc.dll", "libwsc.dll")

@@ -114,6 +114,27 @@ class PoolClosed(WscError):
     """The pool was closed (``WSC_ECLOSED`` from an acquire)."""
 
 
+class RemoteError(WscError):
+    """The peer answered a call with an error (``WSC_EREMOTE``).
+
+    Attributes:
+        code: the error's code (JSON-RPC ``code``; MessagePack-RPC: the
+            first element of an ``[code, message]`` error, else 0).
+        message: the error's message.
+        data: the error's decoded ``data`` (JSON-RPC), or the whole decoded
+            error object (MessagePack-RPC); ``None`` when absent.
+
+    Raise it from an RPC handler to answer with this error.
+    """
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        super().__init__("remote error %d: %s" % (code, message), wsc_status=WSC_EREMOTE,
+                         detail=message)
+        self.code: int = code
+        self.message: str = message
+        self.data: object = data
+
+
 class ConnectionClosed(WscError):
     """The connection is closed.
 

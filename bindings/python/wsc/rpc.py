@@ -1,0 +1,545 @@
+"""Request/response RPC over a wsc connection: JSON-RPC 2.0 and MessagePack-RPC.
+
+Synchronous::
+
+    with wsc.rpc.connect("ws://127.0.0.1:9000/") as rpc:   # JSON-RPC 2.0
+        five = rpc.call("add", [2, 3], timeout=5)
+        rpc.notify("note", {"hi": 1})
+        rpc.on("client.double", lambda params: params[0] * 2)
+
+asyncio::
+
+    async with await wsc.rpc.connect_async(url, protocol="msgpack") as rpc:
+        five = await rpc.call("add", [2, 3])
+
+The engine (ids, deadlines, correlation, reconnects, method-not-found) is
+libwsc's (``<wsc/wsc_rpc.h>``); this module only encodes params and decodes
+results with the language's own codecs: stdlib :mod:`json` for JSON-RPC,
+Debian's python3-msgpack for MessagePack-RPC (imported only when used); for
+the protobuf envelope (:data:`PROTOBUF`) params are protobuf messages (or
+bytes) and results are bytes for ``YourMessage.FromString``.
+
+Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
+(ctypes releases the GIL); :meth:`Client.call_future` and
+:meth:`AsyncClient.call` hand a completion to ``wsc_rpc_call``, which the
+library runs on its loop thread when the answer (or the deadline, or the
+connection's end) arrives; for asyncio it only posts the outcome with
+``call_soon_threadsafe``. Handlers registered with ``on`` run on the loop
+thread and must answer before returning, so they are plain functions (not
+coroutines) and should be short.
+
+How a call fails: :class:`~wsc.errors.RemoteError` (the peer's error object),
+:class:`~wsc.errors.Timeout` with ``wsc_status == WSC_ETIMEDOUT`` (no answer
+by the deadline), :class:`~wsc.errors.ConnectionClosedError` with
+``wsc_status`` ``WSC_ELOST`` (the connection dropped after the call was
+sent: it may or may not have run) or ``WSC_ECLOSED`` (closed, or the client
+freed), :class:`~wsc.errors.QueueFull` (``max_outstanding`` calls are
+waiting, or the send queue is full; :meth:`AsyncClient.call` waits instead).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ctypes
+import itertools
+import json
+import logging
+import weakref
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import _args, _lib
+from ._lib import (RPC_DONE, RPC_HANDLER, RPC_ON_CLOSE, RPC_ON_ERROR, RPC_ON_OPEN, WSC_CLOSED,
+                   WSC_OPEN, wsc_rpc_callbacks, wsc_rpc_config, wsc_rpc_result)
+from .errors import (WSC_ECLOSED, WSC_ELOST, WSC_EREMOTE, WSC_ETIMEDOUT, WSC_EWAIT,
+                     WSC_OK, ConnectionClosedError, QueueFull, RemoteError, Timeout,
+                     closed_error, error_for)
+from .options import Options
+
+__all__ = ["connect", "connect_async", "Client", "AsyncClient", "JSONRPC", "MSGPACK", "PROTOBUF",
+           "RemoteError"]
+
+log = logging.getLogger("wsc")
+
+JSONRPC = "jsonrpc"  # JSON-RPC 2.0 over text frames
+MSGPACK = "msgpack"  # MessagePack-RPC over binary frames
+PROTOBUF = "protobuf"  # the protobuf envelope (proto/wsc_envelope.proto), binary frames
+_PROTOCOL_IDS = {JSONRPC: 1, MSGPACK: 2, PROTOBUF: 3}
+
+INTERNAL_ERROR = -32603  # what a handler that raises answers (JSON-RPC's code)
+_MAX_TIMEOUT_MS = 24 * 3600 * 1000
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()  # a call's timeout: the client's own (its ``timeout``)
+
+# One outcome of a call as the library reported it: status, encoded data,
+# error code, message.
+Outcome = Tuple[int, bytes, int, str]
+
+
+# --- codecs: the only thing this module adds to the C engine ------------------------
+class _JsonCodec:
+    @staticmethod
+    def encode(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+    @staticmethod
+    def decode(data: bytes) -> Any:
+        return json.loads(data) if data else None
+
+
+class _MsgpackCodec:
+    def __init__(self) -> None:
+        import msgpack  # Debian python3-msgpack; only needed for this protocol
+        self._packb = msgpack.packb
+        self._unpackb = msgpack.unpackb
+
+    def encode(self, value: Any) -> bytes:
+        return self._packb(value, use_bin_type=True)
+
+    def decode(self, data: bytes) -> Any:
+        return self._unpackb(data, raw=False) if data else None
+
+
+class _ProtobufCodec:
+    """Payloads are the application's protobuf messages: a message (anything
+    with ``SerializeToString``) or bytes goes out; results come back as
+    bytes, for ``YourMessage.FromString``."""
+
+    @staticmethod
+    def encode(value: Any) -> bytes:
+        if value is None:  # a handler that returns nothing: an empty payload
+            return b""
+        if hasattr(value, "SerializeToString"):
+            return value.SerializeToString()
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        raise TypeError("protobuf payloads are messages or bytes, not %s" % type(value).__name__)
+
+    @staticmethod
+    def decode(data: bytes) -> bytes:
+        return data
+
+
+def _codec(protocol: str) -> Any:
+    if protocol == JSONRPC:
+        return _JsonCodec()
+    if protocol == MSGPACK:
+        return _MsgpackCodec()
+    if protocol == PROTOBUF:
+        return _ProtobufCodec()
+    raise ValueError("protocol must be %r, %r or %r, not %r" % (JSONRPC, MSGPACK, PROTOBUF,
+                                                                 protocol))
+
+
+def _timeout_ms(timeout: Any) -> int:
+    """DEFAULT -> -1 (the client's), None -> 0 (no deadline), seconds -> ms (>= 1)."""
+    if timeout is DEFAULT:
+        return -1
+    seconds = _args.timeout("timeout", timeout)
+    if seconds is None:
+        return 0
+    return min(max(1, int(seconds * 1000 + 0.999)), _MAX_TIMEOUT_MS)
+
+
+def _method(method: str) -> bytes:
+    if not isinstance(method, str):
+        raise TypeError("method must be a str, not %s" % type(method).__name__)
+    return method.encode("utf-8")
+
+
+def _outcome(result: wsc_rpc_result) -> Outcome:
+    data = ctypes.string_at(result.data, result.len) if result.len else b""
+    message = result.message.decode("utf-8", "replace") if result.message else ""
+    return result.status, data, result.error_code, message
+
+
+def _resolve(codec: Any, outcome: Outcome) -> Any:
+    """The decoded result of a call, or raises how it failed."""
+    status, data, code, message = outcome
+    if status == WSC_OK:
+        return codec.decode(data)
+    if status == WSC_EREMOTE:
+        try:
+            payload = codec.decode(data)
+        except Exception:  # never expected: the engine re-encodes what it parsed
+            payload = data
+        raise RemoteError(code, message, payload)
+    text = _lib.strerror(status)
+    if status == WSC_ETIMEDOUT:
+        raise Timeout("%s: %s" % (text, message) if message else text, wsc_status=status,
+                      detail=message)
+    if status in (WSC_ELOST, WSC_ECLOSED):
+        raise ConnectionClosedError(1006, "", wsc_status=status, detail=message,
+                                    message="%s: %s" % (text, message) if message else text)
+    raise error_for(status, message, text=text)
+
+
+# --- completions: one C thunk for every call, keyed by an integer ------------------
+_pending: Dict[int, Callable[[Outcome], None]] = {}
+_keys = itertools.count(1)
+
+
+def _done(_rpc: Any, result: Any, key: Optional[int]) -> None:
+    settle = _pending.pop(key or 0, None)
+    if settle is None:
+        return
+    try:
+        settle(_outcome(result.contents))
+    except BaseException:  # never into the library's loop thread
+        log.exception("wsc.rpc: settling a call failed")
+
+
+_DONE = RPC_DONE(_done)
+
+
+class _Rpc:
+    """What the synchronous and the asyncio client share: the handle, the
+    codec, handlers, notify and the lifetime."""
+
+    def __init__(self, url: str, protocol: str, timeout: Optional[float], max_outstanding: int,
+                 wait_for_reconnect: bool, max_depth: int, options: Dict[str, Any]) -> None:
+        self.url = url
+        self.protocol = protocol
+        self._codec = _codec(protocol)
+        self._lib = _lib.lib()
+        self._h: Optional[int] = None
+        self._handlers: Dict[str, Any] = {}  # method -> its C thunk (kept alive)
+        self._retired: List[Any] = []  # replaced thunks may still be running once
+        cfg = wsc_rpc_config()
+        _lib.check(self._lib.wsc_rpc_config_init(ctypes.byref(cfg)))
+        cfg.protocol = _PROTOCOL_IDS[protocol]
+        seconds = _args.timeout("timeout", timeout)
+        cfg.default_timeout_ms = 0 if seconds is None else _timeout_ms(seconds)
+        cfg.max_outstanding = max_outstanding
+        cfg.wait_for_reconnect = 1 if wait_for_reconnect else 0
+        cfg.max_depth = max_depth
+        self._cbs = self._make_callbacks()
+        with Options(**options) as opts:
+            out = ctypes.c_void_p()
+            _lib.check(self._lib.wsc_rpc_connect(None, _args.url(url), opts.handle,
+                                                 ctypes.byref(cfg), ctypes.byref(self._cbs),
+                                                 None, ctypes.byref(out)))
+        self._h = out.value
+
+    # Connection events, on the loop thread; the asyncio client posts them.
+    def _make_callbacks(self) -> wsc_rpc_callbacks:
+        ref = weakref.ref(self)
+
+        def on_open(_r: Any, _u: Any) -> None:
+            me = ref()
+            if me is not None:
+                me._event_open()
+
+        def on_error(_r: Any, status: int, detail: Optional[bytes], _u: Any) -> None:
+            me = ref()
+            if me is not None:
+                me._event_error(status, detail.decode("utf-8", "replace") if detail else "")
+
+        def on_close(_r: Any, code: int, reason: Optional[bytes], _u: Any) -> None:
+            me = ref()
+            if me is not None:
+                me._event_close(code, reason.decode("utf-8", "replace") if reason else "")
+
+        return wsc_rpc_callbacks(struct_size=ctypes.sizeof(wsc_rpc_callbacks),
+                                 on_open=RPC_ON_OPEN(on_open), on_error=RPC_ON_ERROR(on_error),
+                                 on_close=RPC_ON_CLOSE(on_close))
+
+    def _event_open(self) -> None:
+        pass
+
+    def _event_error(self, status: int, detail: str) -> None:
+        log.warning("%s: %s: %s", self.url, _lib.strerror(status), detail)
+
+    def _event_close(self, code: int, reason: str) -> None:
+        pass
+
+    def _handle(self) -> int:
+        if self._h is None:
+            raise ConnectionClosedError(1000, "", wsc_status=WSC_ECLOSED,
+                                        message="the RPC client was closed")
+        return self._h
+
+    def _encode_params(self, params: Any) -> Optional[bytes]:
+        return None if params is None else self._codec.encode(params)
+
+    def _start(self, method: str, params: Any, timeout: Any,
+               settle: Callable[[Outcome], None]) -> None:
+        """wsc_rpc_call with settle as its completion; raises if not made."""
+        name, payload, ms = _method(method), self._encode_params(params), _timeout_ms(timeout)
+        key = next(_keys)
+        _pending[key] = settle  # before the call: the answer may come at once
+        rc = self._lib.wsc_rpc_call(self._handle(), name, payload,
+                                    len(payload) if payload else 0, ms, _DONE, key)
+        if rc != WSC_OK:
+            _pending.pop(key, None)
+            raise _lib.fail(rc)
+
+    def notify(self, method: str, params: Any = None) -> None:
+        """Sends a notification (no answer). Raises QueueFull when the send
+        queue is full, ConnectionClosedError once closed."""
+        name, payload = _method(method), self._encode_params(params)
+        _lib.check(self._lib.wsc_rpc_notify(self._handle(), name, payload,
+                                            len(payload) if payload else 0))
+
+    def on(self, method: str, fn: Optional[Callable[[Any], Any]]) -> None:
+        """Handles the peer's requests and notifications named ``method``:
+        ``fn(params)`` gets the decoded params (``None`` when absent) and its
+        return value is the answer to a request. Raising
+        :class:`RemoteError` answers that error; any other exception answers
+        ``INTERNAL_ERROR`` (and is logged). ``fn`` runs on the library's loop
+        thread: no blocking calls of this client in it. ``None`` removes the
+        handler (the peer then gets method-not-found)."""
+        name = _method(method)
+        thunk = RPC_HANDLER() if fn is None else self._thunk(method, fn)
+        _lib.check(self._lib.wsc_rpc_on(self._handle(), name, thunk, None))
+        old = self._handlers.pop(method, None)
+        if old is not None:
+            self._retired.append(old)
+        if fn is not None:
+            self._handlers[method] = thunk
+
+    def _thunk(self, method: str, fn: Callable[[Any], Any]) -> Any:
+        codec, lib = self._codec, self._lib
+
+        def handler(_r: Any, _m: Any, params: Any, length: int, reply: Any, _u: Any) -> None:
+            try:
+                try:
+                    value = fn(codec.decode(ctypes.string_at(params, length)) if length else None)
+                    if reply:
+                        answer = codec.encode(value)
+                        lib.wsc_rpc_reply_result(reply, answer, len(answer))
+                except RemoteError as e:
+                    if reply:
+                        data = None if e.data is None else codec.encode(e.data)
+                        lib.wsc_rpc_reply_error(reply, e.code, e.message.encode("utf-8"), data,
+                                                len(data) if data else 0)
+                except Exception as e:
+                    log.exception("wsc.rpc: the handler of %r raised", method)
+                    if reply:
+                        lib.wsc_rpc_reply_error(reply, INTERNAL_ERROR,
+                                                ("Internal error: %s" % e).encode("utf-8"), None,
+                                                0)
+            except BaseException:  # never into the library's loop thread
+                pass
+
+        return RPC_HANDLER(handler)
+
+    @property
+    def state(self) -> int:
+        """The connection's state (``wsc.State`` values)."""
+        return self._lib.wsc_rpc_state(self._h) if self._h is not None else WSC_CLOSED
+
+    def _free(self) -> None:
+        """Ends outstanding calls with WSC_ECLOSED (their completions run
+        here) and frees the handle."""
+        h, self._h = self._h, None
+        if h is not None:
+            self._lib.wsc_rpc_free(h)
+
+    def __del__(self) -> None:
+        try:
+            self._free()
+        except Exception:
+            pass
+
+
+class Client(_Rpc):
+    """A synchronous RPC client; every method may be called from any thread.
+    Create it with :func:`connect`."""
+
+    def __init__(self, url: str, *, protocol: str = JSONRPC, timeout: Optional[float] = 30.0,
+                 max_outstanding: int = 4096, wait_for_reconnect: bool = True,
+                 max_depth: int = 128, open_timeout: Optional[float] = None,
+                 **options: Any) -> None:
+        super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect, max_depth,
+                         options)
+        seconds = _args.timeout("open_timeout", open_timeout)
+        ms = -1 if seconds is None else _timeout_ms(seconds)
+        rc = self._lib.wsc_rpc_wait(self._h, WSC_OPEN, ms)  # blocks in the library
+        if rc != WSC_OK:
+            detail = _lib.last_detail()
+            self._free()
+            if rc == WSC_EWAIT:
+                raise Timeout("connection did not open within %.3g s (open_timeout)" % seconds,
+                              wsc_status=WSC_EWAIT)
+            raise closed_error(rc, 1006, "", detail, text=_lib.strerror(rc), opened=False)
+
+    def call(self, method: str, params: Any = None, timeout: Any = DEFAULT) -> Any:
+        """Calls ``method`` and returns its decoded result, blocking until
+        the answer. ``timeout``: seconds, ``None`` for no deadline, default
+        the client's ``timeout``."""
+        name, payload, ms = _method(method), self._encode_params(params), _timeout_ms(timeout)
+        out = ctypes.POINTER(wsc_rpc_result)()
+        rc = self._lib.wsc_rpc_call_wait(self._handle(), name, payload,
+                                         len(payload) if payload else 0, ms, ctypes.byref(out))
+        if not out:
+            raise _lib.fail(rc)  # the call was not made
+        try:
+            outcome = _outcome(out.contents)
+        finally:
+            self._lib.wsc_rpc_result_free(out)
+        return _resolve(self._codec, outcome)
+
+    def call_future(self, method: str, params: Any = None,
+                    timeout: Any = DEFAULT) -> "concurrent.futures.Future[Any]":
+        """Starts a call and returns at once; the future gets the result or
+        the exception :meth:`call` would raise. Raises QueueFull at
+        ``max_outstanding``."""
+        fut: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        codec = self._codec
+
+        def settle(outcome: Outcome) -> None:
+            try:
+                fut.set_result(_resolve(codec, outcome))
+            except BaseException as e:
+                fut.set_exception(e)
+
+        self._start(method, params, timeout, settle)
+        return fut
+
+    def close(self, code: int = 1000, reason: str = "", timeout: Optional[float] = 5.0) -> None:
+        """Closes the connection (waits up to ``timeout`` for the close
+        handshake) and frees the client; outstanding calls end with
+        ``WSC_ECLOSED``."""
+        if self._h is None:
+            return
+        rc = self._lib.wsc_rpc_close(self._h, code, _args.close_args(code, reason))
+        if rc == WSC_OK:
+            seconds = _args.timeout("timeout", timeout)
+            self._lib.wsc_rpc_wait(self._h, WSC_CLOSED, -1 if seconds is None
+                                   else _timeout_ms(seconds))
+        self._free()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(url: str, **kwargs: Any) -> Client:
+    """Opens an RPC client and waits until it is open.
+
+    Keywords: ``protocol`` (:data:`JSONRPC` or :data:`MSGPACK`), ``timeout``
+    (default deadline of calls, seconds; ``None`` = none; 30),
+    ``max_outstanding`` (4096), ``wait_for_reconnect`` (True: calls made
+    while reconnecting wait for the new connection), ``max_depth`` (JSON
+    nesting limit), ``open_timeout``, and connection options as for
+    :func:`wsc.connect` (``reconnect=True``, ``headers=...``, ...)."""
+    return Client(url, **kwargs)
+
+
+class AsyncClient(_Rpc):
+    """An asyncio RPC client; use it from the event loop that opened it.
+    Create it with :func:`connect_async`."""
+
+    def __init__(self, url: str, loop: asyncio.AbstractEventLoop, protocol: str,
+                 timeout: Optional[float], max_outstanding: int, wait_for_reconnect: bool,
+                 max_depth: int, options: Dict[str, Any]) -> None:
+        self._loop = loop
+        self._opened: "asyncio.Future[None]" = loop.create_future()
+        self._closed: "asyncio.Future[None]" = loop.create_future()
+        self._room = asyncio.Event()  # set when a call ends: a refused call may retry
+        self._outstanding = 0
+        self._last_error: Tuple[int, str] = (WSC_OK, "")
+        super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect, max_depth,
+                         options)
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the event loop is closed: nobody to tell
+            pass
+
+    def _event_open(self) -> None:
+        self._post(self._opened_now)
+
+    def _event_error(self, status: int, detail: str) -> None:
+        super()._event_error(status, detail)
+        self._last_error = (status, detail)
+
+    def _event_close(self, code: int, reason: str) -> None:
+        self._post(self._closed_now, code, reason)
+
+    def _opened_now(self) -> None:
+        if not self._opened.done():
+            self._opened.set_result(None)
+
+    def _closed_now(self, code: int, reason: str) -> None:
+        if not self._opened.done():
+            status, detail = self._last_error
+            self._opened.set_exception(closed_error(status, code, reason, detail,
+                                                    text=_lib.strerror(status), opened=False))
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    async def _wait_open(self, open_timeout: Optional[float]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._opened), open_timeout)
+        except asyncio.TimeoutError:
+            self._free()
+            raise Timeout("connection did not open within %.3g s (open_timeout)" % open_timeout,
+                          wsc_status=WSC_EWAIT) from None
+        except BaseException:
+            self._free()
+            raise
+
+    async def call(self, method: str, params: Any = None, timeout: Any = DEFAULT) -> Any:
+        """Calls ``method`` and returns its decoded result. At
+        ``max_outstanding`` it waits until another call of this client ends."""
+        fut: "asyncio.Future[Outcome]" = self._loop.create_future()
+
+        def settle(outcome: Outcome) -> None:
+            self._post(self._settled, fut, outcome)
+
+        while True:
+            try:
+                self._start(method, params, timeout, settle)
+                break
+            except QueueFull:
+                if self._outstanding == 0:
+                    raise  # the send queue is full and no answer will make room
+                self._room.clear()
+                await self._room.wait()
+        self._outstanding += 1
+        return _resolve(self._codec, await fut)
+
+    def _settled(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
+        self._outstanding -= 1
+        self._room.set()
+        if not fut.done():
+            fut.set_result(outcome)
+
+    async def close(self, code: int = 1000, reason: str = "",
+                    timeout: Optional[float] = 5.0) -> None:
+        """Closes the connection (waits up to ``timeout`` for the close
+        handshake) and frees the client."""
+        if self._h is None:
+            return
+        if self._lib.wsc_rpc_close(self._h, code, _args.close_args(code, reason)) == WSC_OK:
+            await asyncio.wait({self._closed}, timeout=timeout)
+        self._free()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def connect_async(url: str, *, protocol: str = JSONRPC, timeout: Optional[float] = 30.0,
+                        max_outstanding: int = 4096, wait_for_reconnect: bool = True,
+                        max_depth: int = 128, open_timeout: Optional[float] = None,
+                        **options: Any) -> AsyncClient:
+    """:func:`connect` for asyncio: ``rpc = await connect_async(url, ...)``."""
+    client = AsyncClient(url, asyncio.get_running_loop(), protocol, timeout, max_outstanding,
+                         wait_for_reconnect, max_depth, options)
+    await client._wait_open(_args.timeout("open_timeout", open_timeout))
+    return client
+
