@@ -114,6 +114,9 @@ bool Client::closing() const noexcept { return conn_->closing(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
 TlsInfo Client::tls_info() const { return conn_->tls_info(); }
+std::vector<std::pair<std::string, std::string>> Client::response_headers() const {
+  return conn_->response_headers();
+}
 Status Client::last_error(std::string &detail) const { return conn_->last_error(detail); }
 
 }  // namespace wsc

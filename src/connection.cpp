@@ -184,6 +184,11 @@ std::string Connection::subprotocol() const {
   return subprotocol_;
 }
 
+std::vector<std::pair<std::string, std::string>> Connection::response_headers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return response_headers_;
+}
+
 void Connection::detach() {
   if (loop_->on_loop_thread()) {
     // Inside a callback (ours or another connection's): the loop thread runs

@@ -54,6 +54,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing() const;
   Stats stats() const;
   std::string subprotocol() const;
+  std::vector<std::pair<std::string, std::string>> response_headers() const;
   TlsInfo tls_info() const;
   Status last_error(std::string &detail) const;
   // A ping on demand (connection_ping.cpp). done runs once on the loop
@@ -173,6 +174,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool resume_posted_ = false;
   Stats stats_;
   std::string subprotocol_;
+  std::vector<std::pair<std::string, std::string>> response_headers_;  // of the last upgrade
   TlsInfo tls_info_;
   Status last_error_ = Status::WSC_OK;
   std::string last_error_detail_;

@@ -49,6 +49,10 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     return Status::WSC_EHANDSHAKE;
   }
   const std::string &text = a.error_text;
+  if (a.tcp_failed && proxy_) {
+    detail = "cannot connect to the HTTP proxy " + proxy_->redacted() + ": " + text;
+    return Status::WSC_ECONNECT;
+  }
   if (a.proxy_status >= 500 || a.proxy_dropped) {
     // Like a 5xx from the server: the proxy or what is behind it may be
     // back in a moment, so reconnect retries.

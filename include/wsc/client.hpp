@@ -220,6 +220,9 @@ class WSC_CXX_API Client {
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
+  // Header fields of the last upgrade response (lowercase names, sorted;
+  // a repeated field joined with ", "); empty before the first response.
+  std::vector<std::pair<std::string, std::string>> response_headers() const;
   // The last error reported through on_error (recoverable ones during
   // reconnects included), with its detail; WSC_OK if none yet. Useful in
   // pull mode, where there is no on_error.
