@@ -104,9 +104,11 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s, MessageOutput &ou
     const wsc::Client *client = slot.load();
     const uint64_t attempt = client ? client->stats().reconnects + 1 : 1;
     std::lock_guard<std::mutex> lock(s.m);
+    // A clean close by the server reaches no on_error (and on_close only comes at the end).
+    const std::string why = s.error == Status::WSC_OK ? "the server closed the connection"
+                                                      : describe(s.error, s.error_detail);
     std::fprintf(stderr, "wsc: %s; reconnecting (attempt %llu, backoff %lld..%lld ms)\n",
-                 describe(s.error, s.error_detail).c_str(),
-                 static_cast<unsigned long long>(attempt),
+                 why.c_str(), static_cast<unsigned long long>(attempt),
                  static_cast<long long>(a.options.reconnect_min.count()),
                  static_cast<long long>(a.options.reconnect_max.count()));
   };

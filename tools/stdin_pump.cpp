@@ -12,6 +12,8 @@
 namespace wsc::cli {
 namespace {
 
+constexpr wsc::Millis kGreetingWindow{100};
+
 // try_send, waiting for the library's on_drain while the send queue is full.
 Status send_with_backpressure(wsc::Client &client, wsc::MessageType type, const std::string &data,
                               Session &s) {
@@ -51,6 +53,12 @@ bool run_command(wsc::Client &client, const ClientArgs &a, const SlashLine &line
 
 void pump_stdin(wsc::Client &client, const ClientArgs &a, bool commands, StdinReader &in,
                 MessageOutput &out, Session &s) {
+  if (a.one_message || a.wait_replies) {
+    // Replies are what arrives after our first send. A server that speaks
+    // first gets this long to do so, so its greeting is not taken for one.
+    std::unique_lock<std::mutex> lock(s.m);
+    s.cv.wait_for(lock, kGreetingWindow, [&] { return s.received > 0 || s.closed || s.signal; });
+  }
   std::string msg;
   uint64_t n = 0;
   const auto type = a.binary ? wsc::MessageType::Binary : wsc::MessageType::Text;
