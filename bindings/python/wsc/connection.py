@@ -30,7 +30,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Union
 
-from . import _args, _lib
+from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_STATE, WSC_BINARY, WSC_CLOSED,
                    WSC_OPEN, WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_EWAIT, WSC_OK,
@@ -685,6 +685,31 @@ class Connection:
         """The smoothed round trip of pings, in seconds; 0.0 before the
         first pong (pings need ``ping_interval``)."""
         return latency_of(self.stats())
+
+    def ping(self, timeout: float = 10.0) -> float:
+        """Send a ping now and wait for its pong; returns the round trip in
+        seconds. Raises :class:`Timeout` when no pong came within ``timeout``
+        seconds (the connection goes on), a :class:`ConnectionClosed` error
+        when the connection is not open or ends first."""
+        ms = _ping.timeout_ms(timeout)
+        done = threading.Event()
+        result: List[int] = []
+
+        def on_pong(status: int, rtt_us: int) -> None:
+            result[:] = [status, rtt_us]
+            done.set()
+
+        h = self._enter()
+        try:
+            token = _ping.start(self._lib, h, ms, on_pong)
+        finally:
+            self._leave()
+        # The library's own timer answers first; the margin only covers a
+        # connection freed meanwhile (then no callback comes).
+        if not done.wait(ms / 1000 + 5):
+            _ping.forget(token)
+            raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+        return _ping.outcome(result[0], result[1], ms)
 
     @property
     def subprotocol(self) -> Optional[str]:
