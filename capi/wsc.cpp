@@ -596,6 +596,21 @@ int wsc_conn_response_header(const wsc_conn *c, const char *name, char *buf, siz
   });
 }
 
+int wsc_conn_remote_address(const wsc_conn *c, char *buf, size_t buf_len, int *port) {
+  if (!c || !buf || !port) return fail(WSC_EINVAL, "conn, buf and port must not be NULL");
+  return guarded([&] {
+    const auto [address, number] = c->client->remote_address();
+    if (address.empty()) return fail(WSC_ESTATE, "no upgrade response yet");
+    if (address.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the address needs " +
+                                  std::to_string(address.size() + 1) + " bytes with its NUL");
+    }
+    std::memcpy(buf, address.c_str(), address.size() + 1);
+    *port = number;
+    return ok();
+  });
+}
+
 int wsc_conn_last_error(const wsc_conn *c, char *buf, size_t buf_len) {
   if (!c) return fail(WSC_EINVAL, "conn is NULL");
   if (!buf && buf_len) return fail(WSC_EINVAL, "buf is NULL but buf_len is not 0");

@@ -117,6 +117,7 @@ TlsInfo Client::tls_info() const { return conn_->tls_info(); }
 std::vector<std::pair<std::string, std::string>> Client::response_headers() const {
   return conn_->response_headers();
 }
+std::pair<std::string, int> Client::remote_address() const { return conn_->remote_address(); }
 Status Client::last_error(std::string &detail) const { return conn_->last_error(detail); }
 
 }  // namespace wsc

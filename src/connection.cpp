@@ -189,6 +189,11 @@ std::vector<std::pair<std::string, std::string>> Connection::response_headers() 
   return response_headers_;
 }
 
+std::pair<std::string, int> Connection::remote_address() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return remote_address_;
+}
+
 void Connection::detach() {
   if (loop_->on_loop_thread()) {
     // Inside a callback (ours or another connection's): the loop thread runs

@@ -251,6 +251,8 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
     subprotocol_ = a.response->subprotocol();
     const auto &fields = a.response->headers();
     response_headers_.assign(fields.begin(), fields.end());
+    remote_address_ = {a.addresses[a.address_index],
+                       proxy_ ? static_cast<int>(proxy_->port) : url_.port};
   }
   if (result == UpgradeResponse::Result::Rejected) {
     a.error_text = a.response->error();

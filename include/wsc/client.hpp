@@ -223,6 +223,9 @@ class WSC_CXX_API Client {
   // Header fields of the last upgrade response (lowercase names, sorted;
   // a repeated field joined with ", "); empty before the first response.
   std::vector<std::pair<std::string, std::string>> response_headers() const;
+  // The numeric address and port of the TCP peer of the last upgrade (the
+  // proxy's with a proxy); {"", 0} before the first response.
+  std::pair<std::string, int> remote_address() const;
   // The last error reported through on_error (recoverable ones during
   // reconnects included), with its detail; WSC_OK if none yet. Useful in
   // pull mode, where there is no on_error.

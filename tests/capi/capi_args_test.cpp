@@ -603,6 +603,27 @@ TEST_F(CapiTest, ResponseHeaderOfTheUpgrade) {
   EXPECT_FAILS(wsc_conn_response_header(nullptr, "upgrade", buf, sizeof buf), WSC_EINVAL, "NULL");
 }
 
+TEST_F(CapiTest, RemoteAddressIsTheTcpPeer) {
+  ConnPtr c = open_pull();
+  ASSERT_NE(c, nullptr);
+  char buf[64];
+  int port = 0;
+  ASSERT_EQ(wsc_conn_remote_address(c.get(), buf, sizeof buf, &port), WSC_OK)
+      << wsc_last_error_detail();
+  EXPECT_STREQ(buf, "127.0.0.1");
+  EXPECT_EQ(port, server_->port());
+  char tiny[4];
+  EXPECT_FAILS(wsc_conn_remote_address(c.get(), tiny, sizeof tiny, &port), WSC_EINVAL,
+               "needs 10 bytes");
+  EXPECT_FAILS(wsc_conn_remote_address(c.get(), buf, sizeof buf, nullptr), WSC_EINVAL, "NULL");
+
+  wsc_conn *raw = nullptr;  // never opens: no peer to name
+  ASSERT_EQ(wsc_connect(loop_.get(), "ws://127.0.0.1:1/", nullptr, nullptr, nullptr, &raw), WSC_OK);
+  ConnPtr refused(raw);
+  EXPECT_EQ(wsc_wait(raw, WSC_CLOSED, kWaitMs), WSC_ECONNECT);
+  EXPECT_FAILS(wsc_conn_remote_address(raw, buf, sizeof buf, &port), WSC_ESTATE, "no upgrade");
+}
+
 TEST_F(CapiTest, SendQueueFullAndMessageBiggerThanQueue) {
   OptionsPtr o(wsc_options_new());
   ASSERT_EQ(wsc_options_set_int(o.get(), WSC_OPT_SEND_QUEUE_BYTES, 1000), WSC_OK);

@@ -1,5 +1,6 @@
-"""Connection.ping() in both APIs: the round trip of a real pong, a pong that
-never comes, a connection that is not open, and argument checks."""
+"""Connection.ping() and remote_address in both APIs: the round trip of a
+real pong, a pong that never comes, a connection that is not open, argument
+checks; the TCP peer's address."""
 
 from __future__ import annotations
 
@@ -64,3 +65,14 @@ def test_async_ping_without_a_pong_raises_timeout(raw_server):
         srv.go.set()
 
     asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_remote_address_is_the_tcp_peer(wsc_server):
+    with wsc.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+        assert ws.remote_address == ("127.0.0.1", wsc_server.port)
+
+    async def main():
+        async with wsc.aio.connect("ws://localhost:%d/" % wsc_server.port) as ws:
+            return ws.remote_address
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) == ("127.0.0.1", wsc_server.port)

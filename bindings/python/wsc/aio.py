@@ -33,14 +33,14 @@ import os
 import weakref
 from collections import deque
 from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Iterable, List,
-                    Optional)
+                    Optional, Tuple)
 
 from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE, WSC_BINARY,
                    WSC_CLOSED, wsc_callbacks)
 from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
-                         _live, latency_of, log_error, log_state, read_stats, read_subprotocol,
-                         read_tls_info, state_hook, take_batch)
+                         _live, latency_of, log_error, log_state, read_remote_address, read_stats,
+                         read_subprotocol, read_tls_info, state_hook, take_batch)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
                      ConnectionClosedOK, Timeout, WscError, closed_error)
 from .options import ConnectOptions, Options
@@ -569,6 +569,13 @@ class Connection:
         if self._h is None:
             self._raise_closed()
         return read_subprotocol(self._lib, self._h)  # type: ignore[arg-type]
+
+    @property
+    def remote_address(self) -> Optional[Tuple[str, int]]:
+        """``(address, port)`` of the TCP peer (the proxy's, with a proxy)."""
+        if self._h is None:
+            self._raise_closed()
+        return read_remote_address(self._lib, self._h)  # type: ignore[arg-type]
 
     def tls_info(self) -> Optional[TlsInfo]:
         if self._h is None:

@@ -28,7 +28,8 @@ import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Union
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Tuple,
+                    Union)
 
 from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_STATE, WSC_BINARY, WSC_CLOSED,
@@ -174,6 +175,16 @@ def read_tls_info(lib: ctypes.CDLL, h: int) -> Optional[TlsInfo]:
         return None
     _lib.check(rc)
     return TlsInfo(t.version.decode(), t.cipher.decode(), t.group.decode())
+
+
+def read_remote_address(lib: ctypes.CDLL, h: int) -> Optional[Tuple[str, int]]:
+    buf = ctypes.create_string_buffer(64)  # INET6_ADDRSTRLEN is 46
+    port = ctypes.c_int()
+    rc = lib.wsc_conn_remote_address(h, buf, len(buf), ctypes.byref(port))
+    if rc == WSC_ESTATE:
+        return None
+    _lib.check(rc)
+    return buf.value.decode(), port.value
 
 
 def read_subprotocol(lib: ctypes.CDLL, h: int) -> Optional[str]:
@@ -710,6 +721,16 @@ class Connection:
             _ping.forget(token)
             raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
         return _ping.outcome(result[0], result[1], ms)
+
+    @property
+    def remote_address(self) -> Optional[Tuple[str, int]]:
+        """``(address, port)`` of the TCP peer (the proxy's, with a proxy),
+        as ``websockets`` gives it; ``None`` before the first open."""
+        h = self._enter()
+        try:
+            return read_remote_address(self._lib, h)
+        finally:
+            self._leave()
 
     @property
     def subprotocol(self) -> Optional[str]:
