@@ -49,9 +49,9 @@ func TestPingAfterCloseMatchesErrClosed(t *testing.T) {
 	}
 }
 
-// mutePeer completes the WebSocket upgrade and then reads and drops every
-// byte: it never answers a ping.
-func mutePeer(t *testing.T) string {
+// tcpPeer listens on 127.0.0.1 until the test ends and runs serve on each
+// connection it accepts (closing it after); its ws:// URL.
+func tcpPeer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,20 +66,28 @@ func mutePeer(t *testing.T) string {
 			}
 			go func() {
 				defer conn.Close()
-				req, err := http.ReadRequest(bufio.NewReader(conn))
-				if err != nil {
-					return
-				}
-				sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
-					"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-				io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
-					"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
-					base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
-				io.Copy(io.Discard, conn)
+				serve(conn)
 			}()
 		}
 	}()
 	return "ws://" + l.Addr().String() + "/"
+}
+
+// mutePeer completes the WebSocket upgrade and then reads and drops every
+// byte: it never answers a ping.
+func mutePeer(t *testing.T) string {
+	return tcpPeer(t, func(conn net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
+			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
+			"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
+			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
+		io.Copy(io.Discard, conn)
+	})
 }
 
 func TestPingWithoutAPongTimesOutAndTheConnectionGoesOn(t *testing.T) {
