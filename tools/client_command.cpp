@@ -86,7 +86,8 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s, MessageOutput &ou
   cb.on_close = [&s](int code, std::string_view reason) {
     bool by_server = false;
     s.update([&] {
-      by_server = !s.we_closed;
+      // An error (a timeout, a lost connection) is reported as such by run_client.
+      by_server = !s.we_closed && s.error == Status::WSC_OK;
       s.closed = true;
       s.close_code = code;
       s.close_reason = std::string(reason);
