@@ -79,9 +79,10 @@ void pump_stdin(wsc::Client &client, const ClientArgs &a, bool commands, StdinRe
       msg = std::get<SendLine>(std::move(line)).text;
     }
     ++n;
+    // Shown before it goes: its reply may be printed before try_send returns.
+    out.sent(type, msg);
     Status st = send_with_backpressure(client, type, msg, s);
     if (st == Status::WSC_OK) {
-      out.sent(type, msg);
       s.update([&] { ++s.sent; });
       if (a.one_message) break;
       continue;
