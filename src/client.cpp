@@ -118,6 +118,7 @@ std::vector<std::pair<std::string, std::string>> Client::response_headers() cons
   return conn_->response_headers();
 }
 std::pair<std::string, int> Client::remote_address() const { return conn_->remote_address(); }
+ReconnectInfo Client::last_reconnect() const { return conn_->last_reconnect(); }
 Status Client::last_error(std::string &detail) const { return conn_->last_error(detail); }
 
 }  // namespace wsc

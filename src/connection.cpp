@@ -194,6 +194,11 @@ std::pair<std::string, int> Connection::remote_address() const {
   return remote_address_;
 }
 
+ReconnectInfo Connection::last_reconnect() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_reconnect_;
+}
+
 void Connection::detach() {
   if (loop_->on_loop_thread()) {
     // Inside a callback (ours or another connection's): the loop thread runs

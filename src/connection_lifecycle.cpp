@@ -177,9 +177,14 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
     return;
   }
   if (status != Status::WSC_OK) report_error(status, detail);
+  const Millis delay = backoff_.next();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_reconnect_ = {delay, detail};  // before on_state, which may read it
+  }
   set_state(State::Reconnecting);
   std::weak_ptr<Connection> weak = shared_from_this();
-  reconnect_timer_.start(loop_->timers(), backoff_.next(), [weak] {
+  reconnect_timer_.start(loop_->timers(), delay, [weak] {
     if (auto self = weak.lock()) self->begin_attempt();
   });
 }

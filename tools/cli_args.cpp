@@ -229,6 +229,10 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
     } else if (n == "--reconnect") {
       cur.no_value();
       o.reconnect = true;
+    } else if (n == "--reconnect-min") {
+      o.reconnect_min = parse_duration(cur.value(), n);
+    } else if (n == "--reconnect-max") {
+      o.reconnect_max = parse_duration(cur.value(), n);
     } else if (n == "--ping") {
       o.ping_interval = parse_duration(cur.value(), n);
     } else if (n == "--pong-timeout") {

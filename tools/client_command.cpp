@@ -98,20 +98,17 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s, MessageOutput &ou
                    reason.data());
     }
   };
-  cb.on_state = [&a, &s, &slot](wsc::State from, wsc::State to) {
+  cb.on_state = [&a, &slot](wsc::State from, wsc::State to) {
     if (a.verbose) std::fprintf(stderr, "wsc: %s -> %s\n", state_name(from), state_name(to));
     if (to != wsc::State::Reconnecting) return;
     // Without this line a retrying client would look hung.
     const wsc::Client *client = slot.load();
-    const uint64_t attempt = client ? client->stats().reconnects + 1 : 1;
-    std::lock_guard<std::mutex> lock(s.m);
-    // A clean close by the server reaches no on_error (and on_close only comes at the end).
-    const std::string why = s.error == Status::WSC_OK ? "the server closed the connection"
-                                                      : describe(s.error, s.error_detail);
-    std::fprintf(stderr, "wsc: %s; reconnecting (attempt %llu, backoff %lld..%lld ms)\n",
-                 why.c_str(), static_cast<unsigned long long>(attempt),
-                 static_cast<long long>(a.options.reconnect_min.count()),
-                 static_cast<long long>(a.options.reconnect_max.count()));
+    if (!client) return;
+    const uint64_t attempt = client->stats().reconnects + 1;
+    const wsc::ReconnectInfo next = client->last_reconnect();
+    std::fprintf(stderr, "wsc: %s; reconnecting (attempt %llu) in %lld ms\n", next.reason.c_str(),
+                 static_cast<unsigned long long>(attempt),
+                 static_cast<long long>(next.delay.count()));
   };
   cb.on_drain = [&s] { s.update([&] { ++s.drains; }); };
   return cb;

@@ -67,6 +67,8 @@ at once). Reconnects and the server's close are reported on stderr.
       --wait DUR              after end of stdin, wait this long for replies
                               (default 1s; 10s with -1 and --wait-replies)
       --reconnect             reconnect with backoff after recoverable errors
+      --reconnect-min DUR     first backoff (default 500ms; each attempt waits
+      --reconnect-max DUR     a random time up to min*2^n, at most max: 30s)
       --ping DUR              send a ping every DUR
       --pong-timeout DUR      give up when a pong takes longer (default 10s)
       --cacert FILE           trust these CAs (PEM) instead of the system store

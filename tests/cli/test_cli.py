@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -204,12 +205,15 @@ def test_server_close_is_reported_with_code_and_reason(py_peer):
 
 def test_reconnect_lines_name_attempt_and_reason(py_peer):
     peer = py_peer()
-    p = start(["--reconnect", url(peer, "/close/1011/boom")])
+    p = start(["--reconnect", "--reconnect-min", "100ms", "--reconnect-max", "300ms",
+               url(peer, "/close/1011/boom")])
     time.sleep(2.0)
     code, _, err = interrupt(p)
-    assert "reconnecting (attempt 1," in err, err
-    assert "reconnecting (attempt 2," in err, err
-    assert "the server closed the connection; reconnecting" in err
+    delays = [int(m) for m in re.findall(
+        r"server closed the connection with code 1011; reconnecting \(attempt \d+\) in (\d+) ms",
+        err)]
+    assert "reconnecting (attempt 1)" in err and "reconnecting (attempt 2)" in err, err
+    assert len(delays) >= 2 and all(100 <= d <= 300 for d in delays), err
     assert code == 130, err
 
 
