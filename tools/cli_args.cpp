@@ -87,6 +87,32 @@ std::optional<std::pair<double, std::string_view>> split_number(std::string_view
   return std::make_pair(v, text.substr(i));
 }
 
+// Flags that only switch a ClientArgs field on.
+struct Flag {
+  const char *short_name;  // may be null
+  const char *long_name;
+  bool ClientArgs::*field;
+};
+constexpr Flag kClientFlags[] = {
+    {"-v", "--verbose", &ClientArgs::verbose},
+    {"-1", "--one-message", &ClientArgs::one_message},
+    {nullptr, "--listen", &ClientArgs::listen},
+    {"-n", "--no-close", &ClientArgs::no_close},
+    {nullptr, "--jsonl", &ClientArgs::jsonl},
+    {nullptr, "--show-headers", &ClientArgs::show_headers},
+    {nullptr, "--ping-print", &ClientArgs::ping_print},
+    {nullptr, "--commands", &ClientArgs::commands},
+    {"-b", "--binary", &ClientArgs::binary},
+    {nullptr, "--raw", &ClientArgs::raw},
+};
+
+bool ClientArgs::*find_flag(const std::string &name) {
+  for (const Flag &f : kClientFlags) {
+    if (name == f.long_name || (f.short_name && name == f.short_name)) return f.field;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> parse_header(const std::string &text) {
@@ -191,7 +217,10 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       continue;
     }
     const std::string &n = cur.name();
-    if (n == "-H" || n == "--header") {
+    if (bool ClientArgs::*flag = find_flag(n)) {
+      cur.no_value();
+      out.*flag = true;
+    } else if (n == "-H" || n == "--header") {
       std::string v = cur.value();
       if (!v.empty() && v[0] == '@') {
         for (auto &h : read_header_file(v.substr(1))) o.headers.push_back(std::move(h));
@@ -223,9 +252,6 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
     } else if (n == "--deflate-min") {
       o.compression = true;
       o.deflate_min_bytes = parse_size(cur.value(), n);
-    } else if (n == "-v" || n == "--verbose") {
-      cur.no_value();
-      out.verbose = true;
     } else if (n == "--reconnect") {
       cur.no_value();
       o.reconnect = true;
@@ -265,46 +291,19 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       o.proxy_from_env = true;
     } else if (n == "--server-name") {
       o.tls.server_name = cur.value();
-    } else if (n == "-1" || n == "--one-message") {
-      cur.no_value();
-      out.one_message = true;
-    } else if (n == "--listen") {
-      cur.no_value();
-      out.listen = true;
-    } else if (n == "-n" || n == "--no-close") {
-      cur.no_value();
-      out.no_close = true;
     } else if (n == "--wait-replies") {
       const auto &v = cur.inline_value();
       out.wait_replies =
           v ? parse_uint(*v, n, std::numeric_limits<uint32_t>::max()) : ClientArgs::kOnePerMessage;
       if (out.wait_replies == 0) throw UsageError("--wait-replies=N needs N >= 1");
-    } else if (n == "--jsonl") {
-      cur.no_value();
-      out.jsonl = true;
-    } else if (n == "--show-headers") {
-      cur.no_value();
-      out.show_headers = true;
-    } else if (n == "--ping-print") {
-      cur.no_value();
-      out.ping_print = true;
-    } else if (n == "--commands") {
-      cur.no_value();
-      out.commands = true;
     } else if (n == "--count") {
       out.count = parse_uint(cur.value(), n, std::numeric_limits<uint32_t>::max());
       if (out.count == 0) throw UsageError("--count must be at least 1");
     } else if (n == "--wait") {
       out.wait = parse_duration(cur.value(), n);
-    } else if (n == "-b" || n == "--binary") {
-      cur.no_value();
-      out.binary = true;
     } else if (n == "--chunk") {
       out.chunk = parse_size(cur.value(), n);
       if (out.chunk == 0) throw UsageError("--chunk must be at least 1 byte");
-    } else if (n == "--raw") {
-      cur.no_value();
-      out.raw = true;
     } else {
       cur.unknown();
     }
