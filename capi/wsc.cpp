@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -608,6 +609,39 @@ int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len) {
                                   std::to_string(p.size() + 1) + " bytes with its NUL");
     }
     std::memcpy(buf, p.c_str(), p.size() + 1);
+    return ok();
+  });
+}
+
+int wsc_conn_response_header(const wsc_conn *c, const char *name, char *buf, size_t buf_len) {
+  if (!c || !name || !buf) return fail(WSC_EINVAL, "conn, name and buf must not be NULL");
+  return guarded([&] {
+    std::string lower(name);
+    for (char &ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (const auto &[field, value] : c->client->response_headers()) {
+      if (field != lower) continue;
+      if (value.size() + 1 > buf_len) {
+        return fail(WSC_EINVAL, "buffer too small: the header value needs " +
+                                    std::to_string(value.size() + 1) + " bytes with its NUL");
+      }
+      std::memcpy(buf, value.c_str(), value.size() + 1);
+      return ok();
+    }
+    return fail(WSC_ESTATE, "the upgrade response has no header " + std::string(name));
+  });
+}
+
+int wsc_conn_remote_address(const wsc_conn *c, char *buf, size_t buf_len, int *port) {
+  if (!c || !buf || !port) return fail(WSC_EINVAL, "conn, buf and port must not be NULL");
+  return guarded([&] {
+    const auto [address, number] = c->client->remote_address();
+    if (address.empty()) return fail(WSC_ESTATE, "no upgrade response yet");
+    if (address.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the address needs " +
+                                  std::to_string(address.size() + 1) + " bytes with its NUL");
+    }
+    std::memcpy(buf, address.c_str(), address.size() + 1);
+    *port = number;
     return ok();
   });
 }

@@ -388,6 +388,18 @@ WSC_API int wsc_conn_stats(const wsc_conn *c, wsc_stats *out);
  * is too small ("buffer too small: the subprotocol needs N bytes"; buf is
  * left alone). */
 WSC_API int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len);
+/* Copies the value of header `name` (case-insensitive) of the last upgrade
+ * response, with its NUL, into buf; a repeated field comes joined with ", ".
+ * Any thread. Returns WSC_OK; WSC_ESTATE when the response has no such
+ * field or no response was read yet; WSC_EINVAL for NULL arguments or a
+ * buf_len that is too small ("buffer too small: ... needs N bytes"). */
+WSC_API int wsc_conn_response_header(const wsc_conn *c, const char *name, char *buf,
+                                     size_t buf_len);
+/* The TCP peer of the last upgrade (the proxy, with a proxy): its numeric
+ * address ("127.0.0.1", "::1") with a NUL into buf and its port into *port.
+ * Any thread. Returns WSC_OK; WSC_ESTATE before the first upgrade response;
+ * WSC_EINVAL for NULL arguments or a buf_len that is too small. */
+WSC_API int wsc_conn_remote_address(const wsc_conn *c, char *buf, size_t buf_len, int *port);
 /* The last error the connection reported (the status on_error got, also
  * for recoverable errors during reconnects), WSC_OK if none; its detail is
  * copied into buf (truncated to buf_len - 1 bytes, always NUL-terminated).

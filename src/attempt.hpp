@@ -54,6 +54,7 @@ struct Attempt {
   bool established = false;  // the upgrade succeeded
   // What lws told us about how it ended.
   std::string error_text;
+  bool tcp_failed = false;     // the TCP connect itself failed (to the proxy, if any)
   int http_status = 0;         // the server's answer to the upgrade
   int proxy_status = 0;        // the proxy's answer to CONNECT
   bool proxy_dropped = false;  // the proxy hung up before answering

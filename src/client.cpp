@@ -116,6 +116,11 @@ bool Client::closing() const noexcept { return conn_->closing(); }
 Stats Client::stats() const noexcept { return conn_->stats(); }
 std::string Client::subprotocol() const { return conn_->subprotocol(); }
 TlsInfo Client::tls_info() const { return conn_->tls_info(); }
+std::vector<std::pair<std::string, std::string>> Client::response_headers() const {
+  return conn_->response_headers();
+}
+std::pair<std::string, int> Client::remote_address() const { return conn_->remote_address(); }
+ReconnectInfo Client::last_reconnect() const { return conn_->last_reconnect(); }
 Status Client::last_error(std::string &detail) const { return conn_->last_error(detail); }
 
 }  // namespace wsc

@@ -189,6 +189,21 @@ std::string Connection::subprotocol() const {
   return subprotocol_;
 }
 
+std::vector<std::pair<std::string, std::string>> Connection::response_headers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return response_headers_;
+}
+
+std::pair<std::string, int> Connection::remote_address() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return remote_address_;
+}
+
+ReconnectInfo Connection::last_reconnect() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_reconnect_;
+}
+
 void Connection::detach() {
   if (loop_->on_loop_thread()) {
     // Inside a callback (ours or another connection's): the loop thread runs

@@ -55,6 +55,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Stats stats() const;
   const Url &url() const { return url_; }
   std::string subprotocol() const;
+  std::vector<std::pair<std::string, std::string>> response_headers() const;
+  std::pair<std::string, int> remote_address() const;
+  ReconnectInfo last_reconnect() const;
   TlsInfo tls_info() const;
   Status last_error(std::string &detail) const;
   // A ping on demand (connection_ping.cpp). done runs once on the loop
@@ -175,6 +178,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool resume_posted_ = false;
   Stats stats_;
   std::string subprotocol_;
+  std::vector<std::pair<std::string, std::string>> response_headers_;  // of the last upgrade
+  std::pair<std::string, int> remote_address_{"", 0};  // TCP peer of the last upgrade
+  ReconnectInfo last_reconnect_;
   TlsInfo tls_info_;
   Status last_error_ = Status::WSC_OK;
   std::string last_error_detail_;

@@ -49,6 +49,10 @@ Status Connection::classify(const Attempt &a, std::string &detail) const {
     return Status::WSC_EHANDSHAKE;
   }
   const std::string &text = a.error_text;
+  if (a.tcp_failed && proxy_) {
+    detail = "cannot connect to the HTTP proxy " + proxy_->redacted() + ": " + text;
+    return Status::WSC_ECONNECT;
+  }
   if (a.proxy_status >= 500 || a.proxy_dropped) {
     // Like a 5xx from the server: the proxy or what is behind it may be
     // back in a moment, so reconnect retries.
@@ -181,6 +185,11 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
     return;
   }
   if (status != Status::WSC_OK) report_error(status, detail);
+  const Millis delay = backoff_.next();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_reconnect_ = {delay, detail};  // before on_state, which may read it
+  }
   set_state(State::Reconnecting);
   const auto delay = backoff_.next();
   if (log_enabled(LogLevel::Info)) {

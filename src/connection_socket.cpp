@@ -1,6 +1,9 @@
 // Connection, loop thread: the bytes of one socket. lws events in, then the
 // proxy CONNECT, TLS over memory BIOs, the upgrade, and the plaintext
 // stream handed to the frame parser; bytes out through lws raw writes.
+#include <cctype>
+
+#include "connect_probe.hpp"
 #include "connection.hpp"
 #include "connection_internal.hpp"
 #include "loop_core.hpp"
@@ -35,6 +38,18 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
+      if (attempt->error_text == "Unable to connect" && !attempt->addresses.empty()) {
+        // lws's words for every failed TCP connect; ask the kernel for the
+        // errno (briefly: a refusal comes back within one round trip).
+        attempt->tcp_failed = true;
+        std::string why = connect_failure_text(attempt->addresses[attempt->address_index],
+                                               proxy_ ? static_cast<int>(proxy_->port) : url_.port,
+                                               std::chrono::milliseconds(50));
+        if (!why.empty()) {
+          why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+          attempt->error_text = why;
+        }
+      }
       return 0;
     }
     default:
@@ -235,6 +250,10 @@ bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
     stats_.last_http_status = a.http_status;
     stats_.http_status_from_proxy = false;
     subprotocol_ = a.response->subprotocol();
+    const auto &fields = a.response->headers();
+    response_headers_.assign(fields.begin(), fields.end());
+    remote_address_ = {a.addresses[a.address_index],
+                       proxy_ ? static_cast<int>(proxy_->port) : url_.port};
   }
   if (result == UpgradeResponse::Result::Rejected) {
     a.error_text = a.response->error();

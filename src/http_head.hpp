@@ -39,6 +39,8 @@ class HttpResponseHead {
   // A header field by lowercase name; repeated fields are joined with ", "
   // (RFC 9110 §5.3). Null when absent.
   const std::string *field(const std::string &lowercase_name) const;
+  // Every field, by lowercase name, repeated ones joined as field() gives them.
+  const std::map<std::string, std::string> &fields() const { return fields_; }
   // Why the head is Invalid.
   const std::string &error() const { return error_; }
 

@@ -48,6 +48,8 @@ class UpgradeResponse {
 
   int status() const { return head_.status(); }  // 0 until a status line was read
   const std::string &subprotocol() const { return subprotocol_; }
+  // The response's header fields by lowercase name (see HttpResponseHead).
+  const std::map<std::string, std::string> &headers() const { return head_.fields(); }
   // What the server accepted of the permessage-deflate offer (enabled false
   // when it accepted no extension).
   const DeflateParams &deflate() const { return deflate_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <optional>
 
@@ -47,6 +48,9 @@ class OptionCursor {
   const std::optional<std::string> &positional() const { return positional_; }
   const std::string &name() const { return name_; }
 
+  // For "--flag" or "--flag=VALUE": the inline value, if any.
+  const std::optional<std::string> &inline_value() const { return inline_value_; }
+
   std::string value() {
     if (inline_value_) return *inline_value_;
     if (i_ >= args_.size()) throw UsageError("option " + name_ + " needs a value");
@@ -87,10 +91,37 @@ std::optional<std::pair<double, std::string_view>> split_number(std::string_view
   return std::make_pair(v, text.substr(i));
 }
 
+// Flags that only switch a ClientArgs field on.
+struct Flag {
+  const char *short_name;  // may be null
+  const char *long_name;
+  bool ClientArgs::*field;
+};
+constexpr Flag kClientFlags[] = {
+    {"-1", "--one-message", &ClientArgs::one_message},
+    {nullptr, "--listen", &ClientArgs::listen},
+    {"-n", "--no-close", &ClientArgs::no_close},
+    {nullptr, "--jsonl", &ClientArgs::jsonl},
+    {nullptr, "--show-headers", &ClientArgs::show_headers},
+    {nullptr, "--ping-print", &ClientArgs::ping_print},
+    {nullptr, "--commands", &ClientArgs::commands},
+    {"-b", "--binary", &ClientArgs::binary},
+    {nullptr, "--raw", &ClientArgs::raw},
+};
+
+bool ClientArgs::*find_flag(const std::string &name) {
+  for (const Flag &f : kClientFlags) {
+    if (name == f.long_name || (f.short_name && name == f.short_name)) return f.field;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::pair<std::string, std::string> parse_header(const std::string &text) {
   size_t colon = text.find(':');
   if (colon == std::string::npos || colon == 0) {
-    throw UsageError("-H expects 'Name: value', got " + quoted(text));
+    throw UsageError("-H expects 'Name: value' or @FILE, got " + quoted(text));
   }
   std::string name = text.substr(0, colon);
   size_t start = text.find_first_not_of(" \t", colon + 1);
@@ -98,7 +129,18 @@ std::pair<std::string, std::string> parse_header(const std::string &text) {
   return {name, value};
 }
 
-}  // namespace
+std::vector<std::pair<std::string, std::string>> read_header_file(const std::string &path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("-H @" + path + ": cannot read " + quoted(path));
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    out.push_back(parse_header(line));
+  }
+  return out;
+}
 
 wsc::Millis parse_duration(std::string_view text, std::string_view option) {
   auto bad = [&] {
@@ -178,8 +220,16 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       continue;
     }
     const std::string &n = cur.name();
-    if (n == "-H" || n == "--header") {
-      o.headers.push_back(parse_header(cur.value()));
+    if (bool ClientArgs::*flag = find_flag(n)) {
+      cur.no_value();
+      out.*flag = true;
+    } else if (n == "-H" || n == "--header") {
+      std::string v = cur.value();
+      if (!v.empty() && v[0] == '@') {
+        for (auto &h : read_header_file(v.substr(1))) o.headers.push_back(std::move(h));
+      } else {
+        o.headers.push_back(parse_header(v));
+      }
     } else if (n == "--origin") {
       o.origin = cur.value();
     } else if (n == "--subprotocol") {
@@ -223,6 +273,10 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
     } else if (n == "--reconnect") {
       cur.no_value();
       o.reconnect = true;
+    } else if (n == "--reconnect-min") {
+      o.reconnect_min = parse_duration(cur.value(), n);
+    } else if (n == "--reconnect-max") {
+      o.reconnect_max = parse_duration(cur.value(), n);
     } else if (n == "--ping") {
       o.ping_interval = parse_duration(cur.value(), n);
     } else if (n == "--pong-timeout") {
@@ -250,26 +304,40 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
       o.tls.verify = false;
     } else if (n == "--proxy") {
       o.proxy = cur.value();
-    } else if (n == "-n" || n == "--count") {
+    } else if (n == "--proxy-from-env") {
+      cur.no_value();
+      o.proxy_from_env = true;
+    } else if (n == "--server-name") {
+      o.tls.server_name = cur.value();
+    } else if (n == "--wait-replies") {
+      const auto &v = cur.inline_value();
+      out.wait_replies =
+          v ? parse_uint(*v, n, std::numeric_limits<uint32_t>::max()) : ClientArgs::kOnePerMessage;
+      if (out.wait_replies == 0) throw UsageError("--wait-replies=N needs N >= 1");
+    } else if (n == "--count") {
       out.count = parse_uint(cur.value(), n, std::numeric_limits<uint32_t>::max());
       if (out.count == 0) throw UsageError("--count must be at least 1");
     } else if (n == "--wait") {
       out.wait = parse_duration(cur.value(), n);
-    } else if (n == "-b" || n == "--binary") {
-      cur.no_value();
-      out.binary = true;
     } else if (n == "--chunk") {
       out.chunk = parse_size(cur.value(), n);
       if (out.chunk == 0) throw UsageError("--chunk must be at least 1 byte");
-    } else if (n == "--raw") {
-      cur.no_value();
-      out.raw = true;
     } else {
       cur.unknown();
     }
   }
   if (out.url.empty()) throw UsageError("no URL given (try: wsc ws://127.0.0.1:8080/)");
   if (out.chunk && !out.binary) throw UsageError("--chunk only makes sense with --binary");
+  if (out.listen && (out.one_message || out.binary || out.commands || out.wait_replies)) {
+    throw UsageError(
+        "--listen reads no input: it excludes -1, --binary, --commands, --wait-replies");
+  }
+  if (out.one_message && (out.no_close || out.count || out.wait_replies)) {
+    throw UsageError("-1 already says when to stop: it excludes -n, --count, --wait-replies");
+  }
+  if (out.ping_print && out.options.ping_interval.count() == 0) {
+    throw UsageError("--ping-print needs --ping DUR (how often to ping)");
+  }
   return out;
 }
 

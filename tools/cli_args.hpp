@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,6 +23,11 @@ wsc::Millis parse_duration(std::string_view text, std::string_view option);
 uint64_t parse_size(std::string_view text, std::string_view option);
 // A plain non-negative decimal integer no larger than max.
 uint64_t parse_uint(std::string_view text, std::string_view option, uint64_t max);
+// "Name: value" as -H takes it.
+std::pair<std::string, std::string> parse_header(const std::string &text);
+// The headers of a file for -H @FILE: one "Name: value" a line; blank lines
+// and lines starting with '#' are skipped.
+std::vector<std::pair<std::string, std::string>> read_header_file(const std::string &path);
 
 struct ClientArgs {
   std::string url;
@@ -34,7 +40,19 @@ struct ClientArgs {
   bool stats = false;    // --stats: the loop's metrics on stderr at exit
   bool insecure = false;
   uint64_t count = 0;  // 0 = no limit
-  wsc::Millis wait{1000};
+  // At end of input: how long --wait-replies waits (default 1s, 10s with -1).
+  std::optional<wsc::Millis> wait;
+  bool one_message = false;  // -1: send the first message, print the first reply, exit
+  bool listen = false;       // receive only: stdin is not read
+  bool no_close = false;     // -n: end of input does not close
+  // Replies to wait for at end of input, counted from our first send:
+  // 0 = none, kOnePerMessage = as many as we sent.
+  static constexpr uint64_t kOnePerMessage = ~uint64_t{0};
+  uint64_t wait_replies = 0;
+  bool jsonl = false;         // each received message as a JSON line
+  bool show_headers = false;  // the upgrade response's headers on stderr
+  bool ping_print = false;    // print each ping's round trip
+  bool commands = false;      // /ping, /close even when stdin is not a terminal
 };
 
 struct ServeArgs {

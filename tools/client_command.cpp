@@ -1,17 +1,18 @@
 // `wsc [options] URL`: the interactive client. Four threads meet in one Session:
 //   - the library's loop thread runs the callbacks (prints messages, records events),
-//   - a stdin thread reads lines/chunks and sends them,
+//   - a stdin thread reads lines/chunks and sends them (stdin_pump.cpp),
 //   - a signal thread turns Ctrl-C into a flag,
 //   - the main thread waits on the Session and decides when to close and with what status.
 // Only the main thread closes the connection, so the exit paths stay in one place.
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,46 +20,14 @@
 #include <wsc/log.hpp>
 
 #include "cli_args.hpp"
+#include "client_session.hpp"
 #include "commands.hpp"
 #include "format.hpp"
+#include "message_output.hpp"
 #include "signals.hpp"
 #include "stdin_reader.hpp"
 
 namespace wsc::cli {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-using wsc::Status;
-
-// How long a close we start may take before we give up on the server's Close frame.
-constexpr wsc::Millis kCloseGrace{5000};
-
-struct Session {
-  std::mutex m;
-  std::condition_variable cv;
-  bool opened = false;  // at least once
-  bool closed = false;  // for good (on_close)
-  int signal = 0;
-  bool stdin_done = false;
-  bool output_failed = false;
-  int output_errno = 0;
-  uint64_t sent = 0;      // messages accepted by try_send
-  uint64_t received = 0;  // messages printed
-  uint64_t drains = 0;    // on_drain calls, to wake a sender blocked on a full queue
-  Status error = Status::WSC_OK;
-  std::string error_detail;
-  int close_code = 0;
-  std::string close_reason;
-
-  template <typename F>
-  void update(F f) {
-    {
-      std::lock_guard<std::mutex> lock(m);
-      f();
-    }
-    cv.notify_all();
-  }
-};
 
 std::string describe(Status st, const std::string &detail) {
   std::string s = wsc::status_text(st);
@@ -66,94 +35,40 @@ std::string describe(Status st, const std::string &detail) {
   return s;
 }
 
-// Returns false if stdout is gone (e.g. a closed pipe; lws ignores SIGPIPE for us).
-bool print_message(const ClientArgs &a, wsc::MessageType type, std::string_view data) {
-  bool ok;
-  if (type == wsc::MessageType::Text) {
-    ok = std::fwrite(data.data(), 1, data.size(), stdout) == data.size() &&
-         std::fputc('\n', stdout) != EOF;
-  } else if (a.raw) {
-    ok = std::fwrite(data.data(), 1, data.size(), stdout) == data.size();
-  } else {
-    std::string line = binary_preview(data) + "\n";
-    ok = std::fwrite(line.data(), 1, line.size(), stdout) == line.size();
-  }
-  // Flushed per message: a reader on the other end of a pipe should see replies as they come.
-  return std::fflush(stdout) == 0 && ok;
-}
+namespace {
 
-// try_send, waiting for the library's on_drain while the send queue is full.
-Status send_with_backpressure(wsc::Client &client, wsc::MessageType type, const std::string &data,
-                              Session &s) {
-  for (;;) {
-    uint64_t drains;
-    {
-      std::lock_guard<std::mutex> lock(s.m);
-      drains = s.drains;
-    }
-    Status st = client.try_send(type, data);
-    if (st != Status::WSC_EAGAIN) return st;
-    std::unique_lock<std::mutex> lock(s.m);
-    // The timeout only guards against a drain that raced with the failed try_send.
-    s.cv.wait_for(lock, wsc::Millis{100},
-                  [&] { return s.drains != drains || s.closed || s.signal; });
-    if (s.closed || s.signal) return Status::WSC_ECLOSED;
-  }
-}
+using Clock = std::chrono::steady_clock;
 
-void pump_stdin(wsc::Client &client, const ClientArgs &a, StdinReader &in, Session &s) {
-  std::string msg;
-  uint64_t n = 0;
-  const auto type = a.binary ? wsc::MessageType::Binary : wsc::MessageType::Text;
-  for (;;) {
-    auto r = a.binary ? in.read_chunk(msg, a.chunk) : in.read_line(msg);
-    if (r == StdinReader::Result::kStopped) return;
-    if (r == StdinReader::Result::kError) {
-      std::fprintf(stderr, "wsc: reading stdin: %s\n", std::strerror(in.error()));
-      break;
-    }
-    if (r == StdinReader::Result::kEof) break;
-    ++n;
-    Status st = send_with_backpressure(client, type, msg, s);
-    if (st == Status::WSC_OK) {
-      s.update([&] { ++s.sent; });
-    } else if (st == Status::WSC_ECLOSED) {
-      break;  // the connection ended; main reports why
-    } else if (st == Status::WSC_EINVAL && !a.binary) {
-      std::fprintf(stderr, "wsc: line %llu is not valid UTF-8, not sent (use --binary)\n",
-                   static_cast<unsigned long long>(n));
-    } else if (st == Status::WSC_ETOOBIG) {
-      std::fprintf(stderr, "wsc: message %llu (%s) is larger than the send queue, not sent%s\n",
-                   static_cast<unsigned long long>(n), format_bytes(msg.size()).c_str(),
-                   a.binary && !a.chunk ? " (use --chunk)" : "");
-    } else {
-      std::fprintf(stderr, "wsc: could not send message %llu: %s\n",
-                   static_cast<unsigned long long>(n), wsc::status_text(st));
-    }
-  }
-  s.update([&] { s.stdin_done = true; });
-}
+// How long a close we start may take before we give up on the server's Close frame.
+constexpr wsc::Millis kCloseGrace{5000};
 
-wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s) {
+// The Client, for callbacks that run before or while it is being built.
+using ClientSlot = std::atomic<wsc::Client *>;
+
+wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s, MessageOutput &out,
+                              ClientSlot &slot) {
   wsc::Callbacks cb;
   cb.on_open = [&s] {
+    bool again = false;
     s.update([&] {
+      again = s.opened;
       s.opened = true;
       // A recoverable error before a successful reconnect is history, not the outcome.
       s.error = Status::WSC_OK;
       s.error_detail.clear();
     });
+    if (again) std::fprintf(stderr, "wsc: reconnected\n");
   };
   // Counted only here, on the loop thread, so --count can drop extra messages unprinted.
   auto delivered = std::make_shared<uint64_t>(0);
-  cb.on_message = [&a, &s, delivered](wsc::MessageType type, std::string_view data) {
+  cb.on_message = [&a, &s, &out, delivered](wsc::MessageType type, std::string_view data) {
     if (a.count && *delivered >= a.count) return;
     ++*delivered;
-    int err = 0;
-    bool ok = print_message(a, type, data);
-    if (!ok) err = errno;
+    const bool ok = out.received(type, data);
+    const int err = ok ? 0 : errno;
     s.update([&] {
       ++s.received;
+      if (s.sending_started) ++s.replies;
       if (!ok && !s.output_failed) {
         s.output_failed = true;
         s.output_errno = err;
@@ -168,19 +83,31 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s) {
     });
   };
   cb.on_close = [&s](int code, std::string_view reason) {
+    bool by_server = false;
     s.update([&] {
+      // An error (a timeout, a lost connection) is reported as such by run_client.
+      by_server = !s.we_closed && s.error == Status::WSC_OK;
       s.closed = true;
       s.close_code = code;
       s.close_reason = std::string(reason);
     });
-  };
-  cb.on_state = [&a, &s](wsc::State from, wsc::State to) {
-    if (a.verbose) std::fprintf(stderr, "wsc: %s -> %s\n", state_name(from), state_name(to));
-    if (to == wsc::State::Reconnecting && !a.verbose) {
-      // -v already printed the error; without -v a retrying client would look hung.
-      std::lock_guard<std::mutex> lock(s.m);
-      std::fprintf(stderr, "wsc: %s; reconnecting\n", describe(s.error, s.error_detail).c_str());
+    if (by_server && code != 1006) {
+      std::fprintf(stderr, "wsc: the server closed the connection: code %d%s%.*s\n", code,
+                   reason.empty() ? "" : ", reason: ", static_cast<int>(reason.size()),
+                   reason.data());
     }
+  };
+  cb.on_state = [&a, &slot](wsc::State from, wsc::State to) {
+    if (a.verbose) std::fprintf(stderr, "wsc: %s -> %s\n", state_name(from), state_name(to));
+    if (to != wsc::State::Reconnecting) return;
+    // Without this line a retrying client would look hung.
+    const wsc::Client *client = slot.load();
+    if (!client) return;
+    const uint64_t attempt = client->stats().reconnects + 1;
+    const wsc::ReconnectInfo next = client->last_reconnect();
+    std::fprintf(stderr, "wsc: %s; reconnecting (attempt %llu) in %lld ms\n", next.reason.c_str(),
+                 static_cast<unsigned long long>(attempt),
+                 static_cast<long long>(next.delay.count()));
   };
   cb.on_drain = [&s] { s.update([&] { ++s.drains; }); };
   return cb;
@@ -219,6 +146,38 @@ struct PumpGuard {
   }
 };
 
+void print_connected(const ClientArgs &a, const wsc::Client &client) {
+  const std::string proto = client.subprotocol();
+  const wsc::TlsInfo tls = client.tls_info();
+  std::fprintf(stderr, "Connected to %s (%s%s, %s) — %s\n", a.url.c_str(),
+               proto.empty() ? "no subprotocol" : "subprotocol ", proto.c_str(),
+               tls.version.empty() ? "no TLS" : tls.version.c_str(),
+               a.listen ? "Ctrl-C to quit" : "Ctrl-D to close, Ctrl-C to quit");
+  if (a.verbose && !tls.version.empty()) {
+    std::fprintf(stderr, "wsc: TLS %s, cipher %s, group %s%s\n", tls.version.c_str(),
+                 tls.cipher.c_str(), tls.group.empty() ? "?" : tls.group.c_str(),
+                 tls.resumed ? ", resumed" : "");
+  }
+}
+
+void print_headers(const wsc::Client &client) {
+  std::fprintf(stderr, "HTTP %d\n", client.stats().last_http_status);
+  for (const auto &[name, value] : client.response_headers()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), value.c_str());
+  }
+}
+
+// Replies awaited at end of input. Without --wait-replies, up to one per
+// message for at most --wait (1s), so `echo hi | wsc URL` shows the echo
+// from servers that would drop it on an immediate close; missing ones are
+// then no failure. Only messages that arrived after our first send count:
+// a server's greeting is no reply.
+uint64_t replies_wanted(const ClientArgs &a, const Session &s) {
+  if (a.one_message) return 1;
+  if (a.wait_replies && a.wait_replies != ClientArgs::kOnePerMessage) return a.wait_replies;
+  return s.sent;
+}
+
 }  // namespace
 
 int run_client(const std::vector<std::string> &args) {
@@ -231,6 +190,15 @@ int run_client(const std::vector<std::string> &args) {
   if (a.insecure) {
     std::fprintf(stderr, "wsc: warning: --insecure: the server's certificate is not verified\n");
   }
+  // --ping-print: wsc sends the pings itself so it sees each round trip.
+  const wsc::Millis ping_every = a.ping_print ? a.options.ping_interval : wsc::Millis{0};
+  if (a.ping_print) a.options.ping_interval = wsc::Millis{0};
+  const bool terminal_in = isatty(STDIN_FILENO) == 1;
+  const bool commands = !a.binary && (a.commands || terminal_in);
+  MessageOutput out(a.jsonl                      ? MessageOutput::Shape::kJsonl
+                    : isatty(STDOUT_FILENO) == 1 ? MessageOutput::Shape::kMarkers
+                                                 : MessageOutput::Shape::kPlain,
+                    a.raw);
 
   log_to_stderr(a.verbosity);
   wsc::Loop loop;
@@ -245,9 +213,11 @@ int run_client(const std::vector<std::string> &args) {
     s.update([&] { s.signal = signo; });
   });
 
+  ClientSlot slot{nullptr};
   std::unique_ptr<wsc::Client> client;
   try {
-    client = std::make_unique<wsc::Client>(loop, a.url, a.options, make_callbacks(a, s));
+    client = std::make_unique<wsc::Client>(loop, a.url, a.options, make_callbacks(a, s, out, slot));
+    slot = client.get();
   } catch (const wsc::Error &e) {
     if (e.status() == Status::WSC_EINVAL) throw UsageError(e.what());
     std::fprintf(stderr, "wsc: %s\n", e.what());
@@ -269,24 +239,32 @@ int run_client(const std::vector<std::string> &args) {
     return 1;
   }
   lock.unlock();
-  if (a.verbose) {
-    std::string proto = client->subprotocol();
-    std::fprintf(stderr, "wsc: connected to %s (subprotocol: %s)\n", a.url.c_str(),
-                 proto.empty() ? "none" : proto.c_str());
-    const wsc::TlsInfo tls = client->tls_info();
-    if (!tls.version.empty()) {
-      std::fprintf(stderr, "wsc: TLS %s, cipher %s, group %s\n", tls.version.c_str(),
-                   tls.cipher.c_str(), tls.group.empty() ? "?" : tls.group.c_str());
-    }
-  }
+  if (terminal_in || a.verbose) print_connected(a, *client);
+  if (a.show_headers) print_headers(*client);
   // Started only now, so a failed connect leaves stdin unread for whoever comes next.
-  pump = std::thread(pump_stdin, std::ref(*client), std::cref(a), std::ref(reader), std::ref(s));
+  if (!a.listen) {
+    pump = std::thread(pump_stdin, std::ref(*client), std::cref(a), commands, std::ref(reader),
+                       std::ref(out), std::ref(s));
+  }
   lock.lock();
 
   // Wait for a reason to stop; exit_code set means we close, otherwise the server did.
   std::optional<int> exit_code;
   std::optional<Clock::time_point> eof_deadline;
+  Clock::time_point next_ping = Clock::now() + ping_every;
+  int close_code = 1000;
+  std::string close_reason;
   while (!s.closed && !exit_code) {
+    std::optional<Clock::time_point> wake;
+    if (ping_every.count() > 0) {
+      if (Clock::now() >= next_ping) {
+        lock.unlock();
+        ping_and_print(*client, a.options.pong_timeout, "");
+        lock.lock();
+        next_ping += ping_every;
+      }
+      wake = next_ping;
+    }
     if (s.signal) {
       exit_code = 128 + s.signal;
     } else if (s.output_failed) {
@@ -295,26 +273,51 @@ int run_client(const std::vector<std::string> &args) {
         std::fprintf(stderr, "wsc: cannot write to stdout: %s\n", std::strerror(s.output_errno));
       }
       exit_code = 1;
+    } else if (s.close_request) {
+      close_code = s.close_request->code;
+      close_reason = s.close_request->reason;
+      exit_code = 0;
     } else if (a.count && s.received >= a.count) {
       exit_code = 0;
-    } else if (s.stdin_done && !a.count) {
-      // Echo-style servers answer each message; stop waiting once they all did.
-      if (!eof_deadline) eof_deadline = Clock::now() + a.wait;
-      if (s.received >= s.sent || Clock::now() >= *eof_deadline) {
-        exit_code = 0;
-      } else {
-        s.cv.wait_until(lock, *eof_deadline);
+    } else if (a.one_message && s.sent && s.replies >= 1) {
+      exit_code = 0;
+    } else if (s.stdin_done && !a.no_close && !a.count) {
+      const uint64_t wanted = replies_wanted(a, s);
+      if (!eof_deadline) {
+        const bool strict = a.wait_replies || a.one_message;
+        eof_deadline = Clock::now() + a.wait.value_or(wsc::Millis{strict ? 10000 : 1000});
       }
+      if (s.replies >= wanted) {
+        exit_code = 0;
+      } else if (Clock::now() >= *eof_deadline) {
+        exit_code = 0;
+        if (a.wait_replies || a.one_message) {
+          std::fprintf(stderr, "wsc: %llu of %llu replies arrived in time\n",
+                       static_cast<unsigned long long>(s.replies),
+                       static_cast<unsigned long long>(wanted));
+          exit_code = 1;
+        }
+      } else if (!wake || *eof_deadline < *wake) {
+        wake = eof_deadline;
+      }
+    }
+    if (exit_code) break;
+    if (wake) {
+      s.cv.wait_until(lock, *wake);
     } else {
       s.cv.wait(lock);
     }
   }
 
   if (exit_code) {
+    s.we_closed = true;
     lock.unlock();
     reader.stop();
     // Graceful: whatever is still queued goes out before the Close frame.
-    client->try_close(1000, "");
+    if (client->try_close(close_code, close_reason) == Status::WSC_EINVAL) {
+      std::fprintf(stderr, "wsc: cannot close with code %d; closing with 1000\n", close_code);
+      client->try_close(1000, "");
+    }
     lock.lock();
     if (!s.cv.wait_for(lock, kCloseGrace, [&] { return s.closed; })) {
       std::fprintf(stderr, "wsc: the server did not complete the close handshake\n");
@@ -326,13 +329,11 @@ int run_client(const std::vector<std::string> &args) {
   } else if (s.error != Status::WSC_OK) {
     std::fprintf(stderr, "wsc: connection closed: %s\n", describe(s.error, s.error_detail).c_str());
     exit_code = 1;
-  } else if (s.close_code != 1000) {
-    std::fprintf(stderr, "wsc: server closed the connection with code %d%s%s\n", s.close_code,
-                 s.close_reason.empty() ? "" : ": ", s.close_reason.c_str());
-    exit_code = 1;
   } else {
-    exit_code = 0;
+    // on_close already said how the server closed.
+    exit_code = s.close_code == 1000 ? 0 : 1;
   }
+  if (s.skipped_input && *exit_code == 0) exit_code = 1;  // the lines that were not sent
   lock.unlock();
 
   if (a.verbose) {

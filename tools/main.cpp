@@ -25,11 +25,35 @@ const char kUsage[] =
 
 Client: each line of stdin is sent as a text message (without its newline);
 received messages are printed to stdout, text as-is plus a newline, binary as
-"<binary N bytes>" and the hex of the first 32 bytes. At end of stdin wsc waits
-until it has received as many messages as it sent (at most --wait), closes with
-1000 and exits 0. Ctrl-C closes gracefully and exits 130 (twice: at once).
+"<binary N bytes>" and the hex of the first 32 bytes. On a terminal, received
+lines start with "< " and sent ones with "> ", a "Connected to ..." line goes
+to stderr, and lines typed as /ping [data] or /close [code [reason]] are
+commands (//text sends /text). At end of stdin wsc waits up to --wait (1s)
+for one reply per message sent (messages that arrived after its first send),
+closes with 1000 and exits 0. Ctrl-C closes gracefully and exits 130 (twice:
+at once). Reconnects and the server's close are reported on stderr.
 
+  -1, --one-message           send the first line (or -b input), print the
+                              reply, exit (1 if none came within --wait, 10s)
+      --listen                receive only: stdin is not read, and its end
+                              does not close
+  -n, --no-close              end of stdin does not close: run until the
+                              server closes, --count or Ctrl-C
+      --wait-replies[=N]      at end of stdin, require one reply per message
+                              sent (or N replies) within --wait (10s); exit 1
+                              if they do not all come. With -1 or this, a
+                              server gets 100ms to speak first, so that its
+                              greeting is not taken for a reply
+      --jsonl                 each received message as a JSON line:
+                              {"ts":..,"type":"text"|"binary","length":N,
+                               "text":".."} (binary: "base64":"..")
+      --show-headers          the upgrade response's status and headers on
+                              stderr
+      --ping-print            with --ping DUR: print each ping's round trip
+      --commands              slash commands even when stdin is no terminal
   -H, --header 'Name: value'  extra handshake header (repeatable)
+  -H @FILE                    headers from FILE, one 'Name: value' a line
+                              (blank lines and # comments skipped)
       --origin O              Origin header
       --subprotocol P         offer subprotocol P (repeatable, in order)
       --connect-timeout DUR   TCP + TLS + upgrade limit (default 10s)
@@ -38,11 +62,13 @@ until it has received as many messages as it sent (at most --wait), closes with
                               (so a file arrives intact: wsc -b URL < file)
       --chunk BYTES           with --binary: one message per BYTES of stdin
       --raw                   print received binary messages as raw bytes
-  -n, --count N               exit after N messages received (end of stdin
+      --count N               exit after N messages received (end of stdin
                               then no longer ends the session)
       --wait DUR              after end of stdin, wait this long for replies
-                              (default 1s)
+                              (default 1s; 10s with -1 and --wait-replies)
       --reconnect             reconnect with backoff after recoverable errors
+      --reconnect-min DUR     first backoff (default 500ms; each attempt waits
+      --reconnect-max DUR     a random time up to min*2^n, at most max: 30s)
       --ping DUR              send a ping every DUR
       --pong-timeout DUR      give up when a pong takes longer (default 10s)
       --cacert FILE           trust these CAs (PEM) instead of the system store
@@ -51,6 +77,10 @@ until it has received as many messages as it sent (at most --wait), closes with
       --tls-min 1.2|1.3       lowest TLS version (default 1.2)
   -k, --insecure              do not verify the server certificate (unsafe)
       --proxy URL             HTTP CONNECT proxy: http://[user:pass@]host:port
+      --proxy-from-env        take the proxy from http_proxy/https_proxy
+                              (no_proxy honoured)
+      --server-name NAME      TLS SNI and certificate name to verify, when it
+                              differs from the URL's host
       --deflate               offer permessage-deflate compression (RFC 7692);
                               each --deflate-* option below implies it
       --deflate-window-bits N compress with at most a 2^N window, 9..15
@@ -79,7 +109,9 @@ Ctrl-C/SIGTERM.
 
 DUR is a number with a unit: 500ms, 30s, 2m, 1h (no unit = seconds).
 BYTES is a number with an optional K, M or G suffix (powers of 1024).
-Exit status: 0 ok, 1 connection or runtime failure, 2 bad usage or URL, 130 on Ctrl-C.
+Exit status: 0 ok, 1 connection or runtime failure (also: an input line
+that was not sent, a close code other than 1000 from the server), 2 bad usage
+or URL, 130 on Ctrl-C.
 )";
 
 }  // namespace

@@ -107,27 +107,13 @@ func TestPongTimeoutKeepsItsReason(t *testing.T) {
 }
 
 func TestHandshakeErrorCarriesTheHTTPStatus(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				buf := make([]byte, 4096)
-				conn.Read(buf)
-				fmt.Fprint(conn, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-				io.Copy(io.Discard, conn)
-			}()
-		}
-	}()
-	_, err = Dial(context.Background(), "ws://"+l.Addr().String()+"/")
+	url := tcpPeer(t, func(conn net.Conn) {
+		buf := make([]byte, 4096)
+		conn.Read(buf)
+		fmt.Fprint(conn, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		io.Copy(io.Discard, conn)
+	})
+	_, err := Dial(context.Background(), url)
 	var e *Error
 	if !errors.As(err, &e) || e.Status != ErrHandshake || e.HTTPStatus != 403 {
 		t.Fatalf("Dial to a 403: %#v", err)

@@ -129,6 +129,14 @@ struct TlsInfo {
   bool resumed = false;  // the handshake resumed an earlier session
 };
 
+// The latest reconnect the connection scheduled: why the attempt before it
+// ended and how long it waits before the next one (already set when
+// on_state reports Reconnecting).
+struct ReconnectInfo {
+  Millis delay{0};
+  std::string reason;
+};
+
 struct Message {
   MessageType type = MessageType::Binary;
   std::string data;
@@ -226,6 +234,13 @@ class WSC_CXX_API Client {
   Stats stats() const noexcept;
   std::string subprotocol() const;
   TlsInfo tls_info() const;
+  // Header fields of the last upgrade response (lowercase names, sorted;
+  // a repeated field joined with ", "); empty before the first response.
+  std::vector<std::pair<std::string, std::string>> response_headers() const;
+  // The numeric address and port of the TCP peer of the last upgrade (the
+  // proxy's with a proxy); {"", 0} before the first response.
+  std::pair<std::string, int> remote_address() const;
+  ReconnectInfo last_reconnect() const;
   // The last error reported through on_error (recoverable ones during
   // reconnects included), with its detail; WSC_OK if none yet. Useful in
   // pull mode, where there is no on_error.

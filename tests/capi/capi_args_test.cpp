@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -162,6 +163,8 @@ TEST_F(CapiTest, LastErrorCarriesTheDetailInPullMode) {
   char detail[256];
   EXPECT_EQ(wsc_conn_last_error(c.get(), detail, sizeof detail), WSC_ECONNECT);
   EXPECT_NE(std::string(detail).find("127.0.0.1:1"), std::string::npos) << detail;
+  // The errno's words, not lws's "Unable to connect".
+  EXPECT_NE(std::string(detail).find("connection refused"), std::string::npos) << detail;
   char tiny[4];
   EXPECT_EQ(wsc_conn_last_error(c.get(), tiny, sizeof tiny), WSC_ECONNECT);
   EXPECT_EQ(std::strlen(tiny), 3u);  // truncated, NUL-terminated
@@ -573,6 +576,52 @@ TEST_F(CapiTest, SubprotocolBufferTooSmall) {
   one[0] = 'x';
   EXPECT_EQ(wsc_conn_subprotocol(plain.get(), one, sizeof one), WSC_OK) << wsc_last_error_detail();
   EXPECT_EQ(one[0], '\0');
+}
+
+TEST_F(CapiTest, ResponseHeaderOfTheUpgrade) {
+  OptionsPtr o(wsc_options_new());
+  ASSERT_EQ(wsc_options_set_str(o.get(), WSC_OPT_SUBPROTOCOLS, "chat.v1"), WSC_OK);
+  ConnPtr c = open_pull(o.get());
+  ASSERT_NE(c, nullptr);
+  char buf[128];
+  // Any case; the value as the server sent it.
+  ASSERT_EQ(wsc_conn_response_header(c.get(), "SEC-WebSocket-Protocol", buf, sizeof buf), WSC_OK)
+      << wsc_last_error_detail();
+  EXPECT_STREQ(buf, "chat.v1");
+  ASSERT_EQ(wsc_conn_response_header(c.get(), "upgrade", buf, sizeof buf), WSC_OK);
+  EXPECT_EQ(strcasecmp(buf, "websocket"), 0) << buf;
+  ASSERT_EQ(wsc_conn_response_header(c.get(), "Sec-WebSocket-Accept", buf, sizeof buf), WSC_OK);
+  EXPECT_EQ(std::strlen(buf), 28u) << buf;  // base64 of a SHA-1
+
+  char tiny[7] = "intact";
+  EXPECT_FAILS(wsc_conn_response_header(c.get(), "sec-websocket-protocol", tiny, sizeof tiny),
+               WSC_EINVAL, "needs 8 bytes");
+  EXPECT_STREQ(tiny, "intact");
+  EXPECT_FAILS(wsc_conn_response_header(c.get(), "X-Not-There", buf, sizeof buf), WSC_ESTATE,
+               "no header X-Not-There");
+  EXPECT_FAILS(wsc_conn_response_header(c.get(), nullptr, buf, sizeof buf), WSC_EINVAL, "NULL");
+  EXPECT_FAILS(wsc_conn_response_header(nullptr, "upgrade", buf, sizeof buf), WSC_EINVAL, "NULL");
+}
+
+TEST_F(CapiTest, RemoteAddressIsTheTcpPeer) {
+  ConnPtr c = open_pull();
+  ASSERT_NE(c, nullptr);
+  char buf[64];
+  int port = 0;
+  ASSERT_EQ(wsc_conn_remote_address(c.get(), buf, sizeof buf, &port), WSC_OK)
+      << wsc_last_error_detail();
+  EXPECT_STREQ(buf, "127.0.0.1");
+  EXPECT_EQ(port, server_->port());
+  char tiny[4];
+  EXPECT_FAILS(wsc_conn_remote_address(c.get(), tiny, sizeof tiny, &port), WSC_EINVAL,
+               "needs 10 bytes");
+  EXPECT_FAILS(wsc_conn_remote_address(c.get(), buf, sizeof buf, nullptr), WSC_EINVAL, "NULL");
+
+  wsc_conn *raw = nullptr;  // never opens: no peer to name
+  ASSERT_EQ(wsc_connect(loop_.get(), "ws://127.0.0.1:1/", nullptr, nullptr, nullptr, &raw), WSC_OK);
+  ConnPtr refused(raw);
+  EXPECT_EQ(wsc_wait(raw, WSC_CLOSED, kWaitMs), WSC_ECONNECT);
+  EXPECT_FAILS(wsc_conn_remote_address(raw, buf, sizeof buf, &port), WSC_ESTATE, "no upgrade");
 }
 
 TEST_F(CapiTest, SendQueueFullAndMessageBiggerThanQueue) {

@@ -114,12 +114,17 @@ TEST_F(Proxy, WrongPasswordIsAFatalHandshakeError) {
   EXPECT_NE(rec.errors[0].second.find("proxy"), std::string::npos);
 }
 
-TEST_F(Proxy, UnreachableProxyIsEconnect) {
+TEST_F(Proxy, UnreachableProxyIsEconnectBlamingTheProxy) {
   Options o;
   o.proxy = "http://127.0.0.1:1";
+  Recorder rec;
   Loop loop;
-  Client c(loop, ws_url(server_->port()), o);
+  Client c(loop, ws_url(server_->port()), o, rec.callbacks());
   EXPECT_EQ(c.wait(State::Closed, seconds(10)), Status::WSC_ECONNECT);
+  std::lock_guard<std::mutex> lock(rec.mutex);
+  ASSERT_FALSE(rec.errors.empty());
+  EXPECT_EQ(rec.errors[0].second,
+            "cannot connect to the HTTP proxy http://127.0.0.1:1: connection refused");
 }
 
 // A proxy that reads each CONNECT request and then either answers with

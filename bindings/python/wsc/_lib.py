@@ -83,6 +83,7 @@ ON_CLOSE = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 ON_STATE = CFUNCTYPE(None, c_void_p, c_int, c_int, c_void_p)
 ON_DRAIN = CFUNCTYPE(None, c_void_p, c_void_p)
 ON_READABLE = CFUNCTYPE(None, c_void_p, c_void_p)
+PING_CB = CFUNCTYPE(None, c_void_p, c_int, c_int64, c_void_p)
 
 
 class wsc_callbacks(Structure):
@@ -179,6 +180,8 @@ _PROTOTYPES = {
     "wsc_conn_state": (c_int, [c_void_p]),
     "wsc_conn_stats": (c_int, [c_void_p, POINTER(wsc_stats)]),
     "wsc_conn_subprotocol": (c_int, [c_void_p, c_char_p, c_size_t]),
+    "wsc_ping": (c_int, [c_void_p, c_int, PING_CB, c_void_p]),
+    "wsc_conn_remote_address": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_int)]),
     "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
     "wsc_conn_free": (None, [c_void_p]),
     "wsc_pool_options_init": (c_int, [POINTER(wsc_pool_options)]),

@@ -33,14 +33,14 @@ import os
 import weakref
 from collections import deque
 from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Generator, Iterable, List,
-                    Optional)
+                    Optional, Tuple)
 
-from . import _args, _lib
+from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE, WSC_BINARY,
                    WSC_CLOSED, wsc_callbacks)
 from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
-                         _live, latency_of, log_error, log_state, read_stats, read_subprotocol,
-                         read_tls_info, state_hook, take_batch, where)
+                         _live, latency_of, log_error, log_state, read_remote_address, read_stats,
+                         read_subprotocol, read_tls_info, state_hook, take_batch, where)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
                      ConnectionClosedOK, Timeout, WscError, closed_error)
 from .options import ConnectOptions, Options
@@ -532,11 +532,50 @@ class Connection:
         """Smoothed ping round trip in seconds; 0.0 before the first pong."""
         return latency_of(self.stats())
 
+    async def ping(self, timeout: float = 10.0) -> float:
+        """Send a ping now and wait for its pong; returns the round trip in
+        seconds. Raises :class:`Timeout` when no pong came within ``timeout``
+        seconds (the connection goes on), a :class:`ConnectionClosed` error
+        when the connection is not open or ends first."""
+        ms = _ping.timeout_ms(timeout)
+        h = self._h
+        if h is None:
+            self._raise_closed()
+        fut: "asyncio.Future[float]" = self._loop.create_future()
+
+        def settle(status: int, rtt_us: int) -> None:
+            if fut.done():
+                return
+            try:
+                fut.set_result(_ping.outcome(status, rtt_us, ms))
+            except WscError as e:
+                fut.set_exception(e)
+
+        token = _ping.start(self._lib, h, ms, lambda status, rtt: self._post(settle, status, rtt))
+        try:
+            # The library's own timer answers first; the margin only covers a
+            # connection freed meanwhile (then no callback comes). Not
+            # wait_for: wsc.Timeout is a TimeoutError, which it would swallow.
+            await asyncio.wait({fut}, timeout=ms / 1000 + 5)
+        finally:
+            _ping.forget(token)
+        if not fut.done():
+            fut.cancel()
+            self._raise_closed()
+        return fut.result()
+
     @property
     def subprotocol(self) -> Optional[str]:
         if self._h is None:
             self._raise_closed()
         return read_subprotocol(self._lib, self._h)  # type: ignore[arg-type]
+
+    @property
+    def remote_address(self) -> Optional[Tuple[str, int]]:
+        """``(address, port)`` of the TCP peer (the proxy's, with a proxy)."""
+        if self._h is None:
+            self._raise_closed()
+        return read_remote_address(self._lib, self._h)  # type: ignore[arg-type]
 
     def tls_info(self) -> Optional[TlsInfo]:
         if self._h is None:

@@ -29,9 +29,10 @@ import urllib.parse
 import weakref
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Union
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Tuple,
+                    Union)
 
-from . import _args, _lib
+from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_STATE, WSC_BINARY, WSC_CLOSED,
                    WSC_OPEN, WSC_TEXT, wsc_batch, wsc_callbacks, wsc_stats, wsc_tls_info)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_ESTATE, WSC_EWAIT, WSC_OK,
@@ -175,6 +176,16 @@ def read_tls_info(lib: ctypes.CDLL, h: int) -> Optional[TlsInfo]:
         return None
     _lib.check(rc)
     return TlsInfo(t.version.decode(), t.cipher.decode(), t.group.decode())
+
+
+def read_remote_address(lib: ctypes.CDLL, h: int) -> Optional[Tuple[str, int]]:
+    buf = ctypes.create_string_buffer(64)  # INET6_ADDRSTRLEN is 46
+    port = ctypes.c_int()
+    rc = lib.wsc_conn_remote_address(h, buf, len(buf), ctypes.byref(port))
+    if rc == WSC_ESTATE:
+        return None
+    _lib.check(rc)
+    return buf.value.decode(), port.value
 
 
 def read_subprotocol(lib: ctypes.CDLL, h: int) -> Optional[str]:
@@ -699,6 +710,41 @@ class Connection:
         """The smoothed round trip of pings, in seconds; 0.0 before the
         first pong (pings need ``ping_interval``)."""
         return latency_of(self.stats())
+
+    def ping(self, timeout: float = 10.0) -> float:
+        """Send a ping now and wait for its pong; returns the round trip in
+        seconds. Raises :class:`Timeout` when no pong came within ``timeout``
+        seconds (the connection goes on), a :class:`ConnectionClosed` error
+        when the connection is not open or ends first."""
+        ms = _ping.timeout_ms(timeout)
+        done = threading.Event()
+        result: List[int] = []
+
+        def on_pong(status: int, rtt_us: int) -> None:
+            result[:] = [status, rtt_us]
+            done.set()
+
+        h = self._enter()
+        try:
+            token = _ping.start(self._lib, h, ms, on_pong)
+        finally:
+            self._leave()
+        # The library's own timer answers first; the margin only covers a
+        # connection freed meanwhile (then no callback comes).
+        if not done.wait(ms / 1000 + 5):
+            _ping.forget(token)
+            raise self._final or ConnectionClosedOK(1000, "", detail="connection was closed")
+        return _ping.outcome(result[0], result[1], ms)
+
+    @property
+    def remote_address(self) -> Optional[Tuple[str, int]]:
+        """``(address, port)`` of the TCP peer (the proxy's, with a proxy),
+        as ``websockets`` gives it; ``None`` before the first open."""
+        h = self._enter()
+        try:
+            return read_remote_address(self._lib, h)
+        finally:
+            self._leave()
 
     @property
     def subprotocol(self) -> Optional[str]:

@@ -1,0 +1,109 @@
+package wsc
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestPingReturnsTheRoundTrip(t *testing.T) {
+	c := dial(t, echoURL)
+	defer c.Close(1000, "")
+	for i := 0; i < 5; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rtt, err := c.Ping(ctx)
+		cancel()
+		if err != nil || rtt <= 0 || rtt > time.Second {
+			t.Fatalf("Ping #%d: %v, %v", i, rtt, err)
+		}
+	}
+	if s := c.Stats(); s.RTTLast <= 0 {
+		t.Fatalf("stats RTTLast %v after pings", s.RTTLast)
+	}
+}
+
+func TestPingCanceledReturnsTheContextError(t *testing.T) {
+	c := dial(t, mutePeer(t))
+	defer c.release()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if _, err := c.Ping(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Ping: %v", err)
+	}
+}
+
+func TestPingAfterCloseMatchesErrClosed(t *testing.T) {
+	c := dial(t, echoURL)
+	if err := c.Close(1000, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Ping(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Ping after Close: %v", err)
+	}
+}
+
+// tcpPeer listens on 127.0.0.1 until the test ends and runs serve on each
+// connection it accepts (closing it after); its ws:// URL.
+func tcpPeer(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				serve(conn)
+			}()
+		}
+	}()
+	return "ws://" + l.Addr().String() + "/"
+}
+
+// mutePeer completes the WebSocket upgrade and then reads and drops every
+// byte: it never answers a ping.
+func mutePeer(t *testing.T) string {
+	return tcpPeer(t, func(conn net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
+			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
+			"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
+			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
+		io.Copy(io.Discard, conn)
+	})
+}
+
+func TestPingWithoutAPongTimesOutAndTheConnectionGoesOn(t *testing.T) {
+	c := dial(t, mutePeer(t))
+	defer c.release()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Ping(ctx)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Ping: %v", err)
+	}
+	if waited := time.Since(start); waited < 150*time.Millisecond || waited > 3*time.Second {
+		t.Fatalf("Ping gave up after %v", waited)
+	}
+	if st := c.State(); st != Open {
+		t.Fatalf("state %v after a ping timeout", st)
+	}
+}

@@ -1,0 +1,78 @@
+"""Connection.ping() and remote_address in both APIs: the round trip of a
+real pong, a pong that never comes, a connection that is not open, argument
+checks; the TCP peer's address."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import wsc
+
+
+def test_sync_ping_returns_the_round_trip(wsc_server):
+    with wsc.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+        rtts = [ws.ping() for _ in range(5)]
+        assert all(isinstance(r, float) and 0 < r < 1.0 for r in rtts)
+        ws.send("after")  # the connection goes on
+        assert ws.recv(timeout=5) == "after"
+        assert ws.stats().rtt_us_last > 0
+
+
+def test_sync_ping_without_a_pong_raises_timeout_and_keeps_the_connection(raw_server):
+    srv = raw_server("stall")
+    with wsc.connect("ws://127.0.0.1:%d/" % srv.port) as ws:
+        with pytest.raises(wsc.Timeout, match="no pong within 200 ms"):
+            ws.ping(timeout=0.2)
+        assert ws.state == wsc.State.OPEN
+        srv.go.set()
+
+
+def test_sync_ping_arguments_and_closed_connection(wsc_server):
+    ws = wsc.connect("ws://127.0.0.1:%d/" % wsc_server.port)
+    with pytest.raises(TypeError):
+        ws.ping(timeout="1")
+    with pytest.raises(ValueError):
+        ws.ping(timeout=0)
+    ws.close()
+    with pytest.raises(wsc.ConnectionClosed):
+        ws.ping()
+
+
+def test_async_ping_returns_the_round_trip(wsc_server):
+    async def main():
+        async with wsc.aio.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+            rtts = await asyncio.gather(*(ws.ping() for _ in range(3)))
+            assert all(0 < r < 1.0 for r in rtts)
+            await ws.send("x")
+            assert await ws.recv(timeout=5) == "x"
+            await ws.close()
+            with pytest.raises(wsc.ConnectionClosed):
+                await ws.ping()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_async_ping_without_a_pong_raises_timeout(raw_server):
+    srv = raw_server("stall")
+
+    async def main():
+        ws = await wsc.aio.connect("ws://127.0.0.1:%d/" % srv.port)
+        with pytest.raises(wsc.Timeout, match="no pong"):
+            await ws.ping(timeout=0.2)
+        assert ws.state == wsc.State.OPEN
+        srv.go.set()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_remote_address_is_the_tcp_peer(wsc_server):
+    with wsc.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+        assert ws.remote_address == ("127.0.0.1", wsc_server.port)
+
+    async def main():
+        async with wsc.aio.connect("ws://localhost:%d/" % wsc_server.port) as ws:
+            return ws.remote_address
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) == ("127.0.0.1", wsc_server.port)
