@@ -13,6 +13,15 @@
 
 namespace {
 
+// The options every mode starts from: the bench certificate for wss, compression, resumption.
+wsc::Options base_options(const bench_args &a) {
+  wsc::Options o;
+  if (a.ca) o.tls.ca_file = a.ca;
+  o.tls.session_resumption = a.resume != 0;
+  o.compression = a.deflate != 0;
+  return o;
+}
+
 struct Run {
   const bench_args *a = nullptr;
   unsigned char *pattern = nullptr;
@@ -70,7 +79,7 @@ int run_messages(const bench_args &a) {
   wsc::Loop loop;
   Run r;
   r.a = &a;
-  r.pattern = bench_pattern(a.size);
+  r.pattern = bench_payload(&a);
   r.out.assign(r.pattern, r.pattern + a.size);
   r.t_send.assign(a.count, 0);
   r.rtt.assign(a.count, 0);
@@ -84,7 +93,7 @@ int run_messages(const bench_args &a) {
       r.cv.notify_all();
     }
   };
-  wsc::Options o;
+  wsc::Options o = base_options(a);
   o.max_message_bytes = std::max<size_t>(o.max_message_bytes, a.size + 1024);
   wsc::Client client(loop, a.url, o, cb);
   if (client.wait(wsc::State::Open, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
@@ -153,7 +162,7 @@ struct ConnectChain {
       if (done == a->count) return finish(true);
       start_next();  // frees the previous Client, inside its own on_close
     };
-    current = std::make_unique<wsc::Client>(*loop, a->url, wsc::Options{}, cb);
+    current = std::make_unique<wsc::Client>(*loop, a->url, base_options(*a), cb);
   }
 };
 
@@ -181,7 +190,7 @@ int run_scale(const bench_args &a) {
   wsc::Loop loop;
   std::atomic<long> opened{0};
   std::atomic<long> failed{0};
-  wsc::Options o;
+  wsc::Options o = base_options(a);
   o.ping_interval = wsc::Millis{a.ping_ms};
   o.connect_timeout = wsc::Millis{30000};
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
