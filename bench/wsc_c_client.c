@@ -142,7 +142,7 @@ typedef struct chain {
   wsc_conn *current;
   wsc_options *opts;
   uint64_t *lat, started;
-  long done;
+  long done, resumed; /* resumed: wss handshakes that resumed a TLS session */
   int finished, failed;
   pthread_mutex_t mu; /* the first connect starts on main; callbacks may run before it returns */
   pthread_cond_t cv;
@@ -158,7 +158,11 @@ static void chain_start(chain *ch);
 
 static void chain_open(wsc_conn *c, void *user) {
   chain *ch = (chain *)user;
+  wsc_tls_info ti;
+  memset(&ti, 0, sizeof ti);
+  ti.struct_size = sizeof ti;
   pthread_mutex_lock(&ch->mu);
+  if (wsc_conn_tls_info(c, &ti) == WSC_OK) ch->resumed += ti.resumed;
   wsc_close(c, 1000, "");
   pthread_mutex_unlock(&ch->mu);
 }
@@ -232,6 +236,11 @@ static int run_connect(const bench_args *a) {
   wsc_loop_free(ch.loop);
   wsc_options_free(ch.opts);
   if (ch.failed) return 1;
+  /* Resumption on, wss: every handshake after the first must have resumed. */
+  if (a->resume && !strncmp(a->url, "wss:", 4) && ch.resumed < a->count - 1) {
+    fprintf(stderr, "only %ld of %ld handshakes resumed\n", ch.resumed, a->count);
+    return 1;
+  }
   bench_result_msgs("wsc_c", a, secs, ch.lat, (size_t)a->count, a->count);
   free(ch.lat);
   return 0;

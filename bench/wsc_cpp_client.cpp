@@ -127,7 +127,7 @@ struct ConnectChain {
   std::vector<uint64_t> lat;
   std::unique_ptr<wsc::Client> current;
   uint64_t started = 0;
-  long done = 0;
+  long done = 0, resumed = 0;  // resumed: wss handshakes that resumed a TLS session
   bool finished = false, failed = false;
   std::mutex mu;  // the first connect starts on main; callbacks may run before it returns
   std::condition_variable cv;
@@ -144,6 +144,7 @@ struct ConnectChain {
     wsc::Callbacks cb;
     cb.on_open = [this] {
       std::lock_guard<std::mutex> lock(mu);
+      resumed += current->tls_info().resumed;
       current->close();
     };
     cb.on_error = [this](wsc::Status, std::string_view detail) {
@@ -182,6 +183,11 @@ int run_connect(const bench_args &a) {
   lock.unlock();
   last.reset();
   if (chain.failed) return 1;
+  // Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+  if (a.resume && std::string_view(a.url).substr(0, 4) == "wss:" && chain.resumed < a.count - 1) {
+    fprintf(stderr, "only %ld of %ld handshakes resumed\n", chain.resumed, a.count);
+    return 1;
+  }
   bench_result_msgs("wsc_cpp", &a, secs, chain.lat.data(), chain.lat.size(), a.count);
   return 0;
 }

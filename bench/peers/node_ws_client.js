@@ -85,7 +85,7 @@ function messages() {
   const pat = payload(a.size);
   const tSend = new Array(a.count), rtt = new Array(a.count);
   let sent = 0, received = 0, t0 = 0n;
-  const ws = new WebSocket(a.url, wire({ maxPayload: a.size + 1024 }));
+  const ws = new WebSocket(a.url, wire({ maxPayload: 2 * a.size + 1024 }));
   ws.binaryType = 'nodebuffer';
   const sendMore = () => {
     while (sent < a.count && sent - received < a.window) {
