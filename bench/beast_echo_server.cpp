@@ -6,6 +6,8 @@
 //   --deflate        accept permessage-deflate (Beast's own; lws 4.1.6's server-side deflate
 //                    is not used because wsc-bench-echo is a plain lws echo without it)
 //   --raw            no WebSocket: echo the TCP byte stream as it arrives (the floor)
+//   --tls12          with --tls: at most TLS 1.2, where a resumed handshake skips the key
+//                    exchange (TLS 1.3 resumption still runs ECDHE: psk_dhe_ke)
 //
 // Prints "LISTENING port=N" and echoes until killed. Every WebSocket message is echoed with
 // its type; Beast reassembles fragmented messages first.
@@ -125,7 +127,8 @@ struct Server {
 };
 
 int usage(const char *prog) {
-  std::fprintf(stderr, "usage: %s [--port N] [--tls CERT KEY] [--deflate] [--raw]\n", prog);
+  std::fprintf(stderr, "usage: %s [--port N] [--tls CERT KEY [--tls12]] [--deflate] [--raw]\n",
+               prog);
   return 2;
 }
 
@@ -145,6 +148,8 @@ int main(int argc, char **argv) {
       static const unsigned char sid[] = "wsc-bench";
       SSL_CTX_set_session_id_context(s.tls->native_handle(), sid, sizeof sid - 1);
       i += 2;
+    } else if (!std::strcmp(argv[i], "--tls12") && s.tls) {
+      SSL_CTX_set_max_proto_version(s.tls->native_handle(), TLS1_2_VERSION);
     } else if (!std::strcmp(argv[i], "--deflate")) {
       g_deflate = true;
     } else if (!std::strcmp(argv[i], "--raw")) {
