@@ -183,7 +183,8 @@ int run_connect(Ctx &...ctx) {
     const uint64_t s = bench_now_ns();
     Stream ws(io, ctx...);
     connect_layers(ws, eps, session);
-    if constexpr (std::is_same_v<Stream, Wss>) resumed += SSL_session_reused(ws.next_layer().native_handle());
+    if constexpr (std::is_same_v<Stream, Wss>)
+      resumed += SSL_session_reused(ws.next_layer().native_handle());
     tune(ws);
     ws.handshake(g_host + ":" + g_port, g_path);
     ws.close(websocket::close_code::normal);  // waits for the server's Close

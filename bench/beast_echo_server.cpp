@@ -17,7 +17,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,8 +75,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
 
 // TLS handshake first, then the WebSocket session on the same stream.
 void start_tls(tcp::socket sock, ssl::context &ctx) {
-  auto ws = std::make_shared<websocket::stream<beast::ssl_stream<tcp::socket>>>(std::move(sock),
-                                                                                 ctx);
+  auto ws =
+      std::make_shared<websocket::stream<beast::ssl_stream<tcp::socket>>>(std::move(sock), ctx);
   ws->next_layer().async_handshake(ssl::stream_base::server, [ws](beast::error_code ec) {
     if (ec) return;
     std::make_shared<WsSession<beast::ssl_stream<tcp::socket>>>(std::move(*ws))->start();
@@ -88,14 +87,14 @@ class RawEcho : public std::enable_shared_from_this<RawEcho> {
  public:
   explicit RawEcho(tcp::socket s) : sock_(std::move(s)) {}
   void read() {
-    sock_.async_read_some(net::buffer(buf_), [self = shared_from_this()](beast::error_code ec,
-                                                                          size_t n) {
-      if (ec) return;
-      net::async_write(self->sock_, net::buffer(self->buf_, n),
-                       [self](beast::error_code ec2, size_t) {
-                         if (!ec2) self->read();
-                       });
-    });
+    sock_.async_read_some(net::buffer(buf_),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            if (ec) return;
+                            net::async_write(self->sock_, net::buffer(self->buf_, n),
+                                             [self](beast::error_code ec2, size_t) {
+                                               if (!ec2) self->read();
+                                             });
+                          });
   }
 
  private:

@@ -106,7 +106,7 @@ static uint64_t bench_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static long bench_rss_kb(void) {
+static inline long bench_rss_kb(void) {
   char line[256];
   long kb = -1;
   FILE *f = fopen("/proc/self/status", "r");
@@ -120,7 +120,7 @@ static long bench_rss_kb(void) {
   return kb;
 }
 
-static double bench_cpu_s(void) {
+static inline double bench_cpu_s(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
@@ -142,7 +142,7 @@ static unsigned char *bench_pattern(size_t size) {
  * words from a small vocabulary (compressible, like chatty JSON), "random" takes the low byte
  * of each step (incompressible). "pattern" is bench_pattern (period 256, compressible). */
 static unsigned char *bench_payload(const bench_args *a) {
-  static const char *const words[8] = {"the ",     "quick ", "\"brown\": ", "fox, ",
+  static const char *const words[8] = {"the ",      "quick ", "\"brown\": ", "fox, ",
                                        "{\"id\": ", "42, ",   "lazy ",       "dog}\n"};
   uint32_t x = 2463534242u;
   size_t i = 8;
@@ -230,15 +230,15 @@ static void bench_result_msgs(const char *client, const bench_args *a, double se
   fflush(stdout);
 }
 
-static void bench_result_scale(const char *client, const bench_args *a, double open_s,
-                               long rss_before_kb, long rss_after_kb, double idle_cpu_s,
-                               double idle_wall_s, long open_count) {
-  printf("RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
-         "rss_before_kb=%ld rss_after_kb=%ld idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d "
-         "verified=%ld\n",
-         client, a->conns, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns,
-         rss_before_kb, rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms,
-         open_count);
+static inline void bench_result_scale(const char *client, const bench_args *a, double open_s,
+                                      long rss_before_kb, long rss_after_kb, double idle_cpu_s,
+                                      double idle_wall_s, long open_count) {
+  printf(
+      "RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
+      "rss_before_kb=%ld rss_after_kb=%ld idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d "
+      "verified=%ld\n",
+      client, a->conns, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns, rss_before_kb,
+      rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms, open_count);
   fflush(stdout);
 }
 

@@ -4,8 +4,7 @@
  * (more if the kernel takes part of it), reads of up to 64 KiB, one thread, poll().
  * connect: N sequential TCP connects, each closed with shutdown + wait for the peer's EOF.
  * Url: tcp://127.0.0.1:PORT/ (ws:// is accepted too; only host and port are used). */
-#include "bench_common.h"
-
+#define _GNU_SOURCE /* before any system header: clock_gettime in bench_common.h */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,6 +12,8 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "bench_common.h"
 
 static int tcp_connect(const char *url) {
   const char *hp = strstr(url, "://");
