@@ -157,6 +157,7 @@ func messages() {
 
 func connect() {
 	lat := make([]int64, 0, *count)
+	resumed := 0 // wss handshakes that resumed a TLS session
 	t0 := time.Now()
 	for i := 0; i < *count; i++ {
 		s := time.Now()
@@ -164,6 +165,9 @@ func connect() {
 		c, _, err := d.Dial(*url, nil)
 		if err != nil {
 			fail("dial: %v", err)
+		}
+		if tc, ok := c.UnderlyingConn().(*tls.Conn); ok && tc.ConnectionState().DidResume {
+			resumed++
 		}
 		c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
 		for {
@@ -176,6 +180,10 @@ func connect() {
 		}
 		c.Close()
 		lat = append(lat, int64(time.Since(s)))
+	}
+	// Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+	if *resume != 0 && strings.HasPrefix(*url, "wss:") && resumed < *count-1 {
+		fail("only %d of %d handshakes resumed", resumed, *count)
 	}
 	resultMsgs(time.Since(t0).Seconds(), lat, *count)
 }

@@ -115,18 +115,25 @@ function messages() {
 
 async function connect() {
   const lat = [];
+  let resumed = 0;
   const t0 = now();
   for (let i = 0; i < a.count; i++) {
     const s = now();
     const code = await new Promise((resolve, reject) => {
       const ws = new WebSocket(a.url, wire({}));
-      ws.on('open', () => ws.close(1000));
+      ws.on('open', () => {
+        if (ws._socket.isSessionReused && ws._socket.isSessionReused()) resumed++;
+        ws.close(1000);
+      });
       ws.on('error', reject);
       ws.on('close', (c) => resolve(c));
     });
     if (code !== 1000) fail('close not clean: ' + code);
     lat.push(now() - s);
   }
+  // Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+  if (a.resume && a.url.startsWith('wss:') && resumed < a.count - 1)
+    fail(`only ${resumed} of ${a.count} handshakes resumed`);
   resultMsgs(Number(now() - t0) / 1e9, lat, a.count);
 }
 
