@@ -1,55 +1,98 @@
 // Peer client on Boost.Beast (Debian libboost-dev): one single-threaded io_context, async
 // reads and writes, at most one write outstanding (Beast's rule). Protocol: bench_common.h.
+// wss:// runs over asio's ssl_stream (OpenSSL, the certificate from --ca verified with the host
+// name); --deflate 1 offers Beast's permessage_deflate; connect --resume 1 hands each TLS
+// connection the previous one's session (SSL_get1_session / SSL_set_session).
 #include "bench_common.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 using Ws = websocket::stream<tcp::socket>;
+using Wss = websocket::stream<beast::ssl_stream<tcp::socket>>;
 
 namespace {
 
 bench_args A;
 std::string g_host, g_port, g_path;
+bool g_tls = false;
 
 void parse_url() {
   std::string u = A.url;
   auto p = u.find("://");
-  if (p == std::string::npos || u.compare(0, p, "ws") != 0) {
-    fprintf(stderr, "only ws:// urls\n");
+  if (p == std::string::npos || (u.compare(0, p, "ws") != 0 && u.compare(0, p, "wss") != 0)) {
+    fprintf(stderr, "only ws:// and wss:// urls\n");
     exit(2);
   }
+  g_tls = u.compare(0, p, "wss") == 0;
   u = u.substr(p + 3);
   auto slash = u.find('/');
   g_path = slash == std::string::npos ? "/" : u.substr(slash);
   std::string hp = u.substr(0, slash);
   auto colon = hp.rfind(':');
   g_host = hp.substr(0, colon);
-  g_port = colon == std::string::npos ? "80" : hp.substr(colon + 1);
+  g_port = colon == std::string::npos ? (g_tls ? "443" : "80") : hp.substr(colon + 1);
 }
 
-void tune(Ws &ws) {
+ssl::context make_tls_context() {
+  ssl::context ctx(ssl::context::tls_client);
+  if (A.ca)
+    ctx.load_verify_file(A.ca);
+  else
+    ctx.set_default_verify_paths();
+  ctx.set_verify_mode(ssl::verify_peer);
+  SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_CLIENT);
+  return ctx;
+}
+
+// TCP connect + TLS handshake (for wss) on ws's lowest layer; session resumes if not null.
+void connect_layers(Ws &ws, const tcp::resolver::results_type &eps, SSL_SESSION *) {
+  net::connect(ws.next_layer(), eps);
+  ws.next_layer().set_option(tcp::no_delay(true));
+}
+
+void connect_layers(Wss &ws, const tcp::resolver::results_type &eps, SSL_SESSION *session) {
+  net::connect(beast::get_lowest_layer(ws), eps);
+  beast::get_lowest_layer(ws).set_option(tcp::no_delay(true));
+  ws.next_layer().set_verify_callback(ssl::rfc2818_verification(g_host));
+  if (session) SSL_set_session(ws.next_layer().native_handle(), session);
+  ws.next_layer().handshake(ssl::stream_base::client);
+}
+
+template <class Stream>
+void tune(Stream &ws) {
+  if (A.deflate) {
+    websocket::permessage_deflate pmd;
+    pmd.client_enable = true;
+    ws.set_option(pmd);
+  }
   ws.binary(true);
   ws.auto_fragment(false);
   ws.write_buffer_bytes(65536);
   ws.read_message_max(A.size + 1024);
 }
 
+template <class Stream>
 struct Messages {
   net::io_context &io;
-  Ws ws;
+  Stream ws;
   unsigned char *pattern;
   std::vector<unsigned char> out;
   std::vector<uint64_t> t_send, rtt;
@@ -58,6 +101,7 @@ struct Messages {
   bool writing = false, failed = false;
 
   explicit Messages(net::io_context &io_) : io(io_), ws(io_) {}
+  Messages(net::io_context &io_, ssl::context &ctx) : io(io_), ws(io_, ctx) {}
 
   void maybe_write() {
     if (writing || failed || sent >= (uint64_t)A.count || sent - received >= (uint64_t)A.window)
@@ -103,15 +147,15 @@ struct Messages {
   }
 };
 
-int run_messages() {
+template <class Stream, class... Ctx>
+int run_messages(Ctx &...ctx) {
   net::io_context io(1);
   tcp::resolver res(io);
-  Messages m(io);
-  net::connect(m.ws.next_layer(), res.resolve(g_host, g_port));
-  m.ws.next_layer().set_option(tcp::no_delay(true));
+  Messages<Stream> m(io, ctx...);
+  connect_layers(m.ws, res.resolve(g_host, g_port), nullptr);
   tune(m.ws);
   m.ws.handshake(g_host + ":" + g_port, g_path);
-  m.pattern = bench_pattern(A.size);
+  m.pattern = bench_payload(&A);
   m.out.assign(m.pattern, m.pattern + A.size);
   m.t_send.assign(A.count, 0);
   m.rtt.assign(A.count, 0);
@@ -126,19 +170,37 @@ int run_messages() {
   return 0;
 }
 
-int run_connect() {
+template <class Stream, class... Ctx>
+int run_connect(Ctx &...ctx) {
   net::io_context io(1);
   tcp::resolver res(io);
   auto eps = res.resolve(g_host, g_port);
   std::vector<uint64_t> lat(A.count);
+  SSL_SESSION *session = nullptr;  // the previous connection's, with --resume 1
+  long resumed = 0;
   const uint64_t t0 = bench_now_ns();
   for (long i = 0; i < A.count; i++) {
     const uint64_t s = bench_now_ns();
-    Ws ws(io);
-    net::connect(ws.next_layer(), eps);
+    Stream ws(io, ctx...);
+    connect_layers(ws, eps, session);
+    if constexpr (std::is_same_v<Stream, Wss>)
+      resumed += SSL_session_reused(ws.next_layer().native_handle());
+    tune(ws);
     ws.handshake(g_host + ":" + g_port, g_path);
     ws.close(websocket::close_code::normal);  // waits for the server's Close
+    if constexpr (std::is_same_v<Stream, Wss>) {
+      if (A.resume) {
+        // After the close: TLS 1.3 tickets arrive after the handshake, read with the Close.
+        if (session) SSL_SESSION_free(session);
+        session = SSL_get1_session(ws.next_layer().native_handle());
+      }
+    }
     lat[i] = bench_now_ns() - s;
+  }
+  if (session) SSL_SESSION_free(session);
+  if (A.resume && g_tls && resumed < A.count - 1) {
+    fprintf(stderr, "only %ld of %ld handshakes resumed\n", resumed, A.count);
+    return 1;
   }
   bench_result_msgs("beast", &A, (bench_now_ns() - t0) / 1e9, lat.data(), lat.size(), A.count);
   return 0;
@@ -223,11 +285,23 @@ int main(int argc, char **argv) {
   try {
     switch (A.mode) {
       case BENCH_CONNECT:
-        return run_connect();
+        if (g_tls) {
+          ssl::context ctx = make_tls_context();
+          return run_connect<Wss>(ctx);
+        }
+        return run_connect<Ws>();
       case BENCH_SCALE:
+        if (g_tls) {
+          fprintf(stderr, "scale: ws:// only\n");
+          return 2;
+        }
         return run_scale();
       default:
-        return run_messages();
+        if (g_tls) {
+          ssl::context ctx = make_tls_context();
+          return run_messages<Wss>(ctx);
+        }
+        return run_messages<Ws>();
     }
   } catch (const std::exception &e) {
     fprintf(stderr, "error: %s\n", e.what());

@@ -37,13 +37,18 @@ typedef struct bench_args {
   int conns;
   int ping_ms;
   int idle_ms;
+  const char *payload; /* pattern (default) | text (compressible) | random (incompressible) */
+  const char *ca;      /* wss: PEM file to trust (the bench certificate) */
+  int deflate;         /* 1: offer permessage-deflate */
+  int resume;          /* connect over wss: 1 = resume TLS sessions, 0 = full handshakes */
 } bench_args;
 
 static void bench_usage(const char *prog) {
   fprintf(stderr,
           "usage: %s --url ws://127.0.0.1:PORT/ --mode throughput|latency|connect|scale\n"
           "          [--size S] [--window W] [--count N] [--conns C] [--ping-ms P] "
-          "[--idle-ms I]\n",
+          "[--idle-ms I]\n"
+          "          [--payload pattern|text|random] [--ca PEM] [--deflate 0|1] [--resume 0|1]\n",
           prog);
   exit(2);
 }
@@ -59,6 +64,10 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
   a->conns = 1000;
   a->ping_ms = 10000;
   a->idle_ms = 12000;
+  a->payload = "pattern";
+  a->ca = NULL;
+  a->deflate = 0;
+  a->resume = 1;
   for (i = 1; i < argc; i++) {
     const char *k = argv[i];
     const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -77,11 +86,17 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
     else if (!strcmp(k, "--conns")) a->conns = atoi(v);
     else if (!strcmp(k, "--ping-ms")) a->ping_ms = atoi(v);
     else if (!strcmp(k, "--idle-ms")) a->idle_ms = atoi(v);
+    else if (!strcmp(k, "--payload")) a->payload = v;
+    else if (!strcmp(k, "--ca")) a->ca = v;
+    else if (!strcmp(k, "--deflate")) a->deflate = atoi(v);
+    else if (!strcmp(k, "--resume")) a->resume = atoi(v);
     else bench_usage(argv[0]);
     i++;
   }
   if (a->mode == BENCH_LATENCY) a->window = 1;
   if (a->size < 8 || a->window < 1 || a->count < 1 || a->conns < 1) bench_usage(argv[0]);
+  if (strcmp(a->payload, "pattern") && strcmp(a->payload, "text") && strcmp(a->payload, "random"))
+    bench_usage(argv[0]);
   return 0;
 }
 
@@ -91,7 +106,7 @@ static uint64_t bench_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static long bench_rss_kb(void) {
+static inline long bench_rss_kb(void) {
   char line[256];
   long kb = -1;
   FILE *f = fopen("/proc/self/status", "r");
@@ -105,7 +120,7 @@ static long bench_rss_kb(void) {
   return kb;
 }
 
-static double bench_cpu_s(void) {
+static inline double bench_cpu_s(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
@@ -119,6 +134,33 @@ static unsigned char *bench_pattern(size_t size) {
   if (!p) abort();
   memset(p, 0, 8);
   for (i = 8; i < size; i++) p[i] = (unsigned char)((i * 7 + 13) & 0xff);
+  return p;
+}
+
+/* The payload --payload asks for, sequence number 0. "text" and "random" come from one
+ * xorshift32 stream (seed 2463534242) that bench/peers/ repeat byte for byte: "text" picks
+ * words from a small vocabulary (compressible, like chatty JSON), "random" takes the low byte
+ * of each step (incompressible). "pattern" is bench_pattern (period 256, compressible). */
+static unsigned char *bench_payload(const bench_args *a) {
+  static const char *const words[8] = {"the ",      "quick ", "\"brown\": ", "fox, ",
+                                       "{\"id\": ", "42, ",   "lazy ",       "dog}\n"};
+  uint32_t x = 2463534242u;
+  size_t i = 8;
+  unsigned char *p;
+  if (!strcmp(a->payload, "pattern")) return bench_pattern(a->size);
+  p = (unsigned char *)calloc(1, a->size);
+  if (!p) abort();
+  while (i < a->size) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    if (!strcmp(a->payload, "random")) {
+      p[i++] = (unsigned char)(x & 0xff);
+    } else {
+      const char *w = words[x % 8];
+      while (*w && i < a->size) p[i++] = (unsigned char)*w++;
+    }
+  }
   return p;
 }
 
@@ -188,15 +230,15 @@ static void bench_result_msgs(const char *client, const bench_args *a, double se
   fflush(stdout);
 }
 
-static void bench_result_scale(const char *client, const bench_args *a, double open_s,
-                               long rss_before_kb, long rss_after_kb, double idle_cpu_s,
-                               double idle_wall_s, long open_count) {
-  printf("RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
-         "rss_before_kb=%ld rss_after_kb=%ld idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d "
-         "verified=%ld\n",
-         client, a->conns, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns,
-         rss_before_kb, rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms,
-         open_count);
+static inline void bench_result_scale(const char *client, const bench_args *a, double open_s,
+                                      long rss_before_kb, long rss_after_kb, double idle_cpu_s,
+                                      double idle_wall_s, long open_count) {
+  printf(
+      "RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
+      "rss_before_kb=%ld rss_after_kb=%ld idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d "
+      "verified=%ld\n",
+      client, a->conns, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns, rss_before_kb,
+      rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms, open_count);
   fflush(stdout);
 }
 

@@ -120,6 +120,13 @@ static const struct lws_protocols protocols[] = {
     {"bench", callback, sizeof(conn_state), 65536, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}};
 
+/* --deflate 1: lws's own permessage-deflate client extension. */
+static const struct lws_extension deflate_exts[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_max_window_bits"},
+    {NULL, NULL, NULL}};
+static int use_tls;
+
 static void parse_url(void) {
   char tmp[512];
   const char *prot, *addr, *p;
@@ -128,6 +135,7 @@ static void parse_url(void) {
     fprintf(stderr, "bad url %s\n", A.url);
     exit(2);
   }
+  use_tls = !strcmp(prot, "wss") || !strcmp(prot, "https");
   snprintf(host, sizeof host, "%s", addr);
   snprintf(path, sizeof path, "/%s", p);
 }
@@ -143,6 +151,8 @@ static struct lws *connect_one(void) {
   ci.origin = host;
   ci.protocol = NULL;
   ci.local_protocol_name = "bench";
+  /* lws 4.1.6 keeps no client TLS sessions: every wss handshake is a full one. */
+  if (use_tls) ci.ssl_connection = LCCSCF_USE_SSL;
   if (A.mode == BENCH_SCALE) ci.retry_and_idle_policy = &retry;
   return lws_client_connect_via_info(&ci);
 }
@@ -164,12 +174,17 @@ int main(int argc, char **argv) {
   info.pt_serv_buf_size = 65536;
   info.gid = -1;
   info.uid = -1;
+  if (use_tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = A.ca;
+  }
+  if (A.deflate) info.extensions = deflate_exts;
   ctx = lws_create_context(&info);
   if (!ctx) return 1;
 
   if (A.mode == BENCH_THROUGHPUT || A.mode == BENCH_LATENCY) {
     uint64_t t0;
-    pattern = bench_pattern(A.size);
+    pattern = bench_payload(&A);
     txbuf = (unsigned char *)malloc(LWS_PRE + A.size);
     rxbuf = (unsigned char *)malloc(A.size);
     t_send = (uint64_t *)calloc((size_t)A.count, 8);

@@ -78,10 +78,22 @@ static void on_close_msgs(wsc_conn *c, int code, const char *reason, void *user)
   pthread_mutex_unlock(&r->mu);
 }
 
+/* The options every mode starts from: the bench certificate for wss, compression, resumption.
+ * The caller frees them. */
+static wsc_options *base_options(const bench_args *a) {
+  wsc_options *o = wsc_options_new();
+  if (!o) abort();
+  if (a->ca && wsc_options_set_str(o, WSC_OPT_TLS_CA_FILE, a->ca) != WSC_OK) abort();
+  if (wsc_options_set_int(o, WSC_OPT_COMPRESSION, a->deflate != 0) != WSC_OK ||
+      wsc_options_set_int(o, WSC_OPT_TLS_SESSION_RESUMPTION, a->resume != 0) != WSC_OK)
+    abort();
+  return o;
+}
+
 static int run_messages(const bench_args *a) {
   run r;
   wsc_loop *loop = wsc_loop_new();
-  wsc_options *o = wsc_options_new();
+  wsc_options *o = base_options(a);
   wsc_callbacks cb;
   wsc_conn *conn = NULL;
   uint64_t t0;
@@ -89,8 +101,8 @@ static int run_messages(const bench_args *a) {
   memset(&r, 0, sizeof r);
   memset(&cb, 0, sizeof cb);
   r.a = a;
-  r.pattern = bench_pattern(a->size);
-  r.out = bench_pattern(a->size);
+  r.pattern = bench_payload(a);
+  r.out = bench_payload(a);
   r.t_send = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
   r.rtt = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
   pthread_mutex_init(&r.mu, NULL);
@@ -128,8 +140,9 @@ typedef struct chain {
   const bench_args *a;
   wsc_loop *loop;
   wsc_conn *current;
+  wsc_options *opts;
   uint64_t *lat, started;
-  long done;
+  long done, resumed; /* resumed: wss handshakes that resumed a TLS session */
   int finished, failed;
   pthread_mutex_t mu; /* the first connect starts on main; callbacks may run before it returns */
   pthread_cond_t cv;
@@ -145,7 +158,11 @@ static void chain_start(chain *ch);
 
 static void chain_open(wsc_conn *c, void *user) {
   chain *ch = (chain *)user;
+  wsc_tls_info ti;
+  memset(&ti, 0, sizeof ti);
+  ti.struct_size = sizeof ti;
   pthread_mutex_lock(&ch->mu);
+  if (wsc_conn_tls_info(c, &ti) == WSC_OK) ch->resumed += ti.resumed;
   wsc_close(c, 1000, "");
   pthread_mutex_unlock(&ch->mu);
 }
@@ -189,7 +206,7 @@ static void chain_start(chain *ch) {
   cb.on_error = chain_error;
   cb.on_close = chain_close;
   ch->started = bench_now_ns();
-  if (wsc_connect(ch->loop, ch->a->url, NULL, &cb, ch, &ch->current) != WSC_OK) {
+  if (wsc_connect(ch->loop, ch->a->url, ch->opts, &cb, ch, &ch->current) != WSC_OK) {
     fprintf(stderr, "wsc_connect: %s\n", wsc_last_error_detail());
     chain_finish(ch, 1);
   }
@@ -203,6 +220,7 @@ static int run_connect(const bench_args *a) {
   memset(&ch, 0, sizeof ch);
   ch.a = a;
   ch.loop = wsc_loop_new();
+  ch.opts = base_options(a);
   ch.lat = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
   pthread_mutex_init(&ch.mu, NULL);
   pthread_cond_init(&ch.cv, NULL);
@@ -216,7 +234,13 @@ static int run_connect(const bench_args *a) {
   /* Freed without mu held: a callback running now may be waiting for mu. */
   if (last) wsc_conn_free(last);
   wsc_loop_free(ch.loop);
+  wsc_options_free(ch.opts);
   if (ch.failed) return 1;
+  /* Resumption on, wss: every handshake after the first must have resumed. */
+  if (a->resume && !strncmp(a->url, "wss:", 4) && ch.resumed < a->count - 1) {
+    fprintf(stderr, "only %ld of %ld handshakes resumed\n", ch.resumed, a->count);
+    return 1;
+  }
   bench_result_msgs("wsc_c", a, secs, ch.lat, (size_t)a->count, a->count);
   free(ch.lat);
   return 0;
@@ -247,7 +271,7 @@ static void scale_close(wsc_conn *c, int code, const char *reason, void *user) {
 static int run_scale(const bench_args *a) {
   run r;
   wsc_loop *loop = wsc_loop_new();
-  wsc_options *o = wsc_options_new();
+  wsc_options *o = base_options(a);
   wsc_callbacks cb;
   wsc_conn **conns = (wsc_conn **)calloc((size_t)a->conns, sizeof(wsc_conn *));
   long rss0, rss1;

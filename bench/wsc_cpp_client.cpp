@@ -14,6 +14,15 @@
 
 namespace {
 
+// The options every mode starts from: the bench certificate for wss, compression, resumption.
+wsc::Options base_options(const bench_args &a) {
+  wsc::Options o;
+  if (a.ca) o.tls.ca_file = a.ca;
+  o.tls.session_resumption = a.resume != 0;
+  o.compression = a.deflate != 0;
+  return o;
+}
+
 struct Run {
   const bench_args *a = nullptr;
   unsigned char *pattern = nullptr;
@@ -107,7 +116,7 @@ int run_messages(const bench_args &a) {
   Scraper scraper(loop);
   Run r;
   r.a = &a;
-  r.pattern = bench_pattern(a.size);
+  r.pattern = bench_payload(&a);
   r.out.assign(r.pattern, r.pattern + a.size);
   r.t_send.assign(a.count, 0);
   r.rtt.assign(a.count, 0);
@@ -121,7 +130,7 @@ int run_messages(const bench_args &a) {
       r.cv.notify_all();
     }
   };
-  wsc::Options o;
+  wsc::Options o = base_options(a);
   o.max_message_bytes = std::max<size_t>(o.max_message_bytes, a.size + 1024);
   wsc::Client client(loop, a.url, o, cb);
   if (client.wait(wsc::State::Open, wsc::Millis{10000}) != wsc::Status::WSC_OK) {
@@ -155,7 +164,7 @@ struct ConnectChain {
   std::vector<uint64_t> lat;
   std::unique_ptr<wsc::Client> current;
   uint64_t started = 0;
-  long done = 0;
+  long done = 0, resumed = 0;  // resumed: wss handshakes that resumed a TLS session
   bool finished = false, failed = false;
   std::mutex mu;  // the first connect starts on main; callbacks may run before it returns
   std::condition_variable cv;
@@ -172,6 +181,7 @@ struct ConnectChain {
     wsc::Callbacks cb;
     cb.on_open = [this] {
       std::lock_guard<std::mutex> lock(mu);
+      resumed += current->tls_info().resumed;
       current->close();
     };
     cb.on_error = [this](wsc::Status, std::string_view detail) {
@@ -190,7 +200,7 @@ struct ConnectChain {
       if (done == a->count) return finish(true);
       start_next();  // frees the previous Client, inside its own on_close
     };
-    current = std::make_unique<wsc::Client>(*loop, a->url, wsc::Options{}, cb);
+    current = std::make_unique<wsc::Client>(*loop, a->url, base_options(*a), cb);
   }
 };
 
@@ -210,6 +220,11 @@ int run_connect(const bench_args &a) {
   lock.unlock();
   last.reset();
   if (chain.failed) return 1;
+  // Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+  if (a.resume && std::string_view(a.url).substr(0, 4) == "wss:" && chain.resumed < a.count - 1) {
+    fprintf(stderr, "only %ld of %ld handshakes resumed\n", chain.resumed, a.count);
+    return 1;
+  }
   bench_result_msgs("wsc_cpp", &a, secs, chain.lat.data(), chain.lat.size(), a.count);
   return 0;
 }
@@ -218,7 +233,7 @@ int run_scale(const bench_args &a) {
   wsc::Loop loop;
   std::atomic<long> opened{0};
   std::atomic<long> failed{0};
-  wsc::Options o;
+  wsc::Options o = base_options(a);
   o.ping_interval = wsc::Millis{a.ping_ms};
   o.connect_timeout = wsc::Millis{30000};
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -44,6 +44,32 @@ def fail(msg):
     return 1
 
 
+WORDS = [b"the ", b"quick ", b'"brown": ', b"fox, ", b'{"id": ', b"42, ", b"lazy ", b"dog}\n"]
+
+
+def payload(size, kind):
+    """bench_payload of bench/bench_common.h, byte for byte: sequence number 0, then the
+    pattern, compressible words or incompressible bytes from one xorshift32 stream."""
+    if kind == "pattern":
+        return bytes(8) + pattern_tail(size)
+    out = bytearray(8)
+    x = 2463534242
+    while len(out) < size:
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out += bytes([x & 0xFF]) if kind == "random" else WORDS[x % 8]
+    return bytes(out[:size])
+
+
+def add_wire_args(ap):
+    """The payload, TLS and compression options every client takes (bench/bench_common.h)."""
+    ap.add_argument("--payload", default="pattern", choices=["pattern", "text", "random"])
+    ap.add_argument("--ca", default=None)
+    ap.add_argument("--deflate", type=int, default=0)
+    ap.add_argument("--resume", type=int, default=1)
+
+
 def pattern_tail(size):
     """The fixed payload after the 8-byte sequence number (bench/bench_common.h)."""
     return bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))

@@ -5,6 +5,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -29,7 +31,31 @@ var (
 	conns  = flag.Int("conns", 1000, "")
 	pingMs = flag.Int("ping-ms", 10000, "")
 	idleMs = flag.Int("idle-ms", 12000, "")
+	caFile = flag.String("ca", "", "wss: PEM file to trust (the bench certificate)")
+	resume = flag.Int("resume", 1, "wss: 1 = resume TLS sessions (one client session cache)")
+	_      = flag.String("payload", "pattern", "only pattern (gorilla runs no deflate cells)")
+	_      = flag.Int("deflate", 0, "ignored: gorilla runs no deflate cells")
 )
+
+// tlsConfig is nil for ws:// and trusts --ca for wss://; with --resume 1 every dial shares
+// one session cache, so reconnects resume.
+var tlsCfg *tls.Config
+
+func dialer() websocket.Dialer {
+	if tlsCfg == nil && *caFile != "" {
+		pem, err := os.ReadFile(*caFile)
+		if err != nil {
+			fail("ca: %v", err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		tlsCfg = &tls.Config{RootCAs: pool}
+		if *resume != 0 {
+			tlsCfg.ClientSessionCache = tls.NewLRUClientSessionCache(16)
+		}
+	}
+	return websocket.Dialer{TLSClientConfig: tlsCfg, HandshakeTimeout: 60 * time.Second}
+}
 
 func fail(f string, a ...interface{}) {
 	fmt.Fprintf(os.Stderr, f+"\n", a...)
@@ -85,7 +111,8 @@ func resultMsgs(seconds float64, samples []int64, verified int) {
 }
 
 func messages() {
-	d := websocket.Dialer{ReadBufferSize: 65536, WriteBufferSize: 65536}
+	d := dialer()
+	d.ReadBufferSize, d.WriteBufferSize = 65536, 65536
 	c, _, err := d.Dial(*url, nil)
 	if err != nil {
 		fail("dial: %v", err)
@@ -130,12 +157,17 @@ func messages() {
 
 func connect() {
 	lat := make([]int64, 0, *count)
+	resumed := 0 // wss handshakes that resumed a TLS session
 	t0 := time.Now()
 	for i := 0; i < *count; i++ {
 		s := time.Now()
-		c, _, err := websocket.DefaultDialer.Dial(*url, nil)
+		d := dialer()
+		c, _, err := d.Dial(*url, nil)
 		if err != nil {
 			fail("dial: %v", err)
+		}
+		if tc, ok := c.UnderlyingConn().(*tls.Conn); ok && tc.ConnectionState().DidResume {
+			resumed++
 		}
 		c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
 		for {
@@ -148,6 +180,10 @@ func connect() {
 		}
 		c.Close()
 		lat = append(lat, int64(time.Since(s)))
+	}
+	// Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+	if *resume != 0 && strings.HasPrefix(*url, "wss:") && resumed < *count-1 {
+		fail("only %d of %d handshakes resumed", resumed, *count)
 	}
 	resultMsgs(time.Since(t0).Seconds(), lat, *count)
 }

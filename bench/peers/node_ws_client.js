@@ -2,10 +2,12 @@
 // Same CLI, protocol and RESULT line as the C/C++ clients (bench/bench_common.h).
 'use strict';
 const fs = require('fs');
+const tls = require('tls');
 const WebSocket = require('ws');
 
 const a = { url: 'ws://127.0.0.1:9001/', mode: 'throughput', size: 64, window: 1, count: 1000,
-  conns: 1000, pingMs: 10000, idleMs: 12000 };
+  conns: 1000, pingMs: 10000, idleMs: 12000, payload: 'pattern', ca: null, deflate: 0,
+  resume: 1 };
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   const k = process.argv[i], v = process.argv[i + 1];
   if (k === '--url') a.url = v;
@@ -16,6 +18,10 @@ for (let i = 2; i + 1 < process.argv.length; i += 2) {
   else if (k === '--conns') a.conns = +v;
   else if (k === '--ping-ms') a.pingMs = +v;
   else if (k === '--idle-ms') a.idleMs = +v;
+  else if (k === '--payload') a.payload = v;
+  else if (k === '--ca') a.ca = v;
+  else if (k === '--deflate') a.deflate = +v;
+  else if (k === '--resume') a.resume = +v;
   else { console.error('unknown option ' + k); process.exit(2); }
 }
 if (a.mode === 'latency') a.window = 1;
@@ -25,6 +31,37 @@ function pattern(size) {
   const b = Buffer.alloc(size);
   for (let i = 8; i < size; i++) b[i] = (i * 7 + 13) & 0xff;
   return b;
+}
+// bench_payload of bench/bench_common.h, byte for byte (xorshift32 from 2463534242).
+const WORDS = ['the ', 'quick ', '"brown": ', 'fox, ', '{"id": ', '42, ', 'lazy ', 'dog}\n'];
+function payload(size) {
+  if (a.payload === 'pattern') return pattern(size);
+  const b = Buffer.alloc(size);
+  let x = 2463534242, i = 8;
+  while (i < size) {
+    x = (x ^ (x << 13)) >>> 0;
+    x = (x ^ (x >>> 17)) >>> 0;
+    x = (x ^ (x << 5)) >>> 0;
+    if (a.payload === 'random') b[i++] = x & 0xff;
+    else for (const ch of WORDS[x % 8]) { if (i < size) b[i++] = ch.charCodeAt(0); }
+  }
+  return b;
+}
+// WebSocket options for --ca (wss), --deflate and --resume: the last TLS session (ticket)
+// any connection received is handed to the next tls.connect as its `session`.
+let lastSession = null;
+function wire(extra) {
+  const o = Object.assign({ perMessageDeflate: !!a.deflate }, extra);
+  if (a.url.startsWith('wss:')) {
+    o.ca = fs.readFileSync(a.ca);
+    o.createConnection = (opts) => {
+      const s = tls.connect(Object.assign({}, opts, {
+        servername: '', session: a.resume && lastSession ? lastSession : undefined }));
+      s.on('session', (sess) => { lastSession = sess; });
+      return s;
+    };
+  }
+  return o;
 }
 function pct(v, q) {
   if (!v.length) return 0;
@@ -45,10 +82,10 @@ function resultMsgs(seconds, samples, verified) {
 }
 
 function messages() {
-  const pat = pattern(a.size);
+  const pat = payload(a.size);
   const tSend = new Array(a.count), rtt = new Array(a.count);
   let sent = 0, received = 0, t0 = 0n;
-  const ws = new WebSocket(a.url, { perMessageDeflate: false, maxPayload: a.size + 1024 });
+  const ws = new WebSocket(a.url, wire({ maxPayload: 2 * a.size + 1024 }));
   ws.binaryType = 'nodebuffer';
   const sendMore = () => {
     while (sent < a.count && sent - received < a.window) {
@@ -78,18 +115,25 @@ function messages() {
 
 async function connect() {
   const lat = [];
+  let resumed = 0;
   const t0 = now();
   for (let i = 0; i < a.count; i++) {
     const s = now();
     const code = await new Promise((resolve, reject) => {
-      const ws = new WebSocket(a.url, { perMessageDeflate: false });
-      ws.on('open', () => ws.close(1000));
+      const ws = new WebSocket(a.url, wire({}));
+      ws.on('open', () => {
+        if (ws._socket.isSessionReused && ws._socket.isSessionReused()) resumed++;
+        ws.close(1000);
+      });
       ws.on('error', reject);
       ws.on('close', (c) => resolve(c));
     });
     if (code !== 1000) fail('close not clean: ' + code);
     lat.push(now() - s);
   }
+  // Resumption on, wss: every handshake after the first must have resumed, or the cell lies.
+  if (a.resume && a.url.startsWith('wss:') && resumed < a.count - 1)
+    fail(`only ${resumed} of ${a.count} handshakes resumed`);
   resultMsgs(Number(now() - t0) / 1e9, lat, a.count);
 }
 

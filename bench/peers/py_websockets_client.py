@@ -3,12 +3,13 @@
 Same CLI, protocol and RESULT line as the C/C++ clients (bench/bench_common.h)."""
 import argparse
 import asyncio
+import ssl
 import sys
 import time
 
 import websockets
 
-from bench_common import cpu_s, result_msgs, result_scale, rss_kb
+from bench_common import add_wire_args, cpu_s, payload, result_msgs, result_scale, rss_kb
 
 
 def args():
@@ -21,6 +22,7 @@ def args():
     ap.add_argument("--conns", type=int, default=1000)
     ap.add_argument("--ping-ms", type=int, default=10000)
     ap.add_argument("--idle-ms", type=int, default=12000)
+    add_wire_args(ap)
     a = ap.parse_args()
     a.client = "py_websockets"
     if a.mode == "latency":
@@ -28,17 +30,22 @@ def args():
     return a
 
 
-def pattern(size):
-    return bytes(8) + bytes(((i * 7 + 13) & 0xFF) for i in range(8, size))
+def wire(a):
+    """connect() keywords for --ca (wss; full handshakes: websockets has no session reuse)
+    and --deflate."""
+    kw = {"compression": "deflate" if a.deflate else None}
+    if a.url.startswith("wss:"):
+        kw["ssl"] = ssl.create_default_context(cafile=a.ca)
+    return kw
 
 
 async def messages(a):
-    pat = pattern(a.size)
+    pat = payload(a.size, a.payload)
     tail = pat[8:]
     t_send = [0] * a.count
     rtt = [0] * a.count
     sem = asyncio.Semaphore(a.window)
-    async with websockets.connect(a.url, compression=None, max_size=None, ping_interval=None,
+    async with websockets.connect(a.url, **wire(a), max_size=None, ping_interval=None,
                                   max_queue=None) as ws:
         async def sender():
             for seq in range(a.count):
@@ -71,7 +78,7 @@ async def connect(a):
     t0 = time.perf_counter_ns()
     for _ in range(a.count):
         s = time.perf_counter_ns()
-        ws = await websockets.connect(a.url, compression=None, ping_interval=None)
+        ws = await websockets.connect(a.url, **wire(a), ping_interval=None)
         await ws.close()
         if ws.close_code != 1000:
             print("close not clean: %s" % ws.close_code, file=sys.stderr)
