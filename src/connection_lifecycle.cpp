@@ -191,7 +191,6 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
     last_reconnect_ = {delay, detail};  // before on_state, which may read it
   }
   set_state(State::Reconnecting);
-  const auto delay = backoff_.next();
   if (log_enabled(LogLevel::Info)) {
     log_line(LogLevel::Info,
              "reconnecting to " + endpoint_label(url_) + " in " + std::to_string(delay.count()) +
