@@ -33,7 +33,10 @@ fi
 install_node_peers() {
   local dir
   dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/peers/node"
-  if [ ! -d "$dir/node_modules/ws" ]; then
+  # Again whenever package-lock.json changed since the last install (npm
+  # keeps its own copy in node_modules/.package-lock.json).
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     echo "bootstrap: npm install in tests/peers/node"
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi

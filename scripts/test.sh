@@ -25,6 +25,10 @@ fi
 setup_build() {
   local dir="$1"
   shift
+  # The codec features are named so that a build dir configured before
+  # their libraries were installed picks them up (--reconfigure keeps old
+  # option values).
+  set -- -Djson=auto -Dmsgpack=auto -Dprotobuf=auto "$@"
   if [ -f "$dir/meson-private/coredata.dat" ]; then
     # --reconfigure applies changed options and keeps the objects already built.
     meson setup --reconfigure "$dir" "$@"
