@@ -3,22 +3,21 @@
 // wss:// runs over asio's ssl_stream (OpenSSL, the certificate from --ca verified with the host
 // name); --deflate 1 offers Beast's permessage_deflate; connect --resume 1 hands each TLS
 // connection the previous one's session (SSL_get1_session / SSL_set_session).
-#include "bench_common.h"
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include "bench_common.h"
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;

@@ -72,25 +72,42 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
     const char *k = argv[i];
     const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
     if (!v) bench_usage(argv[0]);
-    if (!strcmp(k, "--url")) a->url = v;
+    if (!strcmp(k, "--url"))
+      a->url = v;
     else if (!strcmp(k, "--mode")) {
       a->mode_name = v;
-      if (!strcmp(v, "throughput")) a->mode = BENCH_THROUGHPUT;
-      else if (!strcmp(v, "latency")) a->mode = BENCH_LATENCY;
-      else if (!strcmp(v, "connect")) a->mode = BENCH_CONNECT;
-      else if (!strcmp(v, "scale")) a->mode = BENCH_SCALE;
-      else bench_usage(argv[0]);
-    } else if (!strcmp(k, "--size")) a->size = (size_t)strtoull(v, NULL, 10);
-    else if (!strcmp(k, "--window")) a->window = atoi(v);
-    else if (!strcmp(k, "--count")) a->count = atol(v);
-    else if (!strcmp(k, "--conns")) a->conns = atoi(v);
-    else if (!strcmp(k, "--ping-ms")) a->ping_ms = atoi(v);
-    else if (!strcmp(k, "--idle-ms")) a->idle_ms = atoi(v);
-    else if (!strcmp(k, "--payload")) a->payload = v;
-    else if (!strcmp(k, "--ca")) a->ca = v;
-    else if (!strcmp(k, "--deflate")) a->deflate = atoi(v);
-    else if (!strcmp(k, "--resume")) a->resume = atoi(v);
-    else bench_usage(argv[0]);
+      if (!strcmp(v, "throughput"))
+        a->mode = BENCH_THROUGHPUT;
+      else if (!strcmp(v, "latency"))
+        a->mode = BENCH_LATENCY;
+      else if (!strcmp(v, "connect"))
+        a->mode = BENCH_CONNECT;
+      else if (!strcmp(v, "scale"))
+        a->mode = BENCH_SCALE;
+      else
+        bench_usage(argv[0]);
+    } else if (!strcmp(k, "--size"))
+      a->size = (size_t)strtoull(v, NULL, 10);
+    else if (!strcmp(k, "--window"))
+      a->window = atoi(v);
+    else if (!strcmp(k, "--count"))
+      a->count = atol(v);
+    else if (!strcmp(k, "--conns"))
+      a->conns = atoi(v);
+    else if (!strcmp(k, "--ping-ms"))
+      a->ping_ms = atoi(v);
+    else if (!strcmp(k, "--idle-ms"))
+      a->idle_ms = atoi(v);
+    else if (!strcmp(k, "--payload"))
+      a->payload = v;
+    else if (!strcmp(k, "--ca"))
+      a->ca = v;
+    else if (!strcmp(k, "--deflate"))
+      a->deflate = atoi(v);
+    else if (!strcmp(k, "--resume"))
+      a->resume = atoi(v);
+    else
+      bench_usage(argv[0]);
     i++;
   }
   if (a->mode == BENCH_LATENCY) a->window = 1;
@@ -181,13 +198,13 @@ static int bench_verify(const void *data, size_t len, size_t size, uint64_t seq,
                         const unsigned char *pattern) {
   const unsigned char *d = (const unsigned char *)data;
   if (len != size) {
-    fprintf(stderr, "verify: message %llu has %zu bytes, want %zu\n", (unsigned long long)seq,
-            len, size);
+    fprintf(stderr, "verify: message %llu has %zu bytes, want %zu\n", (unsigned long long)seq, len,
+            size);
     return 0;
   }
   if (bench_get_seq(d) != seq) {
-    fprintf(stderr, "verify: got sequence %llu, want %llu\n",
-            (unsigned long long)bench_get_seq(d), (unsigned long long)seq);
+    fprintf(stderr, "verify: got sequence %llu, want %llu\n", (unsigned long long)bench_get_seq(d),
+            (unsigned long long)seq);
     return 0;
   }
   if (memcmp(d + 8, pattern + 8, size - 8) != 0) {
@@ -221,12 +238,13 @@ static void bench_result_msgs(const char *client, const bench_args *a, double se
     p99 = bench_pct_us(samples, nsamples, 0.99, 1);
     p999 = bench_pct_us(samples, nsamples, 0.999, 1);
   }
-  printf("RESULT client=%s mode=%s size=%zu window=%d count=%ld seconds=%.6f msgs_per_s=%.1f "
-         "mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%ld\n",
-         client, a->mode_name, a->mode == BENCH_CONNECT ? (size_t)0 : a->size,
-         a->mode == BENCH_CONNECT ? 0 : a->window, a->count, seconds, a->count / seconds,
-         a->mode == BENCH_CONNECT ? 0.0 : (double)a->count * (double)a->size / seconds / 1e6,
-         p50, p99, p999, verified);
+  printf(
+      "RESULT client=%s mode=%s size=%zu window=%d count=%ld seconds=%.6f msgs_per_s=%.1f "
+      "mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%ld\n",
+      client, a->mode_name, a->mode == BENCH_CONNECT ? (size_t)0 : a->size,
+      a->mode == BENCH_CONNECT ? 0 : a->window, a->count, seconds, a->count / seconds,
+      a->mode == BENCH_CONNECT ? 0.0 : (double)a->count * (double)a->size / seconds / 1e6, p50, p99,
+      p999, verified);
   fflush(stdout);
 }
 

@@ -2,20 +2,21 @@
 // one service thread, 64 KiB rx/pt buffers) in a process of its own so bench/run can pin
 // it to a CPU with taskset. Prints "LISTENING port=N", then echoes until SIGINT/SIGTERM
 // and prints "STATS accepted=... echoed=...".
-#include <echo_server.hpp>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <echo_server.hpp>
 #include <exception>
 
 int main(int argc, char **argv) {
   wsc::server::EchoServerOptions opts;
   opts.port = 9001;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--port")) opts.port = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--bind")) opts.bind_address = argv[i + 1];
+    if (!std::strcmp(argv[i], "--port"))
+      opts.port = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--bind"))
+      opts.bind_address = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: %s [--port N] [--bind ADDR]\n", argv[0]);
       return 2;

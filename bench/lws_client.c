@@ -1,9 +1,9 @@
 /* The floor: a raw libwebsockets 4.1.6 client with the settings LWS-NOTES
  * recommends (rx_buffer_size = pt_serv_buf_size = 65536, one lws_write per
  * message, write until choked). Protocol: bench_common.h. */
-#include "bench_common.h"
-
 #include <libwebsockets.h>
+
+#include "bench_common.h"
 
 typedef struct conn_state {
   int established, closing, closed;
@@ -117,8 +117,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-    {"bench", callback, sizeof(conn_state), 65536, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0}};
+    {"bench", callback, sizeof(conn_state), 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* --deflate 1: lws's own permessage-deflate client extension. */
 static const struct lws_extension deflate_exts[] = {
@@ -195,8 +194,7 @@ int main(int argc, char **argv) {
     t0 = bench_now_ns(); /* the first WRITEABLE comes from this point on */
     while (!n_closed && !failed) lws_service(ctx, 0);
     if (failed || received != (uint64_t)A.count) {
-      fprintf(stderr, "failed after %llu of %ld echoes\n", (unsigned long long)received,
-              A.count);
+      fprintf(stderr, "failed after %llu of %ld echoes\n", (unsigned long long)received, A.count);
       return 1;
     }
     bench_result_msgs("lws_raw", &A, (double)(t_end - t0) / 1e9, rtt, (size_t)A.count,

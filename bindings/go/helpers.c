@@ -7,8 +7,8 @@
 #include <sys/eventfd.h>
 #endif
 
-#include "helpers.h"
 #include "_cgo_export.h"
+#include "helpers.h"
 
 struct wscgo_conn {
   uintptr_t handle;
@@ -132,8 +132,7 @@ wscgo_result wscgo_ping(wsc_conn *c, int timeout_ms, uintptr_t token) {
   return result(wsc_ping(c, timeout_ms, on_pong_cb, (void *)token), WSC_OK);
 }
 
-wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w,
-                           wsc_conn **out) {
+wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w, wsc_conn **out) {
   wsc_callbacks cbs;
   memset(&cbs, 0, sizeof cbs);
   cbs.struct_size = sizeof cbs;
@@ -148,12 +147,10 @@ wscgo_result wscgo_send(wsc_conn *c, int type, const void *data, size_t len) {
   return result(wsc_send(c, type, data, len), WSC_EAGAIN);
 }
 
-wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
-                                   size_t max_bytes) {
+wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes) {
   wscgo_batch_result r;
   r.batch = NULL;
-  wscgo_result e = result(wsc_recv_many(c, timeout_ms, max_msgs, max_bytes, &r.batch),
-                          WSC_EWAIT);
+  wscgo_result e = result(wsc_recv_many(c, timeout_ms, max_msgs, max_bytes, &r.batch), WSC_EWAIT);
   r.status = e.status;
   r.detail = e.detail;
   return r;

@@ -41,8 +41,7 @@ int wscgo_notify_open(wscgo_conn *w, wsc_conn *c, int *out);
 
 /* Connects on the default loop with on_open/on_error/on_close/on_drain
  * wired to Go and on_message NULL (pull mode). */
-wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w,
-                           wsc_conn **out);
+wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w, wsc_conn **out);
 /* WSC_EAGAIN is not given a detail (it is retried). */
 wscgo_result wscgo_send(wsc_conn *c, int type, const void *data, size_t len);
 
@@ -54,8 +53,7 @@ typedef struct wscgo_batch_result {
 
 /* wsc_recv_many; WSC_EWAIT (nothing queued within timeout_ms) is not given
  * a detail. */
-wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs,
-                                   size_t max_bytes);
+wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes);
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason);
 /* wsc_ping; the outcome goes to Go's wscgoOnPong with `token`. */
 wscgo_result wscgo_ping(wsc_conn *c, int timeout_ms, uintptr_t token);
