@@ -160,7 +160,7 @@ class Parser {
 
   void parse_authority(std::string_view auth) {
     if (auth.find('@') != std::string_view::npos)
-      fail("userinfo (user@host) not allowed",
+      fail("userinfo (credentials before the host) not allowed",
            "send credentials in a header such as Authorization instead");
     if (auth.empty()) fail("missing host");
 
