@@ -55,10 +55,6 @@ void Connection::on_data(const FrameEvent &event) {
     rx_utf8_.reset();
   }
   rx_size_ += len;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stats_.wire_bytes_received += len;
-  }
   if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
   if (rx_size_ > options_.max_message_bytes ||
@@ -187,31 +183,34 @@ void Connection::on_control_frame(const FrameEvent &event) {
 }
 
 void Connection::deliver(MessageType type, std::string_view data, std::string *owned) {
+  // Wire bytes are counted per message, with the other counters under one
+  // lock (rx_size_: the payload bytes its frames carried).
+  const uint64_t wire_bytes = rx_size_;
   if (!pull_mode_) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++stats_.msgs_received;
       stats_.bytes_received += data.size();
+      stats_.wire_bytes_received += wire_bytes;
     }
     emit([&] { callbacks_.on_message(type, data); });
     return;
   }
   const bool closing = attempt_ && attempt_->close_sent;
   bool pause = false, became_readable = false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
-    // Our Close is out and the queue is full: reading goes on only to see
-    // the server's answer; what arrives meanwhile is counted, not queued.
-    ++stats_.recv_discarded;
-    return;
-  }
-  lock.unlock();
   Message m;
   m.type = type;
   m.data = owned ? std::move(*owned) : std::string(data);
   if (owned) owned->clear();
   {
-    lock.lock();
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.wire_bytes_received += wire_bytes;
+    if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
+      // Our Close is out and the queue is full: reading goes on only to see
+      // the server's answer; what arrives meanwhile is counted, not queued.
+      ++stats_.recv_discarded;
+      return;
+    }
     ++stats_.msgs_received;
     stats_.bytes_received += m.data.size();
     recv_bytes_ += m.data.size() + kQueuedMessageOverhead;
@@ -221,7 +220,6 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_ && !closing) {
       pause = rx_paused_ = true;
     }
-    lock.unlock();
   }
   // Receivers wait only for an empty queue to fill: one wake-up per burst,
   // not one per message taking the CPU from this thread mid-delivery.
