@@ -33,8 +33,7 @@ bench_args A;
 std::string g_host, g_port, g_path;
 bool g_tls = false;
 
-void parse_url() {
-  std::string u = A.url;
+void parse_url(std::string u) {
   auto p = u.find("://");
   if (p == std::string::npos || (u.compare(0, p, "ws") != 0 && u.compare(0, p, "wss") != 0)) {
     fprintf(stderr, "only ws:// and wss:// urls\n");
@@ -214,7 +213,14 @@ struct Idle {
 int run_scale() {
   net::io_context io(1);
   tcp::resolver res(io);
-  tcp::endpoint ep = *res.resolve(g_host, g_port).begin();
+  // --url may list several server ports (bench/scale_run): connections go round-robin.
+  std::vector<tcp::endpoint> eps;
+  for (std::string list = A.url; !list.empty();) {
+    const size_t comma = list.find(',');
+    parse_url(list.substr(0, comma));
+    eps.push_back(*res.resolve(g_host, g_port).begin());
+    list = comma == std::string::npos ? "" : list.substr(comma + 1);
+  }
   const long rss0 = bench_rss_kb();
   std::vector<std::unique_ptr<Idle>> conns;
   conns.reserve(A.conns);
@@ -231,7 +237,7 @@ int run_scale() {
     to.idle_timeout = std::chrono::milliseconds(2 * A.ping_ms);
     to.keep_alive_pings = true;
     c->ws.set_option(to);
-    c->ws.next_layer().async_connect(ep, [&, c](beast::error_code ec) {
+    c->ws.next_layer().async_connect(eps[i % eps.size()], [&, c](beast::error_code ec) {
       if (ec) {
         fprintf(stderr, "connect: %s\n", ec.message().c_str());
         dropped++;
@@ -280,7 +286,7 @@ int run_scale() {
 
 int main(int argc, char **argv) {
   bench_parse(argc, argv, &A);
-  parse_url();
+  parse_url(std::string(A.url).substr(0, std::string(A.url).find(',')));
   try {
     switch (A.mode) {
       case BENCH_CONNECT:

@@ -269,13 +269,16 @@ static inline void bench_result_scale(const char *client, const bench_args *a, d
   fflush(stdout);
 }
 
-/* Scale runs need a descriptor per connection: take the hard limit. */
-static inline void bench_raise_nofile(void) {
+/* Scale runs need a descriptor per connection. The soft limit is raised to
+ * what the run needs, not to the hard limit: lws 4.1.6 sizes its fd table
+ * from it when a loop starts, and Debian's build (_DEBUG) scans the whole
+ * table on every close (docs/guides/many-connections.md). */
+static inline void bench_raise_nofile(long conns) {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
-  }
+  rlim_t want = (rlim_t)conns + 1024;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) return;
+  rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 #endif

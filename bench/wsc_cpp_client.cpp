@@ -248,7 +248,7 @@ std::vector<std::string> split_urls(const char *list) {
 // port's ~28,000 ephemeral ports) and over a.loops loops (one lws context and
 // thread each, so no poll() covers every socket of the process).
 int run_scale(const bench_args &a) {
-  bench_raise_nofile();
+  bench_raise_nofile(a.conns);
   const std::vector<std::string> urls = split_urls(a.url);
   std::vector<std::unique_ptr<wsc::Loop>> loops;
   for (int i = 0; i < a.loops; i++) loops.push_back(std::make_unique<wsc::Loop>());

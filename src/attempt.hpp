@@ -6,12 +6,12 @@
 #include <libwebsockets.h>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 #include <wsc/client.hpp>
 
+#include "fifo.hpp"
 #include "frame_parser.hpp"
 #include "http_head.hpp"
 #include "permessage_deflate.hpp"
@@ -85,7 +85,7 @@ struct Attempt {
   // permessage-deflate, when the server accepted it.
   std::unique_ptr<Deflater> deflater;
   std::unique_ptr<Inflater> inflater;
-  std::deque<std::string> pongs_due;  // one pong per ping, in order
+  Fifo<std::string> pongs_due;        // one pong per ping, in order
   std::string rx_pending;             // plaintext set aside while reading is paused
   bool close_reply_due = false;       // answer the server's Close
   bool close_replied = false;

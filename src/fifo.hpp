@@ -1,7 +1,8 @@
 // A FIFO on a vector with a read index: unlike std::deque (which allocates
 // ~600 bytes as soon as it is constructed) an empty one costs nothing, and
 // it keeps its capacity between bursts. Used for the per-connection send and
-// receive queues, where thousands of idle connections each hold three.
+// receive queues and the pongs due, where thousands of idle connections each
+// hold four.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +17,7 @@ class Fifo {
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   T &front() { return items_[head_]; }
+  T &back() { return items_.back(); }
   T &operator[](size_t i) { return items_[head_ + i]; }
   void push_back(T &&item) {
     // A consumer that never quite catches up would otherwise leave an ever

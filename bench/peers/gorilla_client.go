@@ -195,12 +195,13 @@ func scale() {
 	var wg sync.WaitGroup
 	var dropped, idleDone int32
 	errs := make(chan error, *conns)
+	urls := strings.Split(*url, ",") // spread over several server ports (bench/scale_run)
 	for i := range cs {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			d := websocket.Dialer{HandshakeTimeout: 60 * time.Second}
-			c, _, err := d.Dial(*url, nil)
+			c, _, err := d.Dial(urls[i%len(urls)], nil)
 			if err != nil {
 				errs <- err
 				return

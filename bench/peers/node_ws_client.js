@@ -141,8 +141,9 @@ async function scale() {
   const rss0 = rssKb();
   const t0 = now();
   let dropped = 0, idle = false;
-  const socks = await Promise.all(Array.from({ length: a.conns }, () => new Promise((resolve, reject) => {
-    const ws = new WebSocket(a.url, { perMessageDeflate: false, handshakeTimeout: 60000 });
+  const urls = a.url.split(',');  // spread over several server ports (bench/scale_run)
+  const socks = await Promise.all(Array.from({ length: a.conns }, (_, i) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(urls[i % urls.length], { perMessageDeflate: false, handshakeTimeout: 60000 });
     ws.on('open', () => resolve(ws));
     ws.on('error', reject);
     ws.on('close', () => { if (!idle) dropped++; });
