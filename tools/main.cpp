@@ -49,7 +49,9 @@ at once). Reconnects and the server's close are reported on stderr.
                                "text":".."} (binary: "base64":"..")
       --show-headers          the upgrade response's status and headers on
                               stderr
-      --ping-print            with --ping DUR: print each ping's round trip
+      --ping-print            print the server's pings (answered) and
+                              unsolicited pongs; with --ping DUR also each
+                              of our pings' round trip
       --commands              slash commands even when stdin is no terminal
   -H, --header 'Name: value'  extra handshake header (repeatable)
   -H @FILE                    headers from FILE, one 'Name: value' a line

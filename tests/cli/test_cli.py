@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python" / "tests"))
-from conftest import WSC_CLI, certs, py_peer, wsc_server  # noqa: E402,F401  (fixtures)
+from conftest import WSC_CLI, Peer, certs, py_peer, wsc_server  # noqa: E402,F401  (fixtures)
+
+HOSTILE_PEER = Path(__file__).resolve().parents[2] / "tests" / "peers" / "hostile_server.py"
 
 
 def run(args, stdin="", timeout=30, env=None):
@@ -171,7 +173,42 @@ def test_ping_print_shows_each_round_trip(wsc_server):
     rtts = [float(l.split("pong in ")[1].split()[0]) for l in err.splitlines() if "pong in" in l]
     assert len(rtts) >= 3, err
     assert all(0 <= rtt < 1000 for rtt in rtts)
-    assert run(["--ping-print", url(wsc_server)]).returncode == 2  # needs --ping
+
+
+def test_ping_print_shows_the_servers_pings(py_peer):
+    peer = py_peer("--ping-interval", "0.1")  # websockets pings with 4 random bytes
+    p = start(["--listen", "--ping-print", url(peer)])
+    time.sleep(1.0)
+    code, _, err = interrupt(p)
+    assert code == 130
+    pings = [l for l in err.splitlines() if l == "wsc: < ping (4 bytes), answered with a pong"]
+    assert len(pings) >= 3, err
+
+
+def test_ping_print_shows_unsolicited_pongs_and_payloads(py_peer):
+    p = start(["--listen", "--ping-print", url(py_peer(), "/control")])
+    time.sleep(0.5)
+    code, _, err = interrupt(p)
+    assert code == 130
+    assert "wsc: < ping 'server-ping' (11 bytes), answered with a pong" in err
+    assert "wsc: < pong 'server-pong' (11 bytes), unsolicited" in err
+    quiet = start(["--listen", url(py_peer(), "/control")])  # without the flag: nothing
+    time.sleep(0.5)
+    assert "ping" not in interrupt(quiet)[2]
+
+
+def test_slash_ping_sends_its_data_as_the_payload():
+    peer = Peer(["/usr/bin/python3", str(HOSTILE_PEER)], r"^PORT (\d+)")
+    try:
+        p = start(["--commands", url(peer, "/report-pings")])
+        p.stdin.write("/ping " + "x" * 126 + "\n/ping hello there\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == "ping 'hello there'\n"  # what the server received
+        code, _, err = interrupt(p)
+    finally:
+        peer.stop()
+    assert "a ping carries at most 125 bytes, this one has 126" in err
+    assert "ping 'hello there': pong in" in err
 
 
 def test_slash_commands_ping_and_close_with_code(py_peer):
