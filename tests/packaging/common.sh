@@ -1,0 +1,68 @@
+# Shared by the packaging tests (sourced; POSIX sh). The caller sets TMP (a
+# scratch directory it removes) and calls cleanup_server from its EXIT trap.
+
+# fail MESSAGE: the test's verdict, on stderr.
+fail() {
+  echo "$(basename "$0" .sh): FAIL: $*" >&2
+  exit 1
+}
+
+SERVER_PID=
+cleanup_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+
+# start_serve WSC_BINARY: runs `wsc serve` on an ephemeral loopback port in
+# the background and sets URL to its ws://127.0.0.1:PORT/.
+start_serve() {
+  "$1" serve --port 0 --bind 127.0.0.1 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+  SERVER_PID=$!
+  URL=
+  i=0
+  while [ $i -lt 100 ]; do
+    URL=$(sed -n 's/^listening on \(ws:[^ ]*\).*/\1/p' "$TMP/serve.out")
+    [ -n "$URL" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.err" >&2; fail "wsc serve exited"; }
+    sleep 0.1
+    i=$((i + 1))
+  done
+  [ -n "$URL" ] || fail "wsc serve printed no 'listening on' line"
+  URL=$URL/
+  echo "server: $URL"
+}
+
+# check NAME EXPECTED STDIN CMD...: run a consumer with STDIN as its input and
+# compare the "echo: " lines of its stdout with EXPECTED.
+check() {
+  name=$1 expected=$2 input=$3
+  shift 3
+  rc=0
+  "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+  sed -n '/^echo: /p' "$TMP/$name.out" >"$TMP/$name.echoes"
+  if [ "$rc" -ne 0 ] || [ "$(cat "$TMP/$name.echoes")" != "$expected" ]; then
+    echo "--- $name stdout:" >&2; cat "$TMP/$name.out" >&2
+    echo "--- $name stderr:" >&2; cat "$TMP/$name.err" >&2
+    fail "$name: exit $rc, expected echoes:
+$expected"
+  fi
+  echo "ok: $name"
+}
+
+# The echoes every echo_chat example prints for: argv "hello" "wsc world";
+# stdin $TMP/lines (written by write_lines; its empty line is skipped).
+nl='
+'
+ARGV_ECHOES="echo: hello${nl}echo: wsc world"
+STDIN_ECHOES="echo: one${nl}echo: two${nl}echo: three"
+write_lines() { printf 'one\ntwo\n\nthree\n' >"$TMP/lines"; }
+
+# go_env: the environment for an offline `go build` with a fresh cache under
+# $TMP/go (a shared cache can hold cgo flags naming an earlier run's paths).
+go_env() {
+  mkdir -p "$TMP/go/cache" "$TMP/go/path" "$TMP/go/tmp"
+  echo GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOTMPDIR="$TMP/go/tmp" CGO_ENABLED=1 \
+    GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on
+}
