@@ -18,6 +18,7 @@ cleanup_server() {
 # start_serve WSC_BINARY: runs `wsc serve` on an ephemeral loopback port in
 # the background and sets URL to its ws://127.0.0.1:PORT/.
 start_serve() {
+  : >"$TMP/serve.out"  # exists before the background shell opens it
   "$1" serve --port 0 --bind 127.0.0.1 >"$TMP/serve.out" 2>"$TMP/serve.err" &
   SERVER_PID=$!
   URL=
