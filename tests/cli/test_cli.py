@@ -293,3 +293,52 @@ def test_server_name_verifies_the_certificate_for_another_name(py_peer, certs):
     named = run(["--server-name", "wrong.example"] + base, stdin="x\n")
     assert named.returncode == 0, named.stderr
     assert named.stdout == "x\n"
+
+
+BENCH_LINE = re.compile(r"^bench: +[\d.]+s +(\d+) msg/s  rtt p50 [\d.]+ ms  p99 [\d.]+ ms  "
+                        r"errors (\d+)  open (\d+)/(\d+)$")
+
+
+def test_bench_prints_one_plain_line_per_interval_when_piped(wsc_server):
+    r = run(["bench", "-c", "3", "-d", "1s", "--interval", "250ms", url(wsc_server)])
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stdout and "\033" not in r.stdout
+    lines = [BENCH_LINE.match(l) for l in r.stdout.splitlines()]
+    progress = [m for m in lines if m]
+    assert len(progress) >= 3, r.stdout
+    assert all(int(m.group(1)) > 0 and m.group(2) == "0" and m.group(3) == m.group(4) == "3"
+               for m in progress), r.stdout
+    total = r.stdout.splitlines()[-1]
+    assert re.match(r"bench: \d+ round trips in [\d.]+ s: \d+ msg/s, rtt p50 .* errors 0$", total)
+
+
+def test_bench_redraws_one_line_on_a_terminal():
+    master, slave = pty.openpty()
+    p = subprocess.Popen([WSC_CLI, "bench", "-d", "1s", "--interval", "200ms"],
+                         stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the terminal has no writer left
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    p.wait(timeout=10)
+    assert p.returncode == 0, p.stderr.read()
+    redraws = out.split(b"\r")  # each progress line starts with \r and ends erasing the rest
+    drawn = [d for d in redraws if d.startswith(b"bench: ") and d.endswith(b"\033[K")]
+    assert len(drawn) >= 3, out
+    assert BENCH_LINE.match(drawn[0][:-3].decode())
+
+
+def test_bench_counts_errors_and_fails_when_nothing_opens(wsc_server):
+    port = wsc_server.port
+    wsc_server.stop()
+    r = run(["bench", "-d", "1s", "ws://127.0.0.1:%d/" % port])
+    assert r.returncode == 1
+    assert "did not open" in r.stderr and "no connection opened" in r.stderr
+    assert run(["bench", "-c", "0"]).returncode == 2
