@@ -37,6 +37,21 @@ def start(args, **kw):
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+def read_terminal(master):
+    """All a pseudo terminal's writers wrote, until the last one is gone; closes it."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the terminal has no writer left
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out
+
+
 def interrupt(proc):
     """Ctrl-C: the graceful way out, exit status 130."""
     proc.send_signal(signal.SIGINT)
@@ -269,16 +284,7 @@ def test_terminal_output_gets_markers(wsc_server):
     p.stdin.write(b"hi\n")
     p.stdin.close()
     p.wait(timeout=10)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO once the terminal has no writer left
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_terminal(master)
     assert p.returncode == 0
     assert out.replace(b"\r\n", b"\n") == b"> hi\n< hi\n"
 
@@ -317,16 +323,7 @@ def test_bench_redraws_one_line_on_a_terminal():
     p = subprocess.Popen([WSC_CLI, "bench", "-d", "1s", "--interval", "200ms"],
                          stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
     os.close(slave)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO once the terminal has no writer left
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_terminal(master)
     p.wait(timeout=10)
     assert p.returncode == 0, p.stderr.read()
     redraws = out.split(b"\r")  # each progress line starts with \r and ends erasing the rest

@@ -1,5 +1,5 @@
-# Shared by the packaging tests (sourced; POSIX sh). The caller sets TMP (a
-# scratch directory it removes) and calls cleanup_server from its EXIT trap.
+# Shared by the packaging tests (sourced; POSIX sh). make_scratch sets TMP,
+# removed at exit together with a server start_serve started.
 
 # fail MESSAGE: the test's verdict, on stderr.
 fail() {
@@ -8,11 +8,20 @@ fail() {
 }
 
 SERVER_PID=
-cleanup_server() {
+cleanup() {
   if [ -n "$SERVER_PID" ]; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  rm -rf "$TMP"
+}
+
+# make_scratch NAME: TMP = a fresh directory, removed (and the server
+# stopped) when the script exits.
+make_scratch() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsc-$1.XXXXXX")
+  trap cleanup EXIT
+  trap 'exit 1' INT TERM
 }
 
 # start_serve WSC_BINARY: runs `wsc serve` on an ephemeral loopback port in
@@ -60,10 +69,24 @@ ARGV_ECHOES="echo: hello${nl}echo: wsc world"
 STDIN_ECHOES="echo: one${nl}echo: two${nl}echo: three"
 write_lines() { printf 'one\ntwo\n\nthree\n' >"$TMP/lines"; }
 
-# go_env: the environment for an offline `go build` with a fresh cache under
-# $TMP/go (a shared cache can hold cgo flags naming an earlier run's paths).
-go_env() {
+# check_go_example: builds examples/go (cgo through bindings/go, finding
+# libwsc with `pkg-config wsc` as the environment sets it up) offline with a
+# fresh cache under $TMP/go (a shared one can hold cgo flags naming an
+# earlier run's paths), and checks its echoes against $URL. Skips without
+# $GO (default go; "" = skip).
+check_go_example() {
+  GO=${GO-go}
+  if [ -z "$GO" ] || ! command -v "$GO" >/dev/null 2>&1; then
+    echo "skip: Go example (no go)"
+    return 0
+  fi
   mkdir -p "$TMP/go/cache" "$TMP/go/path" "$TMP/go/tmp"
-  echo GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOTMPDIR="$TMP/go/tmp" CGO_ENABLED=1 \
-    GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on
+  (
+    cd "$SRC/examples/go" &&
+      env GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOTMPDIR="$TMP/go/tmp" CGO_ENABLED=1 \
+        GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on \
+        "$GO" build -o "$TMP/echo_chat_go" .
+  ) >"$TMP/go-build.log" 2>&1 || { cat "$TMP/go-build.log" >&2; fail "Go example did not build"; }
+  check go_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_go" "$URL" hello "wsc world"
+  check go_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_go" "$URL"
 }

@@ -16,15 +16,8 @@ BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 CC=${CC:-cc}
-GO=${GO-go}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsc-uninstalled-test.XXXXXX")
-cleanup() {
-  cleanup_server
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+make_scratch uninstalled-test
 
 [ -x "$BUILD/tools/wsc" ] || { echo "SKIP: no $BUILD/tools/wsc (-Dtools=false)"; exit 77; }
 # pkg-config prefers wsc-uninstalled.pc on its path to an installed wsc.pc.
@@ -46,14 +39,5 @@ start_serve "$BUILD/tools/wsc"
 write_lines
 check c_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_c" "$URL" hello "wsc world"
 
-if [ -z "$GO" ] || ! command -v "$GO" >/dev/null 2>&1; then
-  echo "skip: Go example (no go)"
-else
-  # shellcheck disable=SC2046  # go_env prints NAME=value words
-  (
-    cd "$SRC/examples/go" && env $(go_env) "$GO" build -o "$TMP/echo_chat_go" .
-  ) >"$TMP/go-build.log" 2>&1 || { cat "$TMP/go-build.log" >&2; fail "Go example did not build"; }
-  check go_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_go" "$URL" hello "wsc world"
-  check go_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_go" "$URL"
-fi
+check_go_example
 echo "uninstalled_test: PASS"

@@ -15,13 +15,7 @@ BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsc-wheel-test.XXXXXX")
-cleanup() {
-  cleanup_server
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+make_scratch wheel-test
 
 [ -x "$BUILD/tools/wsc" ] || { echo "SKIP: no $BUILD/tools/wsc (-Dtools=false)"; exit 77; }
 WHEEL=$(PYTHON=$PYTHON sh "$SRC/bindings/python/build_wheel.sh" "$BUILD" "$TMP/dist") ||
