@@ -71,6 +71,8 @@ class WscConan(ConanFile):
         # The public headers (<wsc/wsc.h>, <wsc/client.hpp>) include neither
         # libwebsockets, OpenSSL nor zlib: the dependencies are needed to link only.
         self.requires("libwebsockets/[>=4.1.6 <5]")
+        # Each loop runs lws on a libev loop (epoll): lws must be built with libev.
+        self.requires("libev/[>=4.33 <5]")
         self.requires("openssl/[>=1.1 <4]")
         self.requires("zlib/[>=1.2.11 <2]")  # permessage-deflate
         if self.options.with_protobuf:
@@ -93,6 +95,8 @@ class WscConan(ConanFile):
                    None)
         if lws is not None and str(lws.options.get_safe("with_ssl")) != "openssl":
             raise ConanInvalidConfiguration(f"{self.ref} requires libwebsockets/*:with_ssl=openssl")
+        if lws is not None and str(lws.options.get_safe("with_libev", "True")) != "True":
+            raise ConanInvalidConfiguration(f"{self.ref} requires libwebsockets/*:with_libev=True")
 
     def build_requirements(self):
         self.tool_requires("meson/[>=1.0.0 <2]")

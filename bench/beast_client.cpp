@@ -272,7 +272,7 @@ int run_scale() {
     fprintf(stderr, "scale: %ld connections dropped while idle\n", dropped);
     return 1;
   }
-  bench_result_scale("beast", &A, (t_all - t0) / 1e9, rss0, rss1, cpu, wall, opened);
+  bench_result_scale("beast", &A, (t_all - t0) / 1e9, rss0, rss1, cpu, wall, opened, -1);
   return 0;
 }
 

@@ -41,6 +41,7 @@ typedef struct bench_args {
   const char *ca;      /* wss: PEM file to trust (the bench certificate) */
   int deflate;         /* 1: offer permessage-deflate */
   int resume;          /* connect over wss: 1 = resume TLS sessions, 0 = full handshakes */
+  int loops;           /* scale, clients that have loops: spread connections over this many */
 } bench_args;
 
 static void bench_usage(const char *prog) {
@@ -68,6 +69,7 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
   a->ca = NULL;
   a->deflate = 0;
   a->resume = 1;
+  a->loops = 1;
   for (i = 1; i < argc; i++) {
     const char *k = argv[i];
     const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -106,12 +108,15 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
       a->deflate = atoi(v);
     else if (!strcmp(k, "--resume"))
       a->resume = atoi(v);
+    else if (!strcmp(k, "--loops"))
+      a->loops = atoi(v);
     else
       bench_usage(argv[0]);
     i++;
   }
   if (a->mode == BENCH_LATENCY) a->window = 1;
-  if (a->size < 8 || a->window < 1 || a->count < 1 || a->conns < 1) bench_usage(argv[0]);
+  if (a->size < 8 || a->window < 1 || a->count < 1 || a->conns < 1 || a->loops < 1)
+    bench_usage(argv[0]);
   if (strcmp(a->payload, "pattern") && strcmp(a->payload, "text") && strcmp(a->payload, "random"))
     bench_usage(argv[0]);
   return 0;
@@ -248,16 +253,29 @@ static void bench_result_msgs(const char *client, const bench_args *a, double se
   fflush(stdout);
 }
 
+/* close_s < 0: the client did not time closing all of them. */
 static inline void bench_result_scale(const char *client, const bench_args *a, double open_s,
                                       long rss_before_kb, long rss_after_kb, double idle_cpu_s,
-                                      double idle_wall_s, long open_count) {
+                                      double idle_wall_s, long open_count, double close_s) {
   printf(
-      "RESULT client=%s mode=scale conns=%d open_s=%.4f rss_kb_per_conn=%.2f "
+      "RESULT client=%s mode=scale conns=%d loops=%d open_s=%.4f rss_kb_per_conn=%.2f "
       "rss_before_kb=%ld rss_after_kb=%ld idle_cpu_pct=%.3f ping_ms=%d idle_ms=%d "
-      "verified=%ld\n",
-      client, a->conns, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns, rss_before_kb,
-      rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms, open_count);
+      "verified=%ld",
+      client, a->conns, a->loops, open_s, (double)(rss_after_kb - rss_before_kb) / a->conns,
+      rss_before_kb, rss_after_kb, 100.0 * idle_cpu_s / idle_wall_s, a->ping_ms, a->idle_ms,
+      open_count);
+  if (close_s >= 0) printf(" close_s=%.4f", close_s);
+  printf("\n");
   fflush(stdout);
+}
+
+/* Scale runs need a descriptor per connection: take the hard limit. */
+static inline void bench_raise_nofile(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
 }
 
 #endif

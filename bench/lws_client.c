@@ -244,7 +244,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     bench_result_scale("lws_raw", &A, (double)(t_all - t0) / 1e9, rss0, rss1, cpu, wall,
-                       n_established);
+                       n_established, -1);
   }
   lws_context_destroy(ctx);
   return 0;

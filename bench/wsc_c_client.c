@@ -318,7 +318,7 @@ static int run_scale(const bench_args *a) {
     fprintf(stderr, "scale: %ld connections dropped while idle\n", r.closed);
     return 1;
   }
-  bench_result_scale("wsc_c", a, (double)(r.t_all - t0) / 1e9, rss0, rss1, cpu, wall, r.opened);
+  bench_result_scale("wsc_c", a, (double)(r.t_all - t0) / 1e9, rss0, rss1, cpu, wall, r.opened, -1);
   for (i = 0; i < a->conns; i++) wsc_conn_free(conns[i]);
   wsc_loop_free(loop);
   wsc_options_free(o);

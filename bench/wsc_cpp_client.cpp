@@ -1,10 +1,13 @@
 // Benchmark client on the wsc C++ API (include/wsc/client.hpp). Protocol: bench_common.h.
+#include <malloc.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -229,17 +232,39 @@ int run_connect(const bench_args &a) {
   return 0;
 }
 
+std::vector<std::string> split_urls(const char *list) {
+  std::vector<std::string> urls;
+  std::string_view rest(list);
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    urls.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return urls;
+}
+
+// Scale: a.conns idle connections spread round-robin over the URLs of a.url
+// (comma-separated: several server ports give the 4-tuple space beyond one
+// port's ~28,000 ephemeral ports) and over a.loops loops (one lws context and
+// thread each, so no poll() covers every socket of the process).
 int run_scale(const bench_args &a) {
-  wsc::Loop loop;
+  bench_raise_nofile();
+  const std::vector<std::string> urls = split_urls(a.url);
+  std::vector<std::unique_ptr<wsc::Loop>> loops;
+  for (int i = 0; i < a.loops; i++) loops.push_back(std::make_unique<wsc::Loop>());
   std::atomic<long> opened{0};
+  std::atomic<long> closed{0};
   std::atomic<long> failed{0};
+  std::atomic<bool> closing{false};
   wsc::Options o = base_options(a);
   o.ping_interval = wsc::Millis{a.ping_ms};
   o.connect_timeout = wsc::Millis{30000};
+  o.reconnect = false;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const long rss0 = bench_rss_kb();
   std::mutex mu;  // declared before clients: their callbacks use it until they are destroyed
   std::condition_variable cv;
+  std::string first_error;
   std::vector<std::unique_ptr<wsc::Client>> clients;
   clients.reserve(a.conns);
   uint64_t t_all = 0;
@@ -253,34 +278,55 @@ int run_scale(const bench_args &a) {
         cv.notify_all();
       }
     };
+    cb.on_error = [&](wsc::Status, std::string_view detail) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (first_error.empty()) first_error = std::string(detail);
+    };
     cb.on_close = [&](int, std::string_view) {
-      failed.fetch_add(1);
+      if (!closing) failed.fetch_add(1);
+      closed.fetch_add(1);
       std::lock_guard<std::mutex> lock(mu);
       cv.notify_all();
     };
-    clients.push_back(std::make_unique<wsc::Client>(loop, a.url, o, std::move(cb)));
+    clients.push_back(std::make_unique<wsc::Client>(*loops[i % a.loops], urls[i % urls.size()], o,
+                                                    std::move(cb)));
   }
+  auto report_failure = [&](const char *what) {
+    std::lock_guard<std::mutex> lock(mu);
+    fprintf(stderr, "scale: %s: %ld of %d opened, %ld failed (first error: %s)\n", what,
+            opened.load(), a.conns, failed.load(), first_error.c_str());
+    return 1;
+  };
   {
     std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return t_all != 0 || failed > 0; }) ||
-        failed > 0) {
-      fprintf(stderr, "scale: %ld of %d opened, %ld failed\n", opened.load(), a.conns,
-              failed.load());
-      return 1;
-    }
+    cv.wait_for(lock, std::chrono::seconds(60), [&] { return t_all != 0 || failed > 0; });
   }
+  if (t_all == 0 || failed > 0) return report_failure("open");
   const double open_s = (t_all - t0) / 1e9;
   const long rss1 = bench_rss_kb();
+  if (getenv("WSC_BENCH_HEAP")) {
+    const struct mallinfo2 mi = mallinfo2();
+    fprintf(stderr, "heap in use %.1f MiB (%.0f B per connection), arena %.1f MiB, mmap %.1f MiB\n",
+            mi.uordblks / 1048576.0, double(mi.uordblks) / a.conns, mi.arena / 1048576.0,
+            mi.hblkhd / 1048576.0);
+  }
   const double c0 = bench_cpu_s();
   const uint64_t w0 = bench_now_ns();
   std::this_thread::sleep_for(std::chrono::milliseconds(a.idle_ms));
   const double cpu = bench_cpu_s() - c0;
   const double wall = (bench_now_ns() - w0) / 1e9;
-  if (failed > 0) {
-    fprintf(stderr, "scale: %ld connections dropped while idle\n", failed.load());
-    return 1;
+  if (failed > 0) return report_failure("idle");
+  // Close every connection with the closing handshake, then wait for all.
+  closing = true;
+  const uint64_t tc = bench_now_ns();
+  for (auto &c : clients) c->try_close(1000, "");
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(60), [&] { return closed.load() == a.conns; });
   }
-  bench_result_scale("wsc_cpp", &a, open_s, rss0, rss1, cpu, wall, opened.load());
+  const double close_s = (bench_now_ns() - tc) / 1e9;
+  if (closed.load() != a.conns) return report_failure("close");
+  bench_result_scale("wsc_cpp", &a, open_s, rss0, rss1, cpu, wall, opened.load(), close_s);
   clients.clear();
   return 0;
 }

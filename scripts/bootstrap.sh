@@ -6,7 +6,7 @@ set -eu
 
 # Extend this list when a new build or test dependency appears.
 PACKAGES="build-essential pkg-config meson ninja-build nftables iproute2 util-linux libwebsockets-dev libssl-dev \
-libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
+libwebsockets-evlib-ev libev-dev libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
 golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
 protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
 python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf clang \

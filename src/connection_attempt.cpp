@@ -182,7 +182,7 @@ void Connection::kill_attempt(Status status, std::string detail) {
   attempt_->local_detail = std::move(detail);
   if (attempt_->wsi) {
     // lws has no per-connection timeouts; ask it to close asynchronously.
-    lws_set_timeout(attempt_->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    loop_->kill_async(attempt_->wsi);
   } else {
     attempt_ended(std::move(attempt_));  // still resolving
   }

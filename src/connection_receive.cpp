@@ -249,7 +249,7 @@ void Connection::resume_reading() {
   if (!pump_input()) {
     // Outside an lws callback: ask lws to close. attempt_ says why.
     if (!attempt_->killed)
-      lws_set_timeout(attempt_->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      loop_->kill_async(attempt_->wsi);
     return;
   }
   if (attempt_->local_close_code || attempt_->close_reply_due) return;  // WRITEABLE closes

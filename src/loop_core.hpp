@@ -66,6 +66,9 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   // The one vhost every connection is made on (lws needs one for a client
   // wsi); wsc does TLS and proxies itself, so nothing in it varies.
   lws_vhost *vhost(std::string &error);
+  // Closes wsi from outside its callbacks: lws does it (WSI_DESTROY) in a
+  // later pass of the loop.
+  void kill_async(lws *wsi);
   void adopt(std::shared_ptr<Connection> conn);
   void retire(Connection *conn);
   Resolver &resolver() { return resolver_; }
@@ -88,6 +91,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   void wake_soon();
   void begin_shutdown();
   void maybe_stop();
+  struct ev_loop *ev_ = nullptr;  // the loop lws runs on (foreign to lws, owned here)
   lws_context *context_ = nullptr;
   TimerQueue timers_;  // before anything holding a Timer
   FrameBatch frame_batch_{kFragmentBytes + FrameBatch::kMaxHeader};

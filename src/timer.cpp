@@ -1,5 +1,7 @@
 #include "timer.hpp"
 
+#include <ev.h>
+
 #include <algorithm>
 
 #include "loop_core.hpp"
@@ -45,31 +47,48 @@ TimerQueue::Entries::iterator TimerQueue::add(Clock::time_point when, Timer *tim
 void TimerQueue::remove(Entries::iterator it) {
   const bool was_first = it == entries_.begin();
   entries_.erase(it);
-  // A later sul firing early is harmless (fire() re-arms), so only an empty
-  // queue needs the sul cancelled.
+  // The watcher firing early for a later entry is harmless (fire() re-arms),
+  // so only an empty queue needs it stopped.
   if (was_first && entries_.empty()) arm();
 }
 
+TimerQueue::TimerQueue() : watcher_(std::make_unique<ev_timer>()) {
+  ev_init(watcher_.get(), &TimerQueue::fire);
+  watcher_->data = this;
+}
+
+TimerQueue::~TimerQueue() { clear(); }
+
+void TimerQueue::bind(struct ev_loop *loop) {
+  if (loop_ && armed_) ev_timer_stop(loop_, watcher_.get());
+  armed_ = false;
+  loop_ = loop;
+  arm();
+}
+
 void TimerQueue::arm() {
-  if (!ctx_) return;
-  node_.owner = this;
+  if (!loop_) return;
   if (entries_.empty()) {
-    if (armed_) lws_sul_schedule(ctx_, 0, &node_.sul, &TimerQueue::fire, LWS_SET_TIMER_USEC_CANCEL);
+    if (armed_) ev_timer_stop(loop_, watcher_.get());
     armed_ = false;
     return;
   }
   const auto when = entries_.begin()->first;
   if (armed_ && armed_for_ == when) return;
-  const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(when - Clock::now());
-  lws_sul_schedule(ctx_, 0, &node_.sul, &TimerQueue::fire, delay.count() > 0 ? delay.count() : 1);
+  const auto delay = std::chrono::duration<double>(when - Clock::now()).count();
+  if (armed_) ev_timer_stop(loop_, watcher_.get());
+  // libev measures from its cached loop time, which may be behind.
+  ev_now_update(loop_);
+  ev_timer_set(watcher_.get(), delay > 0 ? delay : 0.0, 0.0);
+  ev_timer_start(loop_, watcher_.get());
   armed_ = true;
   armed_for_ = when;
 }
 
-void TimerQueue::fire(lws_sorted_usec_list_t *sul) {
-  TimerQueue *self = lws_container_of(sul, Node, sul)->owner;
+void TimerQueue::fire(struct ev_loop *, ev_timer *watcher, int) {
+  auto *self = static_cast<TimerQueue *>(watcher->data);
   self->armed_ = false;
-  // Timers due within the sul's own lateness run in this pass.
+  // Timers due within the watcher's own lateness run in this pass.
   const auto now = Clock::now() + std::chrono::microseconds(200);
   while (!self->entries_.empty() && self->entries_.begin()->first <= now) {
     Timer *timer = self->entries_.begin()->second;
@@ -87,9 +106,7 @@ void TimerQueue::fire(lws_sorted_usec_list_t *sul) {
 void TimerQueue::clear() {
   for (auto &[when, timer] : entries_) timer->armed_ = false;
   entries_.clear();
-  if (armed_ && ctx_) {
-    lws_sul_schedule(ctx_, 0, &node_.sul, &TimerQueue::fire, LWS_SET_TIMER_USEC_CANCEL);
-  }
+  if (armed_ && loop_) ev_timer_stop(loop_, watcher_.get());
   armed_ = false;
 }
 

@@ -2,15 +2,17 @@
 // list, so every schedule walks the list: with a few timers per connection
 // and thousands of connections that is quadratic (measured: opening 4,000
 // connections took 3.5 s, heartbeats cost ~200 µs each). wsc therefore keeps
-// its own ordered queue and gives lws a single sul per loop, set to the
-// earliest deadline. Loop thread only.
+// its own ordered queue and arms a single libev timer per loop (the loop's
+// event loop, see loop_core.hpp) for the earliest deadline. Loop thread only.
 #pragma once
-
-#include <libwebsockets.h>
 
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
+
+struct ev_loop;
+struct ev_timer;
 
 namespace wsc::detail {
 
@@ -19,12 +21,14 @@ class Timer;
 class TimerQueue {
  public:
   using Clock = std::chrono::steady_clock;
-  TimerQueue() = default;
+  TimerQueue();
+  ~TimerQueue();
   TimerQueue(const TimerQueue &) = delete;
   TimerQueue &operator=(const TimerQueue &) = delete;
 
-  void bind(lws_context *ctx) { ctx_ = ctx; }
-  // Before the lws_context goes away: forget every timer, cancel the sul.
+  // The libev loop the timer runs on (nullptr: none, timers wait).
+  void bind(struct ev_loop *loop);
+  // Forget every timer and stop the libev timer.
   void clear();
   // True while a timer's callback runs (inside lws_service, before it polls).
   bool firing() const { return firing_; }
@@ -35,15 +39,10 @@ class TimerQueue {
   Entries::iterator add(Clock::time_point when, Timer *timer);
   void remove(Entries::iterator it);
   void arm();
-  static void fire(lws_sorted_usec_list_t *sul);
+  static void fire(struct ev_loop *loop, ev_timer *watcher, int revents);
 
-  // Standard layout, so lws_container_of (offsetof) is well defined.
-  struct Node {
-    lws_sorted_usec_list_t sul;
-    TimerQueue *owner;
-  };
-  Node node_{};
-  lws_context *ctx_ = nullptr;
+  std::unique_ptr<ev_timer> watcher_;  // its data points back here
+  struct ev_loop *loop_ = nullptr;
   Entries entries_;
   Clock::time_point armed_for_{};
   bool armed_ = false;
@@ -62,7 +61,7 @@ class Timer {
   void start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
   // The same, but the deadline is rounded up to a shared grid of delay/50
   // (at most 100 ms), so that thousands of heartbeat timers fire together in
-  // a few wake-ups: lws polls every socket on each wake-up.
+  // a few wake-ups: fewer wake-ups, fewer pongs to read one at a time.
   void start_coarse(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
   void cancel();
   bool armed() const { return armed_; }
