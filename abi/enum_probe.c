@@ -10,6 +10,7 @@
 
 __attribute__((visibility("default"))) int wsc_abi_enum_probe(
     enum wsc_status status, enum wsc_msg_type type, enum wsc_state state, enum wsc_option option,
-    enum wsc_breaker_state breaker, enum wsc_rpc_protocol protocol) {
-  return (int)status + (int)type + (int)state + (int)option + (int)breaker + (int)protocol;
+    enum wsc_breaker_state breaker, enum wsc_rpc_protocol protocol, enum wsc_control control) {
+  return (int)status + (int)type + (int)state + (int)option + (int)breaker + (int)protocol +
+         (int)control;
 }

@@ -15,6 +15,8 @@ struct wsc_loop {
 
 struct wsc_options {
   wsc::Options options;
+  wsc_control_cb on_control = nullptr;  // wsc_options_set_on_control
+  void *on_control_user = nullptr;
 };
 
 namespace wsc::capi {

@@ -402,6 +402,13 @@ int wsc_options_add_header(wsc_options *o, const char *name, const char *value) 
   });
 }
 
+int wsc_options_set_on_control(wsc_options *o, wsc_control_cb cb, void *user) {
+  if (!o) return fail(WSC_EINVAL, "options is NULL");
+  o->on_control = cb;
+  o->on_control_user = cb ? user : nullptr;
+  return ok();
+}
+
 void wsc_message_free(wsc_message *m) {
   if (!m) return;
   delete[] m->data;
@@ -454,6 +461,12 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
     }
     if (cb.on_drain) callbacks.on_drain = [c] { c->callbacks.on_drain(c, c->user); };
     if (c->pull) callbacks.on_readable = readable_notifier(c);
+    if (opts && opts->on_control) {
+      callbacks.on_control = [c, cb = opts->on_control, u = opts->on_control_user](
+                                 wsc::ControlFrame kind, std::string_view payload) {
+        cb(c, static_cast<int>(kind), payload.data(), payload.size(), u);
+      };
+    }
     wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
     const wsc::Options defaults;
     handle->client = std::make_unique<wsc::Client>(l, url, opts ? opts->options : defaults,
@@ -699,13 +712,25 @@ void wsc_conn_free(wsc_conn *c) {
 }
 
 int wsc_ping(wsc_conn *c, int timeout_ms, wsc_ping_cb cb, void *user) {
+  return wsc_ping_data(c, nullptr, 0, timeout_ms, cb, user);
+}
+
+int wsc_ping_data(wsc_conn *c, const void *data, size_t len, int timeout_ms, wsc_ping_cb cb,
+                  void *user) {
   if (!c) return fail(WSC_EINVAL, "conn is NULL");
   if (timeout_ms <= 0) return fail(WSC_EINVAL, "timeout_ms must be > 0");
+  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
+  if (len > 125) {
+    return fail(WSC_EINVAL,
+                "a ping payload is at most 125 bytes (RFC 6455 5.5), got " + std::to_string(len));
+  }
+  const std::string_view payload(data ? static_cast<const char *>(data) : "", len);
   return guarded([&] {
-    const int s = from(c->client->ping(
-        wsc::Millis(timeout_ms), [c, cb, user](wsc::Status status, std::chrono::microseconds rtt) {
-          if (cb) cb(c, from(status), static_cast<int64_t>(rtt.count()), user);
-        }));
+    const int s =
+        from(c->client->ping(wsc::Millis(timeout_ms), payload,
+                             [c, cb, user](wsc::Status status, std::chrono::microseconds rtt) {
+                               if (cb) cb(c, from(status), static_cast<int64_t>(rtt.count()), user);
+                             }));
     return s == WSC_OK ? ok()
                        : fail(s, s == WSC_ECLOSED ? "the connection is not open" : wsc_strerror(s));
   });

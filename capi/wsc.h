@@ -277,6 +277,21 @@ WSC_API int wsc_options_set_str(wsc_options *o, int opt, const char *value);
  * Nothing is added on failure. */
 WSC_API int wsc_options_add_header(wsc_options *o, const char *name, const char *value);
 
+/* The control frames a wsc_control_cb reports (the values are the opcodes). */
+enum wsc_control { WSC_CONTROL_PING = 9, WSC_CONTROL_PONG = 10 };
+/* Runs on the loop thread, no wsc lock held (the rules of wsc_callbacks),
+ * for each Ping the server sends (kind WSC_CONTROL_PING; wsc has already
+ * queued the Pong that answers it: do not send one) and for each Pong that
+ * answers no ping of ours (kind WSC_CONTROL_PONG: an unsolicited pong, a
+ * one-way heartbeat). payload (len bytes, at most 125; NULL-safe only when
+ * len is 0) is valid only during the call. */
+typedef void (*wsc_control_cb)(wsc_conn *c, int kind, const void *payload, size_t len, void *user);
+/* Sets the control-frame hook of the connections wsc_connect makes with o
+ * (a pool's connections do not use it). cb is called with user (not the
+ * user given to wsc_connect); cb NULL turns the hook off. Returns WSC_OK, or
+ * WSC_EINVAL when o is NULL. */
+WSC_API int wsc_options_set_on_control(wsc_options *o, wsc_control_cb cb, void *user);
+
 /* ---- messages ------------------------------------------------------------ */
 
 /* Frees what wsc_recv returned (the struct and its data). NULL is ignored.
@@ -428,6 +443,13 @@ typedef void (*wsc_ping_cb)(wsc_conn *c, int status, int64_t rtt_us, void *user)
 /* Sends a ping now (an open connection; else WSC_ECLOSED and cb never runs).
  * timeout_ms > 0. cb may be NULL (the RTT still lands in wsc_conn_stats). */
 WSC_API int wsc_ping(wsc_conn *c, int timeout_ms, wsc_ping_cb cb, void *user);
+/* wsc_ping with a payload of len bytes (copied; data may be NULL only when
+ * len is 0): the ping carries it, and the pong that echoes it settles this
+ * ping (rtt_us from when it went out). Returns WSC_OK; WSC_EINVAL for c NULL,
+ * timeout_ms <= 0, data NULL with len > 0, or len > 125 (RFC 6455 §5.5: a
+ * control frame carries at most 125 bytes); WSC_ECLOSED when not open. */
+WSC_API int wsc_ping_data(wsc_conn *c, const void *data, size_t len, int timeout_ms, wsc_ping_cb cb,
+                          void *user);
 
 /* ---- Connection pool ----------------------------------------------------
  * Connections to one URL on one loop, handed out exclusively: an acquired

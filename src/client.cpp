@@ -104,8 +104,13 @@ Status Client::wait(State state, Millis timeout) noexcept {
 
 Status Client::ping(Millis timeout,
                     std::function<void(Status, std::chrono::microseconds rtt)> done) {
+  return ping(timeout, {}, std::move(done));
+}
+
+Status Client::ping(Millis timeout, std::string_view payload,
+                    std::function<void(Status, std::chrono::microseconds rtt)> done) {
   try {
-    return conn_->ping(timeout, std::move(done));
+    return conn_->ping(timeout, std::string(payload), std::move(done));
   } catch (const std::bad_alloc &) {
     return Status::WSC_ENOMEM;
   }

@@ -64,8 +64,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // thread: WSC_OK with the round-trip time on the first pong after the
   // ping went out, WSC_ETIMEDOUT when none came within timeout, WSC_ECLOSED
   // when the connection was not open or its socket ended first.
+  // A non-empty payload (<= 125 bytes) goes in a ping frame of its own,
+  // settled by the pong that echoes it; an empty one rides on the heartbeat.
   using PingDone = std::function<void(Status, std::chrono::microseconds rtt)>;
-  Status ping(Millis timeout, PingDone done);
+  Status ping(Millis timeout, std::string payload, PingDone done);
   // No callback starts after this returns; the loop then drops the wsi.
   void detach();
 
@@ -127,7 +129,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_pong_deadline();
   void on_idle_timer();
   void on_write_timer();
-  void on_pong();
+  void on_pong(std::string_view payload);
+  void emit_control(ControlFrame kind, std::string_view payload);
   bool socket_has_unread_data() const;
   void arm_write_timer();
   Status classify(const Attempt &a, std::string &detail) const;
@@ -137,8 +140,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     PingDone done;
     std::chrono::steady_clock::time_point requested_at;
     Timer deadline;
+    // Empty: settled by the heartbeat's next pong. Else sent in a ping of
+    // its own (sent_at set when it went out) and settled by its echo.
+    std::string payload;
+    std::optional<std::chrono::steady_clock::time_point> sent_at;
   };
-  void start_user_ping(Millis timeout, PingDone done);
+  void start_user_ping(Millis timeout, std::string payload, PingDone done);
+  // Writer: the payload pings not sent yet go into batch (false: no mask key).
+  bool append_user_pings(FrameBatch &batch);
+  // A pong that echoes a sent payload ping settles it; false if none.
+  bool settle_payload_ping(std::string_view payload);
   // Ends the pings whose ping frame went out (all of them unless OK).
   void settle_user_pings(Status status,
                          std::chrono::microseconds rtt = std::chrono::microseconds(0));

@@ -67,9 +67,15 @@ void Connection::on_pong_deadline() {
                                           " ms (pong timeout)");
 }
 
-void Connection::on_pong() {
+void Connection::emit_control(ControlFrame kind, std::string_view payload) {
+  if (callbacks_.on_control) emit([&] { callbacks_.on_control(kind, payload); });
+}
+
+void Connection::on_pong(std::string_view payload) {
   const auto now = Clock::now();
-  if (!pong_pending_) return;  // unsolicited, or an old ping's
+  if (!user_pings_.empty() && settle_payload_ping(payload)) return;
+  // Unsolicited (a one-way heartbeat from the server), or an old ping's.
+  if (!pong_pending_) return emit_control(ControlFrame::Pong, payload);
   pong_pending_ = false;
   const int64_t rtt =
       std::chrono::duration_cast<std::chrono::microseconds>(now - ping_sent_at_).count();

@@ -156,10 +156,12 @@ void Connection::on_control_frame(const FrameEvent &event) {
       else
         a.pongs_due.back() = std::move(payload);
       lws_callback_on_writable(a.wsi);
+      emit_control(ControlFrame::Ping,
+                   std::string_view(reinterpret_cast<const char *>(event.data), event.len));
       return;
     }
     case FrameOpcode::Pong:
-      on_pong();
+      on_pong(std::string_view(reinterpret_cast<const char *>(event.data), event.len));
       return;
     case FrameOpcode::Close:
       if (a.close_sent) {

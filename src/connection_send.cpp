@@ -69,6 +69,7 @@ int Connection::on_writeable() {
     const std::string &payload = a.pongs_due.front();
     no_mask_key = !append_control(batch, FrameOpcode::Pong, payload.data(), payload.size());
   }
+  if (!user_pings_.empty() && !no_mask_key && !failing) no_mask_key = !append_user_pings(batch);
   if (ping_due_ && !no_mask_key && !failing) {
     ping_due_ = false;
     // Control frames may go between the fragments of a message.

@@ -335,9 +335,6 @@ ClientArgs parse_client_args(const std::vector<std::string> &args) {
   if (out.one_message && (out.no_close || out.count || out.wait_replies)) {
     throw UsageError("-1 already says when to stop: it excludes -n, --count, --wait-replies");
   }
-  if (out.ping_print && out.options.ping_interval.count() == 0) {
-    throw UsageError("--ping-print needs --ping DUR (how often to ping)");
-  }
   return out;
 }
 
@@ -354,6 +351,38 @@ ServeArgs parse_serve_args(const std::vector<std::string> &args) {
     } else if (n == "--scripted") {
       cur.no_value();
       out.scripted = true;
+    } else {
+      cur.unknown();
+    }
+  }
+  return out;
+}
+
+BenchArgs parse_bench_args(const std::vector<std::string> &args) {
+  BenchArgs out;
+  OptionCursor cur(args);
+  while (cur.next()) {
+    if (cur.positional()) {
+      if (!out.url.empty()) throw UsageError("bench takes one URL: " + *cur.positional());
+      out.url = *cur.positional();
+      continue;
+    }
+    const std::string &n = cur.name();
+    if (n == "-c" || n == "--connections") {
+      out.connections = parse_uint(cur.value(), n, 100000);
+      if (out.connections == 0) throw UsageError("--connections must be at least 1");
+    } else if (n == "-d" || n == "--duration") {
+      out.duration = parse_duration(cur.value(), n);
+    } else if (n == "-s" || n == "--size") {
+      out.size = parse_size(cur.value(), n);
+      if (out.size > out.options.max_message_bytes)
+        throw UsageError("--size is larger than the largest message (16M)");
+    } else if (n == "--interval") {
+      out.interval = parse_duration(cur.value(), n);
+      if (out.interval.count() == 0) throw UsageError("--interval must be positive");
+    } else if (n == "-k" || n == "--insecure") {
+      cur.no_value();
+      out.options.tls.verify = false;
     } else {
       cur.unknown();
     }

@@ -61,9 +61,19 @@ struct ServeArgs {
   bool scripted = false;
 };
 
+struct BenchArgs {
+  std::string url;  // empty: the in-process echo server
+  wsc::Options options;
+  uint64_t connections = 1;
+  wsc::Millis duration{5000};
+  uint64_t size = 32;          // bytes per text message
+  wsc::Millis interval{1000};  // between progress lines
+};
+
 // args excludes the program name (and, for serve/demo, the command word).
 ClientArgs parse_client_args(const std::vector<std::string> &args);
 ServeArgs parse_serve_args(const std::vector<std::string> &args);
 void parse_demo_args(const std::vector<std::string> &args);
+BenchArgs parse_bench_args(const std::vector<std::string> &args);
 
 }  // namespace wsc::cli

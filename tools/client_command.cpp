@@ -75,6 +75,7 @@ wsc::Callbacks make_callbacks(const ClientArgs &a, Session &s, MessageOutput &ou
       }
     });
   };
+  if (a.ping_print) cb.on_control = print_control_frame;
   // With -v the library's log says the errors and the close (log_to_stderr).
   cb.on_error = [&s](Status st, std::string_view detail) {
     s.update([&] {
@@ -190,7 +191,8 @@ int run_client(const std::vector<std::string> &args) {
   if (a.insecure) {
     std::fprintf(stderr, "wsc: warning: --insecure: the server's certificate is not verified\n");
   }
-  // --ping-print: wsc sends the pings itself so it sees each round trip.
+  // --ping-print with --ping: wsc sends the pings itself so it sees each
+  // round trip.
   const wsc::Millis ping_every = a.ping_print ? a.options.ping_interval : wsc::Millis{0};
   if (a.ping_print) a.options.ping_interval = wsc::Millis{0};
   const bool terminal_in = isatty(STDIN_FILENO) == 1;

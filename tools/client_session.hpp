@@ -52,8 +52,12 @@ struct Session {
 
 std::string describe(Status st, const std::string &detail);
 
-// Prints the outcome of a ping on stderr ("ping: pong in 0.42 ms").
-void ping_and_print(wsc::Client &client, wsc::Millis timeout, const std::string &label);
+// Sends a ping carrying payload (may be empty; at most 125 bytes) and
+// prints its outcome on stderr ("ping: pong in 0.42 ms").
+void ping_and_print(wsc::Client &client, wsc::Millis timeout, const std::string &payload);
+// --ping-print: a line on stderr for each ping of the server (answered by
+// the library) and each pong that answered none of ours.
+void print_control_frame(wsc::ControlFrame kind, std::string_view payload);
 
 // The stdin thread: reads lines (or binary chunks), runs slash commands when
 // `commands` is set, sends the rest; sets stdin_done at the end.

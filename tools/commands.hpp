@@ -10,5 +10,6 @@ namespace wsc::cli {
 int run_client(const std::vector<std::string> &args);  // wsc [options] URL
 int run_serve(const std::vector<std::string> &args);   // wsc serve ...
 int run_demo(const std::vector<std::string> &args);    // wsc demo
+int run_bench(const std::vector<std::string> &args);   // wsc bench [URL]
 
 }  // namespace wsc::cli

@@ -21,6 +21,12 @@ const char kUsage[] =
     R"(usage: wsc [options] URL      interactive WebSocket client (ws:// or wss://)
        wsc serve [--port N] [--bind ADDR] [--scripted]
        wsc demo                   echo round trips against an in-process server
+       wsc bench [-c N] [-d DUR] [-s BYTES] [--interval DUR] [-k] [URL]
+                                  echo round trips as fast as they go, one in
+                                  flight per connection (default 1 connection,
+                                  5s, 32 bytes; no URL: an in-process server):
+                                  a live progress line (rate, RTT, errors) on a
+                                  terminal, one line per interval (1s) otherwise
        wsc help | --help | --version
 
 Client: each line of stdin is sent as a text message (without its newline);
@@ -49,7 +55,9 @@ at once). Reconnects and the server's close are reported on stderr.
                                "text":".."} (binary: "base64":"..")
       --show-headers          the upgrade response's status and headers on
                               stderr
-      --ping-print            with --ping DUR: print each ping's round trip
+      --ping-print            print the server's pings (answered) and
+                              unsolicited pongs; with --ping DUR also each
+                              of our pings' round trip
       --commands              slash commands even when stdin is no terminal
   -H, --header 'Name: value'  extra handshake header (repeatable)
   -H @FILE                    headers from FILE, one 'Name: value' a line
@@ -147,6 +155,7 @@ int main(int argc, char **argv) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (first == "serve") return wsc::cli::run_serve(rest);
     if (first == "demo") return wsc::cli::run_demo(rest);
+    if (first == "bench") return wsc::cli::run_bench(rest);
     return wsc::cli::run_client(args);
   } catch (const wsc::cli::UsageError &e) {
     std::fprintf(stderr, "wsc: %s\n(see wsc --help)\n", e.what());

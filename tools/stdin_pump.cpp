@@ -1,5 +1,6 @@
 // The stdin thread of `wsc URL`: input lines become messages or, typed at a
 // terminal, slash commands.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <variant>
@@ -104,10 +105,15 @@ void pump_stdin(wsc::Client &client, const ClientArgs &a, bool commands, StdinRe
   s.update([&] { s.stdin_done = true; });
 }
 
-void ping_and_print(wsc::Client &client, wsc::Millis timeout, const std::string &label) {
-  const std::string what = label.empty() ? "ping" : "ping '" + label + "'";
+void ping_and_print(wsc::Client &client, wsc::Millis timeout, const std::string &payload) {
+  const std::string what = payload.empty() ? "ping" : "ping '" + payload + "'";
+  if (payload.size() > 125) {
+    std::fprintf(stderr, "wsc: %s: a ping carries at most 125 bytes, this one has %zu\n",
+                 what.c_str(), payload.size());
+    return;
+  }
   const Status st =
-      client.ping(timeout, [what, timeout](Status result, std::chrono::microseconds rtt) {
+      client.ping(timeout, payload, [what, timeout](Status result, std::chrono::microseconds rtt) {
         if (result == Status::WSC_OK) {
           std::fprintf(stderr, "wsc: %s: pong in %.2f ms\n", what.c_str(), rtt.count() / 1000.0);
         } else if (result == Status::WSC_ETIMEDOUT) {
@@ -119,6 +125,21 @@ void ping_and_print(wsc::Client &client, wsc::Millis timeout, const std::string 
       });
   if (st != Status::WSC_OK)
     std::fprintf(stderr, "wsc: %s: %s\n", what.c_str(), wsc::status_text(st));
+}
+
+void print_control_frame(wsc::ControlFrame kind, std::string_view payload) {
+  // The payload is shown when it reads as text (websockets' pings carry 4
+  // random bytes, browsers' none).
+  const bool printable =
+      !payload.empty() &&
+      std::all_of(payload.begin(), payload.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  const std::string shown = printable ? " '" + std::string(payload) + "'" : "";
+  if (kind == wsc::ControlFrame::Ping) {
+    std::fprintf(stderr, "wsc: < ping%s (%zu bytes), answered with a pong\n", shown.c_str(),
+                 payload.size());
+  } else {
+    std::fprintf(stderr, "wsc: < pong%s (%zu bytes), unsolicited\n", shown.c_str(), payload.size());
+  }
 }
 
 }  // namespace wsc::cli

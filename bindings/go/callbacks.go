@@ -5,7 +5,8 @@ package wsc
 // give afterwards are wired: whether the connection ever opened (a server
 // may close it before Dial's wait sees OPEN), the error detail (wsc_wait
 // only returns the status), the close code and reason, and "send queue
-// drained" to wake senders blocked on a full queue. Messages are pulled with
+// drained" to wake senders blocked on a full queue, and the user's own
+// hooks (WithOnState, WithOnPing, WithOnPong). Messages are pulled with
 // wsc_recv_many, so the receive queue stays bounded by RECV_QUEUE_BYTES and a
 // slow Go reader slows the server down instead of growing memory.
 // A waiting Recv is woken without entering Go on the loop thread: the library
@@ -23,6 +24,7 @@ import (
 	"runtime/cgo"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // liveHandles counts cgo.Handles not yet deleted (checked by the tests).
@@ -50,6 +52,7 @@ type connState struct {
 	drain       chan struct{} // closed and replaced on each on_drain
 	opened      chan struct{} // closed by the first on_open
 	ended       chan struct{} // closed by on_close
+	hooks       hooks         // the user's, from the options; set before connect
 }
 
 func newConnState() *connState {
@@ -142,4 +145,23 @@ func wscgoOnDrain(h C.uintptr_t) {
 	close(s.drain)
 	s.drain = make(chan struct{})
 	s.mu.Unlock()
+}
+
+//export wscgoOnState
+func wscgoOnState(h C.uintptr_t, from, to C.int) {
+	if f := stateOf(h).hooks.onState; f != nil {
+		f(State(from), State(to))
+	}
+}
+
+//export wscgoOnControl
+func wscgoOnControl(h C.uintptr_t, kind C.int, payload unsafe.Pointer, n C.size_t) {
+	hk := stateOf(h).hooks
+	f := hk.onPing
+	if kind == C.int(controlPong) {
+		f = hk.onPong
+	}
+	if f != nil {
+		f(C.GoBytes(payload, C.int(n)))
+	}
 }

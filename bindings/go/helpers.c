@@ -123,6 +123,20 @@ static void on_drain_cb(wsc_conn *c, void *user) {
   wscgoOnDrain(handle_of(user));
 }
 
+static void on_state_cb(wsc_conn *c, int from, int to, void *user) {
+  (void)c;
+  wscgoOnState(handle_of(user), from, to);
+}
+
+static void on_control_cb(wsc_conn *c, int kind, const void *payload, size_t len, void *user) {
+  (void)c;
+  wscgoOnControl(handle_of(user), kind, (void *)payload, len);
+}
+
+wscgo_result wscgo_set_on_control(wsc_options *o, wscgo_conn *w) {
+  return result(wsc_options_set_on_control(o, on_control_cb, w), WSC_OK);
+}
+
 static void on_pong_cb(wsc_conn *c, int status, int64_t rtt_us, void *user) {
   (void)c;
   wscgoOnPong((uintptr_t)user, status, rtt_us);
@@ -140,6 +154,7 @@ wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w,
   cbs.on_error = on_error_cb;
   cbs.on_close = on_close_cb;
   cbs.on_drain = on_drain_cb;
+  cbs.on_state = on_state_cb;
   return result(wsc_connect(NULL, url, o, &cbs, w, out), WSC_OK);
 }
 

@@ -39,8 +39,11 @@ void wscgo_conn_free(wscgo_conn *w);          /* closes the notifier's C end */
  * then waits inside wsc_recv_many. */
 int wscgo_notify_open(wscgo_conn *w, wsc_conn *c, int *out);
 
-/* Connects on the default loop with on_open/on_error/on_close/on_drain
- * wired to Go and on_message NULL (pull mode). */
+/* Connects on the default loop with on_open/on_error/on_close/on_drain/
+ * on_state wired to Go and on_message NULL (pull mode). */
+/* Wires the control-frame hook of o (wsc_options_set_on_control) to Go's
+ * wscgoOnControl for the connection w. */
+wscgo_result wscgo_set_on_control(wsc_options *o, wscgo_conn *w);
 wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w, wsc_conn **out);
 /* WSC_EAGAIN is not given a detail (it is retried). */
 wscgo_result wscgo_send(wsc_conn *c, int type, const void *data, size_t len);

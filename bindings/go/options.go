@@ -31,6 +31,7 @@ type config struct {
 	strs         []strOpt
 	headers      [][2]string
 	closeTimeout time.Duration
+	hooks        hooks
 }
 
 const defaultCloseTimeout = 10 * time.Second
@@ -240,4 +241,41 @@ func WithHeader(name, value string) Option {
 // (default 10s). It is the binding's own setting, not a C option.
 func WithCloseTimeout(d time.Duration) Option {
 	return func(c *config) { c.closeTimeout = d }
+}
+
+// hooks are the user's callbacks. They run on the library's loop thread
+// (shared by every connection of the process): they must return quickly
+// and must not block on this Conn (no Recv, Send that waits, Close, Ping).
+type hooks struct {
+	onState        func(from, to State)
+	onPing, onPong func(payload []byte)
+}
+
+// The control frame kinds of the C ABI's wsc_control.
+const (
+	controlPing = C.WSC_CONTROL_PING
+	controlPong = C.WSC_CONTROL_PONG
+)
+
+// WithOnState calls f at each state change (Connecting, Open, Closing,
+// Closed, Reconnecting; a reconnect shows as Open -> Reconnecting ->
+// Connecting -> Open). f runs on the library's loop thread: it must return
+// quickly and must not wait on the connection.
+func WithOnState(f func(from, to State)) Option {
+	return func(c *config) { c.hooks.onState = f }
+}
+
+// WithOnPing calls f with the payload of each ping the server sends (the
+// library has already queued the pong; like gorilla's SetPingHandler, but
+// the answer is not f's job). Same thread rules as WithOnState.
+func WithOnPing(f func(payload []byte)) Option {
+	return func(c *config) { c.hooks.onPing = f }
+}
+
+// WithOnPong calls f with the payload of each pong that answers none of our
+// pings: an unsolicited pong, which RFC 6455 allows as a one-way heartbeat.
+// The round trip of our own pings is Ping's result and Stats().RTTLast.
+// Same thread rules as WithOnState.
+func WithOnPong(f func(payload []byte)) Option {
+	return func(c *config) { c.hooks.onPong = f }
 }

@@ -4,10 +4,8 @@
 #
 # - pkg-config finds build/meson-uninstalled/wsc-uninstalled.pc (pkg-config
 #   prefers NAME-uninstalled.pc when it is on the path).
-# - That .pc puts capi/ and include/ on the include path, but the binding
-#   includes the installed names <wsc/wsc.h>, so the public headers are
-#   staged as BUILD_DIR/go/include/wsc/{wsc.h,wsc_rpc.h,status.h} and passed with
-#   CGO_CFLAGS (it comes first, so these copies win).
+# - That .pc has -IBUILD_DIR/include, where meson copies <wsc/wsc.h> and
+#   <wsc/wsc_rpc.h> (include/wsc/meson.build): the installed names resolve.
 # - GOCACHE, GOPATH and GOTMPDIR live under BUILD_DIR/go so a clean clone
 #   works and nothing is written to $HOME; no network: GOPROXY=off,
 #   GOTOOLCHAIN=local, GOFLAGS=-buildvcs=false (standard library only;
@@ -18,13 +16,12 @@ src=$(cd "$2" && pwd)
 shift 2
 
 gobase="$build/go"
-mkdir -p "$gobase/include/wsc" "$gobase/cache" "$gobase/path" "$gobase/tmp"
-cp "$src/capi/wsc.h" "$src/capi/wsc_rpc.h" "$src/include/wsc/status.h" "$gobase/include/wsc/"
+mkdir -p "$gobase/cache" "$gobase/path" "$gobase/tmp"
 
 export PKG_CONFIG_PATH="$build/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export LD_LIBRARY_PATH="$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export CGO_ENABLED=1
-export CGO_CFLAGS="-g -O2 -I$gobase/include"
+export CGO_CFLAGS="-g -O2"
 export GOCACHE="$gobase/cache" GOPATH="$gobase/path" GOTMPDIR="$gobase/tmp"
 export GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on
 export WSC_CLI="${WSC_CLI:-$build/tools/wsc}" WSC_SOURCE_DIR="$src" WSC_BUILD_DIR="$build"

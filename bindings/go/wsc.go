@@ -22,6 +22,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"runtime/cgo"
 	"strconv"
@@ -176,11 +177,19 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	defer C.wsc_options_free(copts)
 
 	st := newConnState()
+	st.hooks = cfg.hooks
 	h := newHandle(st)
 	w := C.wscgo_conn_new(C.uintptr_t(h))
 	if w == nil {
 		deleteHandle(h)
 		return nil, &Error{Op: "dial", Status: ErrNoMem}
+	}
+	if cfg.hooks.onPing != nil || cfg.hooks.onPong != nil {
+		if r := C.wscgo_set_on_control(copts, w); r.status != 0 {
+			C.wscgo_conn_free(w)
+			deleteHandle(h)
+			return nil, errorFrom("dial", r)
+		}
 	}
 	curl := C.CString(url)
 	defer C.free(unsafe.Pointer(curl))
@@ -726,6 +735,26 @@ func (c *Conn) Subprotocol() string {
 		return ""
 	}
 	return C.GoString(&buf[0])
+}
+
+// RemoteAddr returns the TCP peer of the last upgrade (the proxy's address
+// with a proxy), like gorilla's Conn.RemoteAddr; nil once closed.
+func (c *Conn) RemoteAddr() net.Addr {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.c == nil {
+		return nil
+	}
+	var buf [64]C.char
+	var port C.int
+	if C.wsc_conn_remote_address(c.c, &buf[0], C.size_t(len(buf)), &port) != 0 {
+		return nil
+	}
+	ip := net.ParseIP(C.GoString(&buf[0]))
+	if ip == nil {
+		return nil
+	}
+	return &net.TCPAddr{IP: ip, Port: int(port)}
 }
 
 // TLSInfo returns what TLS negotiated; ErrState for ws:// or before the

@@ -34,6 +34,8 @@ enum class Status : int { WSC_STATUS_MAP(WSC_CPP_STATUS_ENTRY) };
 
 enum class State : int { Connecting = 0, Open = 1, Closing = 2, Closed = 3, Reconnecting = 4 };
 enum class MessageType : int { Text = 1, Binary = 2 };
+// The control frames Callbacks::on_control reports (values are the opcodes).
+enum class ControlFrame : int { Ping = 9, Pong = 10 };
 
 // Words for a status ("unknown status" for values not in the table).
 WSC_CXX_API const char *status_text(Status s) noexcept;
@@ -155,6 +157,10 @@ struct Callbacks {
   // Pull mode only: the receive queue went from empty to non-empty; drain
   // it with recv(0ms) until nothing is left, then wait for the next call.
   std::function<void()> on_readable;
+  // A Ping from the server (wsc has already queued the Pong that answers
+  // it), or a Pong that answers no ping of ours (unsolicited: RFC 6455
+  // allows one as a one-way heartbeat). payload is valid only during the call.
+  std::function<void(ControlFrame, std::string_view payload)> on_control;
 };
 
 namespace detail {
@@ -227,6 +233,11 @@ class WSC_CXX_API Client {
   // empty done or a timeout <= 0, WSC_ECLOSED when not open (done never
   // runs then). After the Client is destroyed, done no longer runs.
   Status ping(Millis timeout, std::function<void(Status, std::chrono::microseconds rtt)> done);
+  // The same with the ping's payload (at most 125 bytes, else WSC_EINVAL):
+  // the pong that echoes this payload settles it. An empty payload is the
+  // ping above.
+  Status ping(Millis timeout, std::string_view payload,
+              std::function<void(Status, std::chrono::microseconds rtt)> done);
 
   State state() const noexcept;
   // True once close() was called or the connection has ended for good.

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python" / "tests"))
-from conftest import WSC_CLI, certs, py_peer, wsc_server  # noqa: E402,F401  (fixtures)
+from conftest import WSC_CLI, Peer, certs, py_peer, wsc_server  # noqa: E402,F401  (fixtures)
+
+HOSTILE_PEER = Path(__file__).resolve().parents[2] / "tests" / "peers" / "hostile_server.py"
 
 
 def run(args, stdin="", timeout=30, env=None):
@@ -33,6 +35,21 @@ def url(peer, path="/"):
 def start(args, **kw):
     return subprocess.Popen([WSC_CLI, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
+
+
+def read_terminal(master):
+    """All a pseudo terminal's writers wrote, until the last one is gone; closes it."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the terminal has no writer left
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out
 
 
 def interrupt(proc):
@@ -171,7 +188,42 @@ def test_ping_print_shows_each_round_trip(wsc_server):
     rtts = [float(l.split("pong in ")[1].split()[0]) for l in err.splitlines() if "pong in" in l]
     assert len(rtts) >= 3, err
     assert all(0 <= rtt < 1000 for rtt in rtts)
-    assert run(["--ping-print", url(wsc_server)]).returncode == 2  # needs --ping
+
+
+def test_ping_print_shows_the_servers_pings(py_peer):
+    peer = py_peer("--ping-interval", "0.1")  # websockets pings with 4 random bytes
+    p = start(["--listen", "--ping-print", url(peer)])
+    time.sleep(1.0)
+    code, _, err = interrupt(p)
+    assert code == 130
+    pings = [l for l in err.splitlines() if l == "wsc: < ping (4 bytes), answered with a pong"]
+    assert len(pings) >= 3, err
+
+
+def test_ping_print_shows_unsolicited_pongs_and_payloads(py_peer):
+    p = start(["--listen", "--ping-print", url(py_peer(), "/control")])
+    time.sleep(0.5)
+    code, _, err = interrupt(p)
+    assert code == 130
+    assert "wsc: < ping 'server-ping' (11 bytes), answered with a pong" in err
+    assert "wsc: < pong 'server-pong' (11 bytes), unsolicited" in err
+    quiet = start(["--listen", url(py_peer(), "/control")])  # without the flag: nothing
+    time.sleep(0.5)
+    assert "ping" not in interrupt(quiet)[2]
+
+
+def test_slash_ping_sends_its_data_as_the_payload():
+    peer = Peer(["/usr/bin/python3", str(HOSTILE_PEER)], r"^PORT (\d+)")
+    try:
+        p = start(["--commands", url(peer, "/report-pings")])
+        p.stdin.write("/ping " + "x" * 126 + "\n/ping hello there\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == "ping 'hello there'\n"  # what the server received
+        code, _, err = interrupt(p)
+    finally:
+        peer.stop()
+    assert "a ping carries at most 125 bytes, this one has 126" in err
+    assert "ping 'hello there': pong in" in err
 
 
 def test_slash_commands_ping_and_close_with_code(py_peer):
@@ -232,16 +284,7 @@ def test_terminal_output_gets_markers(wsc_server):
     p.stdin.write(b"hi\n")
     p.stdin.close()
     p.wait(timeout=10)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO once the terminal has no writer left
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
+    out = read_terminal(master)
     assert p.returncode == 0
     assert out.replace(b"\r\n", b"\n") == b"> hi\n< hi\n"
 
@@ -256,3 +299,43 @@ def test_server_name_verifies_the_certificate_for_another_name(py_peer, certs):
     named = run(["--server-name", "wrong.example"] + base, stdin="x\n")
     assert named.returncode == 0, named.stderr
     assert named.stdout == "x\n"
+
+
+BENCH_LINE = re.compile(r"^bench: +[\d.]+s +(\d+) msg/s  rtt p50 [\d.]+ ms  p99 [\d.]+ ms  "
+                        r"errors (\d+)  open (\d+)/(\d+)$")
+
+
+def test_bench_prints_one_plain_line_per_interval_when_piped(wsc_server):
+    r = run(["bench", "-c", "3", "-d", "1s", "--interval", "250ms", url(wsc_server)])
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stdout and "\033" not in r.stdout
+    lines = [BENCH_LINE.match(l) for l in r.stdout.splitlines()]
+    progress = [m for m in lines if m]
+    assert len(progress) >= 3, r.stdout
+    assert all(int(m.group(1)) > 0 and m.group(2) == "0" and m.group(3) == m.group(4) == "3"
+               for m in progress), r.stdout
+    total = r.stdout.splitlines()[-1]
+    assert re.match(r"bench: \d+ round trips in [\d.]+ s: \d+ msg/s, rtt p50 .* errors 0$", total)
+
+
+def test_bench_redraws_one_line_on_a_terminal():
+    master, slave = pty.openpty()
+    p = subprocess.Popen([WSC_CLI, "bench", "-d", "1s", "--interval", "200ms"],
+                         stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    out = read_terminal(master)
+    p.wait(timeout=10)
+    assert p.returncode == 0, p.stderr.read()
+    redraws = out.split(b"\r")  # each progress line starts with \r and ends erasing the rest
+    drawn = [d for d in redraws if d.startswith(b"bench: ") and d.endswith(b"\033[K")]
+    assert len(drawn) >= 3, out
+    assert BENCH_LINE.match(drawn[0][:-3].decode())
+
+
+def test_bench_counts_errors_and_fails_when_nothing_opens(wsc_server):
+    port = wsc_server.port
+    wsc_server.stop()
+    r = run(["bench", "-d", "1s", "ws://127.0.0.1:%d/" % port])
+    assert r.returncode == 1
+    assert "did not open" in r.stderr and "no connection opened" in r.stderr
+    assert run(["bench", "-c", "0"]).returncode == 2

@@ -10,6 +10,7 @@
 # env:   MESON, PKG_CONFIG, CC, CXX (defaults: meson, pkg-config, cc, c++),
 #        PYTHON (default python3), GO (default go; "" = skip the Go example)
 set -eu
+. "$(dirname "$0")/common.sh"
 
 BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
@@ -18,22 +19,7 @@ PKG_CONFIG=${PKG_CONFIG:-pkg-config}
 CC=${CC:-cc}
 CXX=${CXX:-c++}
 
-fail() {
-  echo "install_test: FAIL: $*" >&2
-  exit 1
-}
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsc-install-test.XXXXXX")
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+make_scratch install-test
 
 # --- install into the stage ------------------------------------------------
 STAGE=$TMP/stage
@@ -90,43 +76,10 @@ case $FLAGS in *"$STAGE"*) ;; *) fail "pkg-config flags do not point into the st
 # --- run them against the staged `wsc serve` ------------------------------------
 LD_LIBRARY_PATH=$STAGE$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
-"$STAGE$BINDIR/wsc" serve --port 0 --bind 127.0.0.1 >"$TMP/serve.out" 2>"$TMP/serve.err" &
-SERVER_PID=$!
-URL=
-i=0
-while [ $i -lt 100 ]; do
-  URL=$(sed -n 's/^listening on \(ws:[^ ]*\).*/\1/p' "$TMP/serve.out")
-  [ -n "$URL" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.err" >&2; fail "wsc serve exited"; }
-  sleep 0.1
-  i=$((i + 1))
-done
-[ -n "$URL" ] || fail "wsc serve printed no 'listening on' line"
-URL=$URL/
-echo "server: $URL"
+start_serve "$STAGE$BINDIR/wsc"
 
-# check NAME EXPECTED STDIN CMD...: run a consumer with STDIN as its input and
-# compare the "echo: " lines of its stdout with EXPECTED.
-check() {
-  name=$1 expected=$2 input=$3
-  shift 3
-  rc=0
-  "$@" <"$input" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
-  sed -n '/^echo: /p' "$TMP/$name.out" >"$TMP/$name.echoes"
-  if [ "$rc" -ne 0 ] || [ "$(cat "$TMP/$name.echoes")" != "$expected" ]; then
-    echo "--- $name stdout:" >&2; cat "$TMP/$name.out" >&2
-    echo "--- $name stderr:" >&2; cat "$TMP/$name.err" >&2
-    fail "$name: exit $rc, expected echoes:
-$expected"
-  fi
-  echo "ok: $name"
-}
-nl='
-'
 # Messages from argv, then from stdin (the empty line is skipped).
-printf 'one\ntwo\n\nthree\n' >"$TMP/lines"
-ARGV_ECHOES="echo: hello${nl}echo: wsc world"
-STDIN_ECHOES="echo: one${nl}echo: two${nl}echo: three"
+write_lines
 check c_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_c" "$URL" hello "wsc world"
 check c_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_c" "$URL"
 check cpp_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_cpp" "$URL" hello "wsc world"
@@ -146,22 +99,9 @@ else
 fi
 
 # --- Go example: bindings/go via cgo and `pkg-config wsc` on the stage ----------
-GO=${GO-go}
-if [ ! -f "$SRC/bindings/go/go.mod" ]; then
-  echo "skip: Go example (no bindings/go)"
-elif [ -z "$GO" ] || ! command -v "$GO" >/dev/null 2>&1; then
-  echo "skip: Go example (no go)"
+if [ -f "$SRC/bindings/go/go.mod" ]; then
+  check_go_example
 else
-  # Offline, standard library only. A fresh build cache: a shared one can
-  # hold cgo link flags naming an earlier run's (deleted) stage.
-  mkdir -p "$TMP/go/cache" "$TMP/go/path" "$TMP/go/tmp"
-  (
-    cd "$SRC/examples/go" &&
-      env GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOTMPDIR="$TMP/go/tmp" CGO_ENABLED=1 \
-        GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on \
-        "$GO" build -o "$TMP/echo_chat_go" .
-  ) >"$TMP/go-build.log" 2>&1 || { cat "$TMP/go-build.log" >&2; fail "Go example did not build"; }
-  check go_argv "$ARGV_ECHOES" /dev/null "$TMP/echo_chat_go" "$URL" hello "wsc world"
-  check go_stdin "$STDIN_ECHOES" "$TMP/lines" "$TMP/echo_chat_go" "$URL"
+  echo "skip: Go example (no bindings/go)"
 fi
 echo "install_test: PASS"

@@ -348,12 +348,13 @@ def await_close(conn, reply):
         return "none"
 
 
-def echo(conn, path, report_frames=False):
+def echo(conn, path, report_frames=False, report_pings=False):
     """Echoes data frames as they come (same FIN, RSV bits and opcode: a
     compressed message goes back compressed), answers pings, answers a Close
     with the same code; returns what to record. With report_frames, after
     each message's last frame an uncompressed text frame says how many
-    frames it had and which had RSV1."""
+    frames it had and which had RSV1. With report_pings, after each pong a
+    text frame "ping '<payload>'" says what the client's ping carried."""
     bits = ""
     try:
         while True:
@@ -367,6 +368,8 @@ def echo(conn, path, report_frames=False):
                 return close_value(payload)
             if opcode == OP_PING:
                 conn.send(frame(OP_PONG, payload))
+                if report_pings:
+                    conn.send(frame(OP_TEXT, b"ping '" + payload + b"'"))
             elif opcode in (OP_CONT, OP_TEXT, OP_BINARY):
                 conn.send(frame(opcode, payload, fin=fin, rsv=conn.rsv))
                 bits += "1" if conn.rsv & RSV1 else "0"
@@ -518,6 +521,7 @@ SCENARIOS = {
         conn, path, close_frame(1000, b"\xff\xfe")),
     "/ping-burst": ping_burst,
     "/echo-then-violation": lambda conn, path: echo_then_violation(conn),
+    "/report-pings": lambda conn, path: echo(conn, path, report_pings=True),
 }
 
 

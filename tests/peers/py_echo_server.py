@@ -20,6 +20,8 @@ Paths:
   /deflate                  send one text message, a JSON object of the
                             permessage-deflate parameters as the server
                             applies them ({} without the extension), then echo
+  /control                  send a ping "server-ping" and an unsolicited
+                            pong "server-pong", then echo
   /headers                  send one text message, a JSON object of the
                             request headers (lowercased names; repeated
                             headers joined with ", "), then echo
@@ -125,6 +127,10 @@ async def handler(ws):
             await ws.send(json.dumps(info))
         if parts[1:2] == ["deflate"]:
             await ws.send(json.dumps(deflate_params(ws)))
+        if parts[1:2] == ["control"]:
+            # The client's pong to this ping is not awaited: echo goes on.
+            await ws.ping(b"server-ping")
+            await ws.pong(b"server-pong")
         if parts[1:2] == ["headers"]:
             headers = {}
             for name, value in ws.request_headers.raw_items():

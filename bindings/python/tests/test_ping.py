@@ -9,6 +9,41 @@ import asyncio
 import pytest
 
 import wsc
+from conftest import SOURCE_DIR, Peer
+
+HOSTILE_PEER = SOURCE_DIR / "tests" / "peers" / "hostile_server.py"
+
+
+@pytest.fixture
+def ping_reporter():
+    """A server that answers each ping with a text "ping '<payload>'"."""
+    p = Peer(["/usr/bin/python3", str(HOSTILE_PEER)], r"^PORT (\d+)")
+    yield "ws://127.0.0.1:%d/report-pings" % p.port
+    p.stop()
+
+
+def test_sync_ping_carries_its_data(ping_reporter):
+    with wsc.connect(ping_reporter) as ws:
+        assert 0 < ws.ping(data=b"abc\x00") < 1.0
+        assert ws.recv(timeout=5) == "ping 'abc\x00'"
+        ws.ping(data="h\u00e9")  # str as UTF-8
+        assert ws.recv(timeout=5) == "ping 'h\u00e9'"
+        with pytest.raises(ValueError, match="at most 125 bytes, got 126"):
+            ws.ping(data=b"x" * 126)
+        with pytest.raises(TypeError):
+            ws.ping(data=5)
+        assert ws.state == wsc.State.OPEN
+
+
+def test_async_ping_carries_its_data(ping_reporter):
+    async def main():
+        async with wsc.aio.connect(ping_reporter) as ws:
+            assert 0 < await ws.ping(data=b"x" * 125) < 1.0
+            assert await ws.recv(timeout=5) == "ping '%s'" % ("x" * 125)
+            with pytest.raises(ValueError):
+                await ws.ping(data=b"x" * 126)
+
+    asyncio.run(asyncio.wait_for(main(), 20))
 
 
 def test_sync_ping_returns_the_round_trip(wsc_server):

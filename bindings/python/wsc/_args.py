@@ -35,3 +35,16 @@ def url(value: str) -> bytes:
         raise TypeError("url must be a str such as 'ws://host:port/path', not %s"
                         % type(value).__name__)
     return value.encode("utf-8")
+
+
+def ping_data(value: "bytes | str") -> bytes:
+    """A ping's payload as bytes (a str as UTF-8): at most 125 bytes, the
+    most a control frame carries (RFC 6455 section 5.5)."""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError("ping data must be bytes or str, not %s" % type(value).__name__)
+    data = bytes(value)
+    if len(data) > 125:
+        raise ValueError("ping data is at most 125 bytes, got %d" % len(data))
+    return data

@@ -181,6 +181,7 @@ _PROTOTYPES = {
     "wsc_conn_stats": (c_int, [c_void_p, POINTER(wsc_stats)]),
     "wsc_conn_subprotocol": (c_int, [c_void_p, c_char_p, c_size_t]),
     "wsc_ping": (c_int, [c_void_p, c_int, PING_CB, c_void_p]),
+    "wsc_ping_data": (c_int, [c_void_p, c_char_p, c_size_t, c_int, PING_CB, c_void_p]),
     "wsc_conn_remote_address": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_int)]),
     "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
     "wsc_conn_free": (None, [c_void_p]),

@@ -1,4 +1,4 @@
-"""Pings for the synchronous and the asyncio API, on ``wsc_ping``.
+"""Pings for the synchronous and the asyncio API, on ``wsc_ping_data``.
 
 One ctypes callback lives as long as the module and routes each pong to the
 waiter registered under the token passed as ``user``: a per-ping callback
@@ -42,13 +42,14 @@ def timeout_ms(timeout: float) -> int:
     return max(1, int(limit * 1000))
 
 
-def start(lib: ctypes.CDLL, h: int, ms: int, done: Done) -> int:
-    """Sends a ping; ``done`` runs once with the outcome. Returns the token
-    to pass to :func:`forget` when the waiter gives up."""
+def start(lib: ctypes.CDLL, h: int, ms: int, done: Done, data: bytes = b"") -> int:
+    """Sends a ping carrying ``data`` (checked by :func:`_args.ping_data`);
+    ``done`` runs once with the outcome. Returns the token to pass to
+    :func:`forget` when the waiter gives up."""
     with _lock:
         token = next(_tokens)
         _waiters[token] = done
-    rc = lib.wsc_ping(h, ms, _PONG, ctypes.c_void_p(token))
+    rc = lib.wsc_ping_data(h, data, len(data), ms, _PONG, ctypes.c_void_p(token))
     if rc < 0:
         forget(token)
         raise _lib.fail(rc)

@@ -532,12 +532,16 @@ class Connection:
         """Smoothed ping round trip in seconds; 0.0 before the first pong."""
         return latency_of(self.stats())
 
-    async def ping(self, timeout: float = 10.0) -> float:
+    async def ping(self, timeout: float = 10.0, *, data: "bytes | str" = b"") -> float:
         """Send a ping now and wait for its pong; returns the round trip in
-        seconds. Raises :class:`Timeout` when no pong came within ``timeout``
-        seconds (the connection goes on), a :class:`ConnectionClosed` error
-        when the connection is not open or ends first."""
+        seconds. ``data`` (bytes, or str as UTF-8; at most 125 bytes, else
+        ``ValueError``) is the ping's payload, and the pong that echoes it
+        settles the ping. Raises :class:`Timeout` when no pong came within
+        ``timeout`` seconds (the connection goes on), a
+        :class:`ConnectionClosed` error when the connection is not open or
+        ends first."""
         ms = _ping.timeout_ms(timeout)
+        payload = _args.ping_data(data)
         h = self._h
         if h is None:
             self._raise_closed()
@@ -551,7 +555,8 @@ class Connection:
             except WscError as e:
                 fut.set_exception(e)
 
-        token = _ping.start(self._lib, h, ms, lambda status, rtt: self._post(settle, status, rtt))
+        token = _ping.start(self._lib, h, ms, lambda status, rtt: self._post(settle, status, rtt),
+                            payload)
         try:
             # The library's own timer answers first; the margin only covers a
             # connection freed meanwhile (then no callback comes). Not

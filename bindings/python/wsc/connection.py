@@ -711,12 +711,16 @@ class Connection:
         first pong (pings need ``ping_interval``)."""
         return latency_of(self.stats())
 
-    def ping(self, timeout: float = 10.0) -> float:
+    def ping(self, timeout: float = 10.0, *, data: "bytes | str" = b"") -> float:
         """Send a ping now and wait for its pong; returns the round trip in
-        seconds. Raises :class:`Timeout` when no pong came within ``timeout``
-        seconds (the connection goes on), a :class:`ConnectionClosed` error
-        when the connection is not open or ends first."""
+        seconds. ``data`` (bytes, or str as UTF-8; at most 125 bytes, else
+        ``ValueError``) is the ping's payload, and the pong that echoes it
+        settles the ping. Raises :class:`Timeout` when no pong came within
+        ``timeout`` seconds (the connection goes on), a
+        :class:`ConnectionClosed` error when the connection is not open or
+        ends first."""
         ms = _ping.timeout_ms(timeout)
+        payload = _args.ping_data(data)
         done = threading.Event()
         result: List[int] = []
 
@@ -726,7 +730,7 @@ class Connection:
 
         h = self._enter()
         try:
-            token = _ping.start(self._lib, h, ms, on_pong)
+            token = _ping.start(self._lib, h, ms, on_pong, payload)
         finally:
             self._leave()
         # The library's own timer answers first; the margin only covers a
