@@ -1,0 +1,79 @@
+// Package peertest starts the test peers of tests/peers (Python and Node
+// servers that print the port they listen on) for the binding's tests and
+// those of its codec subpackages.
+package peertest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"time"
+)
+
+// SourceDir is the repository's root: $WSC_SOURCE_DIR, else ../.. of the
+// test's directory (bindings/go) or ../../.. of a subpackage's.
+func SourceDir() string {
+	if d := os.Getenv("WSC_SOURCE_DIR"); d != "" {
+		return d
+	}
+	for _, up := range []string{"../..", "../../.."} {
+		d, _ := filepath.Abs(up)
+		if _, err := os.Stat(filepath.Join(d, "tests", "peers")); err == nil {
+			return d
+		}
+	}
+	return ""
+}
+
+// Start runs a server whose stdout goes to a file (no pipe, so no
+// goroutine copies it) and waits for the line matching re; it returns the
+// first submatch and a stop function.
+func Start(re *regexp.Regexp, name string, args ...string) (string, func(), error) {
+	out, err := os.CreateTemp("", "wsc-go-peer-*.out")
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = out
+	cmd.Stderr = os.Stderr
+	// stdin is a pipe kept open until stop: peers that exit at EOF on stdin
+	// (the Node ones) then live as long as the test, and die with it.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return "", nil, err
+	}
+	stop := func() {
+		_ = stdin.Close()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		out.Close()
+		os.Remove(out.Name())
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(out.Name())
+		if m := re.FindSubmatch(b); m != nil {
+			return string(m[1]), stop, nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("%s did not print its port", name)
+}
