@@ -335,13 +335,20 @@ func (c *RPC) Handle(method string, fn Handler) error {
 	if fn == nil {
 		return c.HandleBytes(method, nil)
 	}
-	return c.HandleBytes(method, func(params []byte) ([]byte, error) {
+	return c.HandleBytes(method, EncodeAnswers(func(p []byte) (any, error) { return fn(p) }, json.Marshal))
+}
+
+// EncodeAnswers makes a BytesHandler of a handler that answers with a
+// value: the value is encoded with marshal (a codec's Marshal), its error
+// answers as for Handler.
+func EncodeAnswers(fn func(params []byte) (any, error), marshal func(any) ([]byte, error)) BytesHandler {
+	return func(params []byte) ([]byte, error) {
 		value, err := fn(params)
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(value)
-	})
+		return marshal(value)
+	}
 }
 
 // HandleBytes routes the peer's requests and notifications (protobuf:

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"wsc.example/wsc/internal/peertest"
 )
 
 func jsonrpcPeer(t *testing.T) string {
@@ -100,20 +102,12 @@ func TestRPCDeadlineIsTheContexts(t *testing.T) {
 
 func TestRPCConnectionLossAndClose(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})
-	lost := make(chan error, 1)
-	go func() { lost <- c.Call(context.Background(), "slow", []int{5000, 1}, nil) }()
-	time.Sleep(50 * time.Millisecond)
 	var ok bool
-	if err := c.Call(ctx5(t), "drop", []int{}, &ok); err != nil || !ok {
-		t.Fatalf("drop: %v", err)
-	}
-	select {
-	case err := <-lost:
-		if !errors.Is(err, ErrLost) {
-			t.Fatalf("want ErrLost, got %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the lost call did not end")
+	err := peertest.EndedBy(
+		func() error { return c.Call(context.Background(), "slow", []int{5000, 1}, nil) },
+		func() error { return c.Call(ctx5(t), "drop", []int{}, &ok) })
+	if !errors.Is(err, ErrLost) || !ok {
+		t.Fatalf("want ErrLost after drop, got %v", err)
 	}
 
 	d := dialRPC(t, RPCConfig{})
@@ -192,31 +186,16 @@ func TestRPC1000ConcurrentCalls(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 1000)
-	for w := 0; w < 8; w++ { // 8 starters, 125 calls each, all outstanding at once
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var calls sync.WaitGroup
-			for i := w; i < 1000; i += 8 {
-				calls.Add(1)
-				go func(i int) {
-					defer calls.Done()
-					var got map[string]int
-					if err := c.Call(ctx, "slow", []any{50, map[string]int{"call": i}}, &got); err != nil {
-						errs <- err
-					} else if got["call"] != i {
-						errs <- fmt.Errorf("call %d got %v", i, got)
-					}
-				}(i)
-			}
-			calls.Wait()
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range peertest.Concurrently(8, 125, func(w, i int) error {
+		call := w*125 + i
+		var got map[string]int
+		if err := c.Call(ctx, "slow", []any{50, map[string]int{"call": call}}, &got); err != nil {
+			return err
+		} else if got["call"] != call {
+			return fmt.Errorf("call %d got %v", call, got)
+		}
+		return nil
+	}) {
 		t.Error(err)
 	}
 }

@@ -72,13 +72,8 @@ func (c *Client) Handle(method string, fn Handler) error {
 	if fn == nil {
 		return c.HandleBytes(method, nil)
 	}
-	return c.HandleBytes(method, func(params []byte) ([]byte, error) {
-		value, err := fn(params)
-		if err != nil {
-			return nil, err
-		}
-		return msgpack.Marshal(value)
-	})
+	return c.HandleBytes(method,
+		wsc.EncodeAnswers(func(p []byte) (any, error) { return fn(p) }, msgpack.Marshal))
 }
 
 func encode(params any) ([]byte, error) {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,19 +167,11 @@ func TestDeadlineAndConnectionLoss(t *testing.T) {
 		if err := c.Call(ctx, "slow", []int{3000, 1}, nil); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("want a deadline error, got %v", err)
 		}
-		lost := make(chan error, 1)
-		go func() { lost <- c.Call(context.Background(), "slow", []int{5000, 1}, nil) }()
-		time.Sleep(50 * time.Millisecond)
-		if err := c.Call(ctx5(t), "drop", []int{}, nil); err != nil {
-			t.Fatalf("drop: %v", err)
-		}
-		select {
-		case err := <-lost:
-			if !errors.Is(err, wsc.ErrLost) {
-				t.Fatalf("want ErrLost, got %v", err)
-			}
-		case <-time.After(3 * time.Second):
-			t.Fatal("the lost call did not end")
+		err := peertest.EndedBy(
+			func() error { return c.Call(context.Background(), "slow", []int{5000, 1}, nil) },
+			func() error { return c.Call(ctx5(t), "drop", []int{}, nil) })
+		if !errors.Is(err, wsc.ErrLost) {
+			t.Fatalf("want ErrLost, got %v", err)
 		}
 	})
 }
@@ -189,31 +180,15 @@ func TestThousandConcurrentCallsFromEightGoroutinesAreMatched(t *testing.T) {
 	eachPeer(t, wsc.RPCConfig{}, func(t *testing.T, c *Client) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		var wg sync.WaitGroup
-		errs := make(chan error, 1000)
-		for w := 0; w < 8; w++ { // 8 starters, 125 calls each, all outstanding at once
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				var calls sync.WaitGroup
-				for i := 0; i < 125; i++ {
-					calls.Add(1)
-					go func(i int) {
-						defer calls.Done()
-						var got [2]int
-						if err := c.Call(ctx, "echo", []int{w, i}, &got); err != nil {
-							errs <- err
-						} else if got != [2]int{w, i} {
-							errs <- fmt.Errorf("call %d/%d got %v", w, i, got)
-						}
-					}(i)
-				}
-				calls.Wait()
-			}(w)
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		for _, err := range peertest.Concurrently(8, 125, func(w, i int) error {
+			var got [2]int
+			if err := c.Call(ctx, "echo", []int{w, i}, &got); err != nil {
+				return err
+			} else if got != [2]int{w, i} {
+				return fmt.Errorf("call %d/%d got %v", w, i, got)
+			}
+			return nil
+		}) {
 			t.Error(err)
 		}
 	})

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -147,19 +146,11 @@ func TestDeadlineAndConnectionLoss(t *testing.T) {
 	if err := c.Call(ctx, "slow", list(t, 3000, 1), nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("want a deadline error, got %v", err)
 	}
-	lost := make(chan error, 1)
-	go func() { lost <- c.Call(context.Background(), "slow", list(t, 5000, 1), nil) }()
-	time.Sleep(50 * time.Millisecond)
-	if err := c.Call(ctx5(t), "drop", nil, nil); err != nil {
-		t.Fatalf("drop: %v", err)
-	}
-	select {
-	case err := <-lost:
-		if !errors.Is(err, wsc.ErrLost) {
-			t.Fatalf("want ErrLost, got %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the lost call did not end")
+	err := peertest.EndedBy(
+		func() error { return c.Call(context.Background(), "slow", list(t, 5000, 1), nil) },
+		func() error { return c.Call(ctx5(t), "drop", nil, nil) })
+	if !errors.Is(err, wsc.ErrLost) {
+		t.Fatalf("want ErrLost, got %v", err)
 	}
 }
 
@@ -167,32 +158,16 @@ func TestThousandConcurrentCallsFromEightGoroutinesAreMatched(t *testing.T) {
 	c := dial(t, wsc.RPCConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 1000)
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var calls sync.WaitGroup
-			for i := 0; i < 125; i++ {
-				calls.Add(1)
-				go func(i int) {
-					defer calls.Done()
-					in, _ := structpb.NewList([]any{w, i})
-					out := &structpb.ListValue{}
-					if err := c.Call(ctx, "echo", in, out); err != nil {
-						errs <- err
-					} else if !proto.Equal(in, out) {
-						errs <- fmt.Errorf("call %d/%d got %v", w, i, out.AsSlice())
-					}
-				}(i)
-			}
-			calls.Wait()
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range peertest.Concurrently(8, 125, func(w, i int) error {
+		in, _ := structpb.NewList([]any{w, i})
+		out := &structpb.ListValue{}
+		if err := c.Call(ctx, "echo", in, out); err != nil {
+			return err
+		} else if !proto.Equal(in, out) {
+			return fmt.Errorf("call %d/%d got %v", w, i, out.AsSlice())
+		}
+		return nil
+	}) {
 		t.Error(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -76,4 +77,54 @@ func Start(re *regexp.Regexp, name string, args ...string) (string, func(), erro
 	}
 	stop()
 	return "", nil, fmt.Errorf("%s did not print its port", name)
+}
+
+// Concurrently starts `starters` goroutines that each start perStarter
+// goroutines running call(starter, i), all outstanding at once, and
+// returns the errors they returned once all have ended.
+func Concurrently(starters, perStarter int, call func(starter, i int) error) []error {
+	var wg sync.WaitGroup
+	errs := make(chan error, starters*perStarter)
+	for w := 0; w < starters; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var calls sync.WaitGroup
+			for i := 0; i < perStarter; i++ {
+				calls.Add(1)
+				go func(i int) {
+					defer calls.Done()
+					if err := call(w, i); err != nil {
+						errs <- err
+					}
+				}(i)
+			}
+			calls.Wait()
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	var out []error
+	for err := range errs {
+		out = append(out, err)
+	}
+	return out
+}
+
+// EndedBy starts pending in a goroutine, then (50 ms later, so pending is on
+// its way) runs trigger, and returns trigger's error or else the error
+// pending ended with, or an error if it did not end within 3 s.
+func EndedBy(pending func() error, trigger func() error) error {
+	ended := make(chan error, 1)
+	go func() { ended <- pending() }()
+	time.Sleep(50 * time.Millisecond)
+	if err := trigger(); err != nil {
+		return fmt.Errorf("trigger: %w", err)
+	}
+	select {
+	case err := <-ended:
+		return err
+	case <-time.After(3 * time.Second):
+		return fmt.Errorf("the pending call did not end")
+	}
 }
