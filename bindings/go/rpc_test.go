@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -25,12 +24,7 @@ func jsonrpcPeer(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "json-rpc-2.0")); err != nil {
 		t.Skip("run npm install in tests/peers/node")
 	}
-	port, stop, err := startPeer(regexp.MustCompile(`PORT (\d+)`), "node", script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return "ws://127.0.0.1:" + port + "/"
+	return peertest.URL(t, "node", script)
 }
 
 func dialRPC(t *testing.T, cfg RPCConfig) *RPC {
@@ -45,11 +39,7 @@ func dialRPC(t *testing.T, cfg RPCConfig) *RPC {
 	return c
 }
 
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctx5(t *testing.T) context.Context { return peertest.Context(t, 5*time.Second) }
 
 func TestRPCCallDecodesResults(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 	"wsc.example/wsc"
 	"wsc.example/wsc/internal/peertest"
 )
-
-var port = regexp.MustCompile(`PORT (\d+)`)
 
 // peers are the MessagePack-RPC servers every test runs against.
 var peers = map[string]func(t *testing.T) []string{
@@ -42,14 +39,10 @@ func eachPeer(t *testing.T, cfg wsc.RPCConfig, test func(t *testing.T, c *Client
 	for name, command := range peers {
 		t.Run(name, func(t *testing.T) {
 			argv := command(t)
-			p, stop, err := peertest.Start(port, argv[0], argv[1:]...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(stop)
+			url := peertest.URL(t, argv[0], argv[1:]...)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			c, err := Dial(ctx, "ws://127.0.0.1:"+p+"/", cfg)
+			c, err := Dial(ctx, url, cfg)
 			if err != nil {
 				t.Fatalf("Dial: %v", err)
 			}
@@ -59,11 +52,7 @@ func eachPeer(t *testing.T, cfg wsc.RPCConfig, test func(t *testing.T, c *Client
 	}
 }
 
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctx5(t *testing.T) context.Context { return peertest.Context(t, 5*time.Second) }
 
 type item struct {
 	Text  string    `msgpack:"text"`

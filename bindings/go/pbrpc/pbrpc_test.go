@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -25,14 +24,10 @@ import (
 func dial(t *testing.T, cfg wsc.RPCConfig) *Client {
 	t.Helper()
 	script := filepath.Join(peertest.SourceDir(), "tests", "peers", "protobuf_rpc_peer.py")
-	port, stop, err := peertest.Start(regexp.MustCompile(`PORT (\d+)`), "/usr/bin/python3", script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	url := peertest.URL(t, "/usr/bin/python3", script)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := Dial(ctx, "ws://127.0.0.1:"+port+"/", cfg)
+	c, err := Dial(ctx, url, cfg)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -40,11 +35,7 @@ func dial(t *testing.T, cfg wsc.RPCConfig) *Client {
 	return c
 }
 
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctx5(t *testing.T) context.Context { return peertest.Context(t, 5*time.Second) }
 
 func list(t *testing.T, values ...any) *structpb.ListValue {
 	t.Helper()

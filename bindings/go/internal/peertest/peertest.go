@@ -4,6 +4,7 @@
 package peertest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -127,4 +129,25 @@ func EndedBy(pending func() error, trigger func() error) error {
 	case <-time.After(3 * time.Second):
 		return fmt.Errorf("the pending call did not end")
 	}
+}
+
+var portLine = regexp.MustCompile(`PORT (\d+)`)
+
+// URL starts a peer that prints "PORT n", stops it when the test ends, and
+// returns ws://127.0.0.1:n/.
+func URL(t testing.TB, name string, args ...string) string {
+	t.Helper()
+	port, stop, err := Start(portLine, name, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return "ws://127.0.0.1:" + port + "/"
+}
+
+// Context is a context with timeout d, cancelled when the test ends.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }
