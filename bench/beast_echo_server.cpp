@@ -8,6 +8,9 @@
 //   --raw            no WebSocket: echo the TCP byte stream as it arrives (the floor)
 //   --tls12          with --tls: at most TLS 1.2, where a resumed handshake skips the key
 //                    exchange (TLS 1.3 resumption still runs ECDHE: psk_dhe_ke)
+//   --jsonrpc        text messages are JSON-RPC 2.0 requests, answered with their params as
+//                    the result (nlohmann::json; the RPC cells of bench/rpc_run); binary
+//                    messages are still echoed, so raw echo and RPC meet the same server
 //
 // Prints "LISTENING port=N" and echoes until killed. Every WebSocket message is echoed with
 // its type; Beast reassembles fragmented messages first.
@@ -21,6 +24,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#if WSC_BENCH_JSONRPC
+#include <nlohmann/json.hpp>
+#endif
 #include <optional>
 #include <string>
 
@@ -33,6 +39,22 @@ using tcp = net::ip::tcp;
 namespace {
 
 bool g_deflate = false;
+bool g_jsonrpc = false;
+
+// The answer to a JSON-RPC request: {"jsonrpc":"2.0","id":id,"result":params}. Empty for a
+// notification or what is not a request (nothing is sent back).
+std::string jsonrpc_echo(std::string_view request) {
+#if WSC_BENCH_JSONRPC
+  nlohmann::json j = nlohmann::json::parse(request, nullptr, false);
+  if (!j.is_object() || !j.contains("id")) return {};
+  nlohmann::json answer = {{"jsonrpc", "2.0"}, {"id", std::move(j["id"])}, {"result", nullptr}};
+  if (auto params = j.find("params"); params != j.end()) answer["result"] = std::move(*params);
+  return answer.dump();
+#else
+  (void)request;
+  return {};
+#endif
+}
 
 template <class Stream>
 class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
@@ -61,6 +83,7 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
     ws_.async_read(buf_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return;  // closed or failed: the session ends with its last handler
       self->ws_.binary(self->ws_.got_binary());
+      if (g_jsonrpc && !self->ws_.got_binary()) return self->answer();
       self->ws_.async_write(self->buf_.data(), [self](beast::error_code ec2, size_t) {
         if (ec2) return;
         self->buf_.consume(self->buf_.size());
@@ -69,8 +92,20 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
     });
   }
 
+  void answer() {
+    const auto in = buf_.cdata();
+    out_ = jsonrpc_echo({static_cast<const char *>(in.data()), in.size()});
+    buf_.consume(buf_.size());
+    if (out_.empty()) return read();
+    ws_.async_write(net::buffer(out_),
+                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                      if (!ec) self->read();
+                    });
+  }
+
   websocket::stream<Stream> ws_;
   beast::flat_buffer buf_;
+  std::string out_;  // a JSON-RPC answer being written
 };
 
 // TLS handshake first, then the WebSocket session on the same stream.
@@ -126,7 +161,8 @@ struct Server {
 };
 
 int usage(const char *prog) {
-  std::fprintf(stderr, "usage: %s [--port N] [--tls CERT KEY [--tls12]] [--deflate] [--raw]\n",
+  std::fprintf(stderr,
+               "usage: %s [--port N] [--tls CERT KEY [--tls12]] [--deflate] [--raw] [--jsonrpc]\n",
                prog);
   return 2;
 }
@@ -153,6 +189,8 @@ int main(int argc, char **argv) {
       g_deflate = true;
     } else if (!std::strcmp(argv[i], "--raw")) {
       s.raw = true;
+    } else if (!std::strcmp(argv[i], "--jsonrpc") && WSC_BENCH_JSONRPC) {
+      g_jsonrpc = true;
     } else {
       return usage(argv[0]);
     }

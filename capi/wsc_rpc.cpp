@@ -19,6 +19,11 @@ struct wsc_rpc {
 
 struct wsc_rpc_reply {
   wsc::RpcReply reply;
+  wsc::RpcResponder *responder = nullptr;  // the request's, for wsc_rpc_reply_defer
+};
+
+struct wsc_rpc_deferred {
+  wsc::RpcResponder responder;
 };
 
 namespace {
@@ -34,6 +39,20 @@ int guarded(F &&fn) {
     fn();
     return WSC_OK;
   });
+}
+
+// A deferred answer's status, with words for wsc_last_error_detail.
+int answered(wsc::Status s) {
+  switch (s) {
+    case wsc::Status::WSC_OK:
+      return WSC_OK;
+    case wsc::Status::WSC_ESTATE:
+      return fail(from(s), "no answer is due: answered already");
+    case wsc::Status::WSC_EINVAL:
+      return fail(from(s), "not a valid answer for the protocol: the peer got an internal error");
+    default:
+      return fail(from(s), "could not send the answer");
+  }
 }
 
 wsc::Millis call_timeout(int timeout_ms) { return wsc::Millis(timeout_ms < 0 ? -1 : timeout_ms); }
@@ -235,19 +254,22 @@ int wsc_rpc_on(wsc_rpc *rpc, const char *method, wsc_rpc_handler_fn fn, void *ha
       rpc->client->on(method, nullptr);
       return;
     }
-    rpc->client->on(method,
-                    [rpc, fn, handler_user, name = std::string(method)](std::string_view params) {
-                      wsc_rpc_reply reply;
-                      reply.reply = wsc::RpcReply::success({});
-                      fn(rpc, name.c_str(), reinterpret_cast<const unsigned char *>(params.data()),
-                         params.size(), &reply, handler_user);
-                      return std::move(reply.reply);
-                    });
+    rpc->client->on_deferrable(method, [rpc, fn, handler_user, name = std::string(method)](
+                                           std::string_view params, wsc::RpcResponder &later) {
+      wsc_rpc_reply reply;
+      reply.reply = wsc::RpcReply::success({});
+      reply.responder = &later;
+      // A notification's responder is empty: the handler gets no reply.
+      fn(rpc, name.c_str(), reinterpret_cast<const unsigned char *>(params.data()), params.size(),
+         later ? &reply : nullptr, handler_user);
+      return std::move(reply.reply);
+    });
   });
 }
 
 int wsc_rpc_reply_result(wsc_rpc_reply *reply, const void *data, size_t len) {
   if (!reply) return fail(WSC_EINVAL, "reply is NULL (a notification has no reply)");
+  if (reply->reply.later) return fail(WSC_ESTATE, "the reply was deferred");
   if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
   return guarded([&] { reply->reply = wsc::RpcReply::success(std::string(bytes(data, len))); });
 }
@@ -255,11 +277,41 @@ int wsc_rpc_reply_result(wsc_rpc_reply *reply, const void *data, size_t len) {
 int wsc_rpc_reply_error(wsc_rpc_reply *reply, int64_t code, const char *message, const void *data,
                         size_t len) {
   if (!reply) return fail(WSC_EINVAL, "reply is NULL (a notification has no reply)");
+  if (reply->reply.later) return fail(WSC_ESTATE, "the reply was deferred");
   if (!message) return fail(WSC_EINVAL, "message is NULL");
   if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
   return guarded(
       [&] { reply->reply = wsc::RpcReply::failure(code, message, std::string(bytes(data, len))); });
 }
+
+int wsc_rpc_reply_defer(wsc_rpc_reply *reply, wsc_rpc_deferred **out) {
+  if (out) *out = nullptr;
+  if (!reply) return fail(WSC_EINVAL, "reply is NULL (a notification has no reply)");
+  if (!out) return fail(WSC_EINVAL, "out is NULL");
+  if (reply->reply.later) return fail(WSC_ESTATE, "the reply was deferred already");
+  return guarded([&] {
+    *out = new wsc_rpc_deferred{std::move(*reply->responder)};
+    reply->reply = wsc::RpcReply::deferred();
+  });
+}
+
+int wsc_rpc_deferred_result(wsc_rpc_deferred *deferred, const void *data, size_t len) {
+  if (!deferred) return fail(WSC_EINVAL, "deferred is NULL");
+  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
+  return answered(deferred->responder.result(bytes(data, len)));
+}
+
+int wsc_rpc_deferred_error(wsc_rpc_deferred *deferred, int64_t code, const char *message,
+                           const void *data, size_t len) {
+  if (!deferred) return fail(WSC_EINVAL, "deferred is NULL");
+  if (!message) return fail(WSC_EINVAL, "message is NULL");
+  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
+  return wsc::capi::guarded([&] {
+    return answered(deferred->responder.error({code, message, std::string(bytes(data, len))}));
+  });
+}
+
+void wsc_rpc_deferred_free(wsc_rpc_deferred *deferred) { delete deferred; }
 
 int wsc_rpc_close(wsc_rpc *rpc, int code, const char *reason) {
   if (!rpc) return fail(WSC_EINVAL, "rpc is NULL");

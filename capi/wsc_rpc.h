@@ -70,7 +70,8 @@ typedef struct wsc_rpc_reply wsc_rpc_reply;
 
 /* Handles a request or notification from the peer. For a request, answer
  * with wsc_rpc_reply_result or wsc_rpc_reply_error before returning
- * (neither: a null result); reply is NULL for a notification. */
+ * (neither: a null result), or defer the answer (wsc_rpc_reply_defer);
+ * reply is NULL for a notification. */
 typedef void (*wsc_rpc_handler_fn)(wsc_rpc *rpc, const char *method, const unsigned char *params,
                                    size_t len, wsc_rpc_reply *reply, void *handler_user);
 
@@ -113,6 +114,23 @@ WSC_API int wsc_rpc_reply_result(wsc_rpc_reply *reply, const void *data, size_t 
 /* data: the encoded error data, NULL/0 for none. */
 WSC_API int wsc_rpc_reply_error(wsc_rpc_reply *reply, int64_t code, const char *message,
                                 const void *data, size_t len);
+
+/* A request's answer given after its handler returned (an async handler,
+ * work on another thread). Inside the handler, wsc_rpc_reply_defer takes
+ * the answer over (the handler then must not call wsc_rpc_reply_*); later,
+ * from any thread, wsc_rpc_deferred_result or wsc_rpc_deferred_error
+ * answers once, and wsc_rpc_deferred_free frees it (freed unanswered, the
+ * peer gets the protocol's internal error). Answers: WSC_OK (sent),
+ * WSC_ESTATE (answered already), WSC_EINVAL (data not valid for the
+ * protocol: the peer got an internal error instead), WSC_ECLOSED or
+ * WSC_EAGAIN (not sent). Deferred answers to a JSON-RPC batch go back one
+ * by one. */
+typedef struct wsc_rpc_deferred wsc_rpc_deferred;
+WSC_API int wsc_rpc_reply_defer(wsc_rpc_reply *reply, wsc_rpc_deferred **out);
+WSC_API int wsc_rpc_deferred_result(wsc_rpc_deferred *deferred, const void *data, size_t len);
+WSC_API int wsc_rpc_deferred_error(wsc_rpc_deferred *deferred, int64_t code, const char *message,
+                                   const void *data, size_t len);
+WSC_API void wsc_rpc_deferred_free(wsc_rpc_deferred *deferred);
 
 /* The connection under rpc, as wsc_close, wsc_wait (WSC_EWAIT when
  * timeout_ms runs out) and wsc_conn_state. */

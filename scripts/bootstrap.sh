@@ -12,7 +12,8 @@ protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
 python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf clang \
 libclang-rt-14-dev zlib1g-dev python3-autobahn \
 abigail-tools doxygen python3-sphinx python3-prometheus-client \
-golang-github-prometheus-client-golang-dev python3-setuptools python3-wheel python3-venv"
+golang-github-prometheus-client-golang-dev python3-setuptools python3-wheel python3-venv \
+golang-github-vmihailenco-msgpack.v5-dev golang-google-protobuf-dev"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -1,9 +1,13 @@
 package wsc
 
-// RPC: request/response calls over one wsc connection in JSON-RPC 2.0, on
-// the library's RPC engine (<wsc/wsc_rpc.h>: ids, deadlines, correlation,
-// reconnects and method-not-found live in the C core). Params and results
-// cross the ABI as JSON text, encoded and decoded here with encoding/json.
+// RPC: request/response calls over one wsc connection, on the library's RPC
+// engine (<wsc/wsc_rpc.h>: ids, deadlines, correlation, reconnects and
+// method-not-found live in the C core), in JSON-RPC 2.0, MessagePack-RPC or
+// the protobuf envelope. Params and results cross the ABI encoded: the
+// *Bytes methods take and return them as they are; Call, Notify and Handle
+// encode JSON with encoding/json (JSON-RPC). The subpackages msgpackrpc and
+// pbrpc do the same with msgpack and protobuf, so this package needs only
+// the standard library.
 //
 // Nothing polls: a Call hands the library a completion (a cgo.Handle of a
 // one-slot channel) that the loop thread fills when the answer, the
@@ -28,12 +32,16 @@ import (
 // InternalError is the code a Handler's plain error is answered with.
 const InternalError = -32603
 
-// RemoteError is the peer's error answer to a Call (ErrRemote); return one
-// from a Handler to answer with it.
+// RemoteError is the peer's error answer to a call (ErrRemote); return one
+// from a handler to answer with it.
 type RemoteError struct {
 	Code    int64
 	Message string
-	Data    json.RawMessage // the error's "data"; nil when absent
+	// Encoded in the protocol's codec; nil when absent. JSON-RPC: the
+	// error's "data". MessagePack-RPC: the whole error object the peer sent
+	// (answering, the third element of [code, message, data]). Protobuf:
+	// the envelope's payload.
+	Data []byte
 }
 
 func (e *RemoteError) Error() string { return "wsc: remote error: " + e.Message }
@@ -41,15 +49,31 @@ func (e *RemoteError) Error() string { return "wsc: remote error: " + e.Message 
 // Is matches ErrRemote.
 func (e *RemoteError) Is(target error) bool { return target == ErrRemote }
 
-// Handler answers a request of the peer (its return value, or its error:
-// a *RemoteError as such, any other as InternalError) or receives a
+// Handler answers a JSON-RPC request of the peer (its return value, or its
+// error: a *RemoteError as such, any other as InternalError) or receives a
 // notification (the return value is dropped). params is nil when the
 // request has none. It runs on the library's loop thread: keep it short and
 // make no blocking call of this client in it.
 type Handler func(params json.RawMessage) (any, error)
 
+// BytesHandler is a Handler that gets and returns encoded bytes (nil result:
+// the protocol's null/empty result).
+type BytesHandler func(params []byte) ([]byte, error)
+
+// Protocol is the wire protocol of an RPC client.
+type Protocol int
+
+// The protocols of <wsc/wsc_rpc.h>.
+const (
+	JSONRPC     Protocol = C.WSC_RPC_JSONRPC    // JSON-RPC 2.0, text frames
+	MsgpackRPC  Protocol = C.WSC_RPC_MSGPACKRPC // MessagePack-RPC, binary frames
+	ProtobufRPC Protocol = C.WSC_RPC_PROTOBUF   // proto/wsc_envelope.proto, binary frames
+)
+
 // RPCConfig tunes an RPC client; the zero value is the library's defaults.
 type RPCConfig struct {
+	// The wire protocol; 0 = JSONRPC.
+	Protocol Protocol
 	// Deadline of a Call whose context has none; 0 = 30 s, negative = none.
 	DefaultTimeout time.Duration
 	// Calls waiting for an answer; at the bound Call waits for one to end.
@@ -60,9 +84,10 @@ type RPCConfig struct {
 	FailWhileReconnecting bool
 }
 
-// RPC is a JSON-RPC 2.0 client on one connection; every method may be
-// called from any goroutine.
+// RPC is an RPC client on one connection; every method may be called from
+// any goroutine.
 type RPC struct {
+	proto  Protocol
 	mu     sync.RWMutex // guards r: read-held around C calls, write-held to free it
 	r      *C.wsc_rpc
 	handle cgo.Handle // of st: handlers
@@ -74,7 +99,7 @@ type RPC struct {
 // rpcState is what handlers and completions reach through cgo.Handles.
 type rpcState struct {
 	mu          sync.Mutex
-	handlers    map[string]Handler
+	handlers    map[string]BytesHandler
 	outstanding int
 	room        chan struct{} // closed and replaced when a call ends
 }
@@ -102,7 +127,10 @@ func DialRPC(ctx context.Context, url string, cfg RPCConfig, opts ...Option) (*R
 	defer C.wsc_options_free(copts)
 	var ccfg C.wsc_rpc_config
 	C.wsc_rpc_config_init(&ccfg)
-	ccfg.protocol = C.WSC_RPC_JSONRPC
+	if cfg.Protocol == 0 {
+		cfg.Protocol = JSONRPC
+	}
+	ccfg.protocol = C.int(cfg.Protocol)
 	switch {
 	case cfg.DefaultTimeout < 0:
 		ccfg.default_timeout_ms = 0
@@ -116,9 +144,9 @@ func DialRPC(ctx context.Context, url string, cfg RPCConfig, opts ...Option) (*R
 		ccfg.wait_for_reconnect = 0
 	}
 
-	st := &rpcState{handlers: map[string]Handler{}, room: make(chan struct{})}
+	st := &rpcState{handlers: map[string]BytesHandler{}, room: make(chan struct{})}
 	cst := newConnState()
-	c := &RPC{handle: cgo.NewHandle(st), conn: newHandle(cst), st: st, cst: cst}
+	c := &RPC{proto: cfg.Protocol, handle: cgo.NewHandle(st), conn: newHandle(cst), st: st, cst: cst}
 	curl := C.CString(url)
 	defer C.free(unsafe.Pointer(curl))
 	if r := C.wscgo_rpc_connect(curl, copts, &ccfg, C.uintptr_t(c.conn), &c.r); r.status != 0 {
@@ -147,30 +175,43 @@ func DialRPC(ctx context.Context, url string, cfg RPCConfig, opts ...Option) (*R
 	}
 }
 
-// Call calls method with params (encoded with json.Marshal; nil for none,
-// json.RawMessage as is) and decodes the result into result (a pointer, or
-// nil to drop it). The context's deadline is the call's deadline in the
-// library (else RPCConfig.DefaultTimeout); cancelling the context returns
-// ctx.Err() at once (a late answer is dropped). Errors: *RemoteError, an
-// *Error with ErrTimeout (also matches context.DeadlineExceeded), ErrLost
-// (the connection dropped after the call was sent), ErrClosed.
+// Call calls method of a JSON-RPC peer with params (encoded with
+// json.Marshal; nil for none, json.RawMessage as is) and decodes the result
+// into result (a pointer, or nil to drop it). Errors as CallBytes, and
+// ErrInvalid on a client of another protocol.
 func (c *RPC) Call(ctx context.Context, method string, params any, result any) error {
-	payload, err := encodeParams(params)
+	payload, err := c.encodeJSON("call", params)
 	if err != nil {
 		return err
 	}
+	data, err := c.CallBytes(ctx, method, payload)
+	if err != nil || result == nil {
+		return err
+	}
+	return json.Unmarshal(data, result)
+}
+
+// CallBytes calls method with params encoded in the protocol's codec (nil
+// for none) and returns the encoded result. The context's deadline is the
+// call's deadline in the library (else RPCConfig.DefaultTimeout);
+// cancelling the context returns ctx.Err() at once (a late answer is
+// dropped). At MaxOutstanding it waits for a call to end. Errors:
+// *RemoteError, an *Error with ErrTimeout (also matches
+// context.DeadlineExceeded), ErrLost (the connection dropped after the call
+// was sent), ErrClosed.
+func (c *RPC) CallBytes(ctx context.Context, method string, params []byte) ([]byte, error) {
 	ch := make(chan rpcOutcome, 1)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		room := c.st.roomSignal()
-		r := c.start(ctx, method, payload, ch)
+		r := c.start(ctx, method, params, ch)
 		if r.status == 0 {
 			break
 		}
 		if Status(r.status) != ErrAgain {
-			return errorFrom("call", r)
+			return nil, errorFrom("call", r)
 		}
 		if c.st.idle() {
 			// Every call ended (end() closes room as it counts the last one
@@ -180,28 +221,33 @@ func (c *RPC) Call(ctx context.Context, method string, params any, result any) e
 			case <-room:
 				continue
 			default:
-				return errorFrom("call", r)
+				return nil, errorFrom("call", r)
 			}
 		}
 		select { // max_outstanding reached: wait until a call ends
 		case <-room:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	select {
 	case o := <-ch:
-		return o.decode(result)
+		return o.data, o.err()
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
-func encodeParams(params any) ([]byte, error) {
-	if params == nil {
+// encodeJSON is json.Marshal for the JSON helpers, which only a JSON-RPC
+// client has.
+func (c *RPC) encodeJSON(op string, v any) ([]byte, error) {
+	if c.proto != JSONRPC {
+		return nil, &Error{Op: op, Status: ErrInvalid, Detail: "JSON values need a JSON-RPC client; use the *Bytes methods"}
+	}
+	if v == nil {
 		return nil, nil
 	}
-	return json.Marshal(params)
+	return json.Marshal(v)
 }
 
 // start makes the call; ch gets its outcome once (r.status 0) or never.
@@ -243,30 +289,29 @@ func bytesPtr(b []byte) unsafe.Pointer {
 	return unsafe.Pointer(&b[0])
 }
 
-func (o rpcOutcome) decode(result any) error {
+func (o rpcOutcome) err() error {
 	switch o.status {
 	case 0:
-		if result == nil {
-			return nil
-		}
-		return json.Unmarshal(o.data, result)
+		return nil
 	case ErrRemote:
-		e := &RemoteError{Code: o.code, Message: o.message}
-		if len(o.data) > 0 {
-			e.Data = json.RawMessage(o.data)
-		}
-		return e
+		return &RemoteError{Code: o.code, Message: o.message, Data: o.data}
 	}
 	return &Error{Op: "call", Status: o.status, Detail: o.message,
 		ended: o.status == ErrLost || o.status == ErrClosed}
 }
 
-// Notify sends a notification (no answer).
+// Notify sends a JSON-RPC notification (no answer); params as for Call.
 func (c *RPC) Notify(method string, params any) error {
-	payload, err := encodeParams(params)
+	payload, err := c.encodeJSON("notify", params)
 	if err != nil {
 		return err
 	}
+	return c.NotifyBytes(method, payload)
+}
+
+// NotifyBytes sends a notification (MessagePack-RPC: [2, method, params];
+// protobuf: an EVENT) with params encoded in the protocol's codec.
+func (c *RPC) NotifyBytes(method string, params []byte) error {
 	cm := C.CString(method)
 	defer C.free(unsafe.Pointer(cm))
 	c.mu.RLock()
@@ -274,15 +319,43 @@ func (c *RPC) Notify(method string, params any) error {
 	if c.r == nil {
 		return &Error{Op: "notify", Status: ErrClosed, ended: true}
 	}
-	if r := C.wscgo_rpc_notify(c.r, cm, bytesPtr(payload), C.size_t(len(payload))); r.status != 0 {
+	if r := C.wscgo_rpc_notify(c.r, cm, bytesPtr(params), C.size_t(len(params))); r.status != 0 {
 		return errorFrom("notify", r)
 	}
 	return nil
 }
 
-// Handle routes the peer's requests and notifications named method to fn;
-// nil removes the handler (requests then get method-not-found).
+// Handle routes the peer's JSON-RPC requests and notifications named method
+// to fn; nil removes the handler (requests then get method-not-found).
+// ErrInvalid on a client of another protocol.
 func (c *RPC) Handle(method string, fn Handler) error {
+	if _, err := c.encodeJSON("handle", nil); err != nil {
+		return err
+	}
+	if fn == nil {
+		return c.HandleBytes(method, nil)
+	}
+	return c.HandleBytes(method, EncodeAnswers(func(p []byte) (any, error) { return fn(p) }, json.Marshal))
+}
+
+// EncodeAnswers makes a BytesHandler of a handler that answers with a
+// value: the value is encoded with marshal (a codec's Marshal), its error
+// answers as for Handler.
+func EncodeAnswers(fn func(params []byte) (any, error), marshal func(any) ([]byte, error)) BytesHandler {
+	return func(params []byte) ([]byte, error) {
+		value, err := fn(params)
+		if err != nil {
+			return nil, err
+		}
+		return marshal(value)
+	}
+}
+
+// HandleBytes routes the peer's requests and notifications (protobuf:
+// REQUESTs and EVENTs of that type name) named method to fn, which gets and
+// returns encoded bytes: its error answers as for Handler. nil removes the
+// handler (requests then get method-not-found).
+func (c *RPC) HandleBytes(method string, fn BytesHandler) error {
 	cm := C.CString(method)
 	defer C.free(unsafe.Pointer(cm))
 	c.st.mu.Lock()
@@ -406,7 +479,7 @@ func wscgoRpcHandle(h C.uintptr_t, method *C.char, params unsafe.Pointer, n C.si
 	s.mu.Lock()
 	fn := s.handlers[name]
 	s.mu.Unlock()
-	var in json.RawMessage
+	var in []byte
 	if n > 0 {
 		in = C.GoBytes(params, C.int(n))
 	}
@@ -416,16 +489,13 @@ func wscgoRpcHandle(h C.uintptr_t, method *C.char, params unsafe.Pointer, n C.si
 		}
 		return
 	}
-	value, err := callHandler(fn, in)
+	out, err := callHandler(fn, in)
 	if reply == nil {
 		return
 	}
 	if err == nil {
-		var out []byte
-		if out, err = json.Marshal(value); err == nil {
-			C.wsc_rpc_reply_result(reply, bytesPtr(out), C.size_t(len(out)))
-			return
-		}
+		C.wsc_rpc_reply_result(reply, bytesPtr(out), C.size_t(len(out)))
+		return
 	}
 	var remote *RemoteError
 	if errors.As(err, &remote) {
@@ -437,7 +507,7 @@ func wscgoRpcHandle(h C.uintptr_t, method *C.char, params unsafe.Pointer, n C.si
 
 // callHandler runs fn; a panic is answered as an internal error instead of
 // crashing the loop thread.
-func callHandler(fn Handler, params json.RawMessage) (value any, err error) {
+func callHandler(fn BytesHandler, params []byte) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = errors.New("handler panicked")

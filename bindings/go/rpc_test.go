@@ -11,10 +11,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
+
+	"wsc.example/wsc/internal/peertest"
 )
 
 func jsonrpcPeer(t *testing.T) string {
@@ -23,12 +24,7 @@ func jsonrpcPeer(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "json-rpc-2.0")); err != nil {
 		t.Skip("run npm install in tests/peers/node")
 	}
-	port, stop, err := startPeer(regexp.MustCompile(`PORT (\d+)`), "node", script)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return "ws://127.0.0.1:" + port + "/"
+	return peertest.URL(t, "node", script)
 }
 
 func dialRPC(t *testing.T, cfg RPCConfig) *RPC {
@@ -43,11 +39,7 @@ func dialRPC(t *testing.T, cfg RPCConfig) *RPC {
 	return c
 }
 
-func ctx5(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+func ctx5(t *testing.T) context.Context { return peertest.Context(t, 5*time.Second) }
 
 func TestRPCCallDecodesResults(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})
@@ -100,20 +92,12 @@ func TestRPCDeadlineIsTheContexts(t *testing.T) {
 
 func TestRPCConnectionLossAndClose(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})
-	lost := make(chan error, 1)
-	go func() { lost <- c.Call(context.Background(), "slow", []int{5000, 1}, nil) }()
-	time.Sleep(50 * time.Millisecond)
 	var ok bool
-	if err := c.Call(ctx5(t), "drop", []int{}, &ok); err != nil || !ok {
-		t.Fatalf("drop: %v", err)
-	}
-	select {
-	case err := <-lost:
-		if !errors.Is(err, ErrLost) {
-			t.Fatalf("want ErrLost, got %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the lost call did not end")
+	err := peertest.EndedBy(
+		func() error { return c.Call(context.Background(), "slow", []int{5000, 1}, nil) },
+		func() error { return c.Call(ctx5(t), "drop", []int{}, &ok) })
+	if !errors.Is(err, ErrLost) || !ok {
+		t.Fatalf("want ErrLost after drop, got %v", err)
 	}
 
 	d := dialRPC(t, RPCConfig{})
@@ -192,31 +176,16 @@ func TestRPC1000ConcurrentCalls(t *testing.T) {
 	c := dialRPC(t, RPCConfig{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, 1000)
-	for w := 0; w < 8; w++ { // 8 starters, 125 calls each, all outstanding at once
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var calls sync.WaitGroup
-			for i := w; i < 1000; i += 8 {
-				calls.Add(1)
-				go func(i int) {
-					defer calls.Done()
-					var got map[string]int
-					if err := c.Call(ctx, "slow", []any{50, map[string]int{"call": i}}, &got); err != nil {
-						errs <- err
-					} else if got["call"] != i {
-						errs <- fmt.Errorf("call %d got %v", i, got)
-					}
-				}(i)
-			}
-			calls.Wait()
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range peertest.Concurrently(8, 125, func(w, i int) error {
+		call := w*125 + i
+		var got map[string]int
+		if err := c.Call(ctx, "slow", []any{50, map[string]int{"call": call}}, &got); err != nil {
+			return err
+		} else if got["call"] != call {
+			return fmt.Errorf("call %d got %v", call, got)
+		}
+		return nil
+	}) {
 		t.Error(err)
 	}
 }

@@ -9,7 +9,7 @@
 # - GOCACHE, GOPATH and GOTMPDIR live under BUILD_DIR/go so a clean clone
 #   works and nothing is written to $HOME; no network: GOPROXY=off,
 #   GOTOOLCHAIN=local, GOFLAGS=-buildvcs=false (standard library only;
-#   wscprom below uses Debian's Go packages).
+#   wscprom, msgpackrpc and pbrpc below use Debian's Go packages).
 set -eu
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
@@ -33,17 +33,24 @@ GO="${GO:-go}"
 # -v prints one "--- PASS/FAIL" line per test, which the CI summary counts.
 "$GO" test -race -count=1 -v "$@" ./...
 
-# wscprom (the prometheus.Collector) is its own module, so the binding needs
-# only the standard library. Offline it builds in GOPATH mode against
-# Debian's golang-github-prometheus-client-golang-dev in /usr/share/gocode,
-# with the binding reached as wsc.example/wsc through a symlink.
+# wscprom (the prometheus.Collector), msgpackrpc and pbrpc (the RPC client
+# with Go codecs) are their own modules, so the binding needs only the
+# standard library. Offline they build in GOPATH mode against Debian's Go
+# packages in /usr/share/gocode, with the binding reached as wsc.example/wsc
+# through a symlink. Each runs when its Debian package is installed.
 gocode=/usr/share/gocode
-if [ ! -d "$gocode/src/github.com/prometheus/client_golang/prometheus" ]; then
-  echo "SKIP wscprom: golang-github-prometheus-client-golang-dev is not installed"
-  exit 0
-fi
 mkdir -p "$gobase/gopath/src/wsc.example"
 ln -sfn "$src/bindings/go" "$gobase/gopath/src/wsc.example/wsc"
-cd "$gobase/gopath/src/wsc.example/wsc/wscprom"
-GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" vet .
-GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" test -race -count=1 -v .
+for sub in wscprom:github.com/prometheus/client_golang/prometheus \
+  msgpackrpc:github.com/vmihailenco/msgpack/v5 pbrpc:google.golang.org/protobuf/proto; do
+  pkg=${sub%%:*} needs=${sub#*:}
+  if [ ! -d "$gocode/src/$needs" ]; then
+    echo "SKIP $pkg: $needs is not installed in $gocode (scripts/bootstrap.sh)"
+    continue
+  fi
+  (
+    cd "$gobase/gopath/src/wsc.example/wsc/$pkg"
+    GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" vet .
+    GO111MODULE=off GOPATH="$gobase/gopath:$gocode" "$GO" test -race -count=1 -v .
+  )
+done

@@ -14,22 +14,17 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"wsc.example/wsc/internal/peertest"
 )
 
 // The echo server: `$WSC_CLI serve --port 0` (default: the meson build's
 // tools/wsc next to this source tree).
 var echoURL string
 
-func sourceDir() string {
-	if d := os.Getenv("WSC_SOURCE_DIR"); d != "" {
-		return d
-	}
-	d, _ := filepath.Abs("../..")
-	return d
-}
+func sourceDir() string { return peertest.SourceDir() }
 
 func cliPath() string {
 	if p := os.Getenv("WSC_CLI"); p != "" {
@@ -38,54 +33,9 @@ func cliPath() string {
 	return filepath.Join(sourceDir(), "build", "tools", "wsc")
 }
 
-// startPeer runs a server whose stdout goes to a file (no pipe, so no
-// goroutine copies it) and waits for the line matching re; it returns the
-// first submatch and a stop function.
+// startPeer runs a peer and returns the port it prints (peertest.Start).
 func startPeer(re *regexp.Regexp, name string, args ...string) (string, func(), error) {
-	out, err := os.CreateTemp("", "wsc-go-peer-*.out")
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(name, args...)
-	cmd.Stdout = out
-	cmd.Stderr = os.Stderr
-	// stdin is a pipe kept open until stop: peers that exit at EOF on stdin
-	// (the Node ones) then live as long as the test, and die with it.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		out.Close()
-		os.Remove(out.Name())
-		return "", nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		os.Remove(out.Name())
-		return "", nil, err
-	}
-	stop := func() {
-		_ = stdin.Close()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		out.Close()
-		os.Remove(out.Name())
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(out.Name())
-		if m := re.FindSubmatch(b); m != nil {
-			return string(m[1]), stop, nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop()
-	return "", nil, fmt.Errorf("%s did not print its port", name)
+	return peertest.Start(re, name, args...)
 }
 
 func TestMain(m *testing.M) {

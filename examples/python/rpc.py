@@ -34,6 +34,14 @@ def plain(protocol, url):
 
     async def concurrently():
         async with await rpc.connect_async(url, protocol=protocol) as client:
+            # With asyncio a handler may be a coroutine: its result is the answer.
+            async def slow_double(params):
+                await asyncio.sleep(0.01)
+                return params[0] * 2
+
+            client.on("client.slow_double", slow_double)
+            print("ask_client (async handler) ->",
+                  await client.call("ask_client", ["client.slow_double", [21]]))
             results = await asyncio.gather(*(client.call("add", [i, i]) for i in range(100)))
             print("100 concurrent adds ->", results[:5], "...")
 

@@ -73,20 +73,54 @@ class WSC_CXX_API RpcCallError : public Error {
   RpcError error_;
 };
 
-// What a handler answers: a result (encoded) or an error.
+// What a handler answers: a result (encoded), an error, or (a handler
+// with a responder) "later": the responder it kept will answer.
 struct RpcReply {
   bool ok = true;
   std::string result;  // JSON-RPC: JSON text; empty = null
   RpcError error;
-  static RpcReply success(std::string result) { return {true, std::move(result), {}}; }
+  bool later = false;
+  static RpcReply success(std::string result) { return {true, std::move(result), {}, false}; }
   static RpcReply failure(int64_t code, std::string message, std::string data = {}) {
-    return {false, {}, {code, std::move(message), std::move(data)}};
+    return {false, {}, {code, std::move(message), std::move(data)}, false};
   }
+  static RpcReply deferred() { return {true, {}, {}, true}; }
 };
 
 namespace detail {
 class RpcEngine;
 }
+
+// Answers one request of the peer after its handler returned (an async
+// handler, work on another thread): result() or error(), once, from any
+// thread. Dropped while an answer is still due, it answers the protocol's
+// internal error, so the peer never waits for nothing. Move-only; empty
+// (false) for a notification, once answered, and when moved from.
+class WSC_CXX_API RpcResponder {
+ public:
+  RpcResponder() noexcept;
+  ~RpcResponder();
+  RpcResponder(RpcResponder &&other) noexcept;
+  RpcResponder &operator=(RpcResponder &&other) noexcept;
+
+  // WSC_OK: the answer was sent. WSC_ESTATE: no answer is due (answered
+  // already, or a notification). WSC_EINVAL: not a valid result/error data
+  // for the protocol (the peer got an internal error instead). WSC_ECLOSED
+  // or WSC_EAGAIN: the connection is gone or its send queue is full.
+  Status result(std::string_view encoded) noexcept;
+  Status error(const RpcError &error) noexcept;
+  explicit operator bool() const noexcept { return state_ != nullptr; }
+
+  struct State;  // detail: which engine, which request
+
+ private:
+  friend class detail::RpcEngine;
+  explicit RpcResponder(std::unique_ptr<State> state) noexcept;
+  // Runs send once with the engine and the request's id, if both are there.
+  Status answer(const std::function<Status(detail::RpcEngine &, std::string_view)> &send) noexcept;
+  void abandon() noexcept;  // answers an internal error
+  std::unique_ptr<State> state_;
+};
 
 class WSC_CXX_API RpcClient {
  public:
@@ -143,6 +177,12 @@ class WSC_CXX_API RpcClient {
   // the protocol's method-not-found error. An empty handler removes it.
   using Handler = std::function<RpcReply(std::string_view params)>;
   void on(std::string method, Handler handler);
+  // The same for a handler that may answer later: it moves the responder
+  // out (a request's; empty for a notification) and returns
+  // RpcReply::deferred(). Returning anything else answers at once, as for
+  // on(). Deferred answers to a JSON-RPC batch go back one by one.
+  using DeferrableHandler = std::function<RpcReply(std::string_view params, RpcResponder &later)>;
+  void on_deferrable(std::string method, DeferrableHandler handler);
 
   // The connection under the engine: state, wait, close, stats.
   Client &client() noexcept { return *client_; }

@@ -389,17 +389,25 @@ std::string RpcEngine::handle_request(RpcIncoming &in) {
   if (!handler) {
     return request ? wire_->error(in.reply_id, wire_->method_not_found(in.method)) : std::string();
   }
+  // A request's responder; if the handler keeps it, it answers (or its
+  // destructor answers an internal error) and nothing is sent from here.
+  RpcResponder responder;
+  if (request) {
+    responder = RpcResponder(
+        std::make_unique<RpcResponder::State>(RpcResponder::State{weak_from_this(), in.reply_id}));
+  }
   RpcReply reply;
   std::string failure;  // the handler itself failed
   try {
-    reply = (*handler)(in.payload);
-    const std::string why = wire_->check_payload(reply.ok ? reply.result : reply.error.data, false);
-    if (!why.empty()) failure = "it answered " + why;
+    reply = (*handler)(in.payload, responder);
+    if (reply.later) return {};  // a responder still here answers as it goes
   } catch (const std::exception &e) {
     failure = e.what();
   } catch (...) {
     failure = "unknown exception";
   }
+  if (request && !responder) return {};  // it was moved out: its holder answers
+  responder.state_.reset();              // answered here
   if (!failure.empty()) {
     if (!request) {
       report(Status::WSC_EINTERNAL, "the handler of " + in.method + " failed: " + failure);
@@ -407,14 +415,92 @@ std::string RpcEngine::handle_request(RpcIncoming &in) {
     }
     reply.ok = false;
     reply.error = wire_->internal_error(failure);
+  } else if (!request) {
+    const std::string why = wire_->check_payload(reply.ok ? reply.result : reply.error.data, false);
+    if (!why.empty())
+      report(Status::WSC_EINTERNAL, "the handler of " + in.method + " answered " + why);
+    return {};
   }
-  if (!request) return {};
+  bool invalid = false;
+  return reply_frame(in.reply_id, reply, &invalid);
+}
+
+std::string RpcEngine::reply_frame(std::string_view reply_id, const RpcReply &reply,
+                                   bool *invalid) const {
+  const std::string why = wire_->check_payload(reply.ok ? reply.result : reply.error.data, false);
+  *invalid = !why.empty();
   try {
-    return reply.ok ? wire_->result(in.reply_id, reply.result)
-                    : wire_->error(in.reply_id, reply.error);
+    if (*invalid) return wire_->error(reply_id, wire_->internal_error("it answered " + why));
+    return reply.ok ? wire_->result(reply_id, reply.result) : wire_->error(reply_id, reply.error);
   } catch (const Error &e) {
-    return wire_->error(in.reply_id, wire_->internal_error(e.what()));
+    *invalid = true;
+    return wire_->error(reply_id, wire_->internal_error(e.what()));
   }
 }
 
+Status RpcEngine::answer_later(std::string_view reply_id, const RpcReply &reply) {
+  bool invalid = false;
+  const std::string frame = reply_frame(reply_id, reply, &invalid);
+  Status s = Status::WSC_ECLOSED;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (client_) s = client_->try_send(wire_->frame_type(), frame);
+  }
+  return s == Status::WSC_OK && invalid ? Status::WSC_EINVAL : s;
+}
+
 }  // namespace wsc::detail
+
+namespace wsc {
+
+RpcResponder::RpcResponder() noexcept = default;
+RpcResponder::RpcResponder(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+RpcResponder::RpcResponder(RpcResponder &&other) noexcept = default;
+
+RpcResponder &RpcResponder::operator=(RpcResponder &&other) noexcept {
+  if (this != &other) {
+    if (state_) abandon();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+RpcResponder::~RpcResponder() {
+  if (state_) abandon();
+}
+
+Status RpcResponder::result(std::string_view encoded) noexcept {
+  return answer([&](detail::RpcEngine &e, std::string_view id) {
+    return e.answer_later(id, RpcReply::success(std::string(encoded)));
+  });
+}
+
+Status RpcResponder::error(const RpcError &error) noexcept {
+  return answer([&](detail::RpcEngine &e, std::string_view id) {
+    return e.answer_later(id, RpcReply::failure(error.code, error.message, error.data));
+  });
+}
+
+void RpcResponder::abandon() noexcept {
+  answer([](detail::RpcEngine &e, std::string_view id) {
+    return e.answer_later(
+        id, RpcReply{false, {}, e.internal_error("the handler never answered"), false});
+  });
+}
+
+Status RpcResponder::answer(
+    const std::function<Status(detail::RpcEngine &, std::string_view)> &send) noexcept {
+  if (!state_) return Status::WSC_ESTATE;
+  const std::unique_ptr<State> state = std::move(state_);  // once, even if it fails
+  const auto engine = state->engine.lock();
+  if (!engine) return Status::WSC_ECLOSED;
+  try {
+    return send(*engine, state->reply_id);
+  } catch (const Error &e) {
+    return e.status();
+  } catch (...) {
+    return Status::WSC_ENOMEM;
+  }
+}
+
+}  // namespace wsc

@@ -27,7 +27,7 @@ class LoopCore;
 class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
  public:
   using Done = RpcClient::Done;
-  using Handler = RpcClient::Handler;
+  using Handler = RpcClient::DeferrableHandler;
 
   RpcEngine(std::shared_ptr<LoopCore> loop, std::unique_ptr<WireProtocol> wire, RpcOptions options,
             Callbacks user);
@@ -48,6 +48,10 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
   void notify(std::string_view method, std::string_view params);
   void on(std::string method, Handler handler);
   bool on_loop_thread() const;
+  // The answer to the peer's request reply_id, given later (RpcResponder),
+  // from any thread; the status as RpcResponder::result's.
+  Status answer_later(std::string_view reply_id, const RpcReply &reply);
+  RpcError internal_error(std::string_view what) const { return wire_->internal_error(what); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -82,6 +86,9 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
   // Empty, or why the answer matches no call.
   std::string handle_answer(RpcIncoming &in, Completions &out);
   std::string handle_request(RpcIncoming &in);
+  // The reply frame to a request (an internal error for a result the
+  // protocol cannot carry, which sets *invalid).
+  std::string reply_frame(std::string_view reply_id, const RpcReply &reply, bool *invalid) const;
   void report(Status status, const std::string &detail);
   void arm_timer();
   void on_timer();
@@ -111,3 +118,10 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
 };
 
 }  // namespace wsc::detail
+
+namespace wsc {
+struct RpcResponder::State {
+  std::weak_ptr<detail::RpcEngine> engine;  // the responder does not keep it alive
+  std::string reply_id;
+};
+}  // namespace wsc

@@ -107,6 +107,14 @@ Status RpcClient::try_notify(std::string_view method, std::string_view params) n
 }
 
 void RpcClient::on(std::string method, Handler handler) {
+  if (!handler) return engine_->on(std::move(method), nullptr);
+  engine_->on(std::move(method),
+              [handler = std::move(handler)](std::string_view params, RpcResponder &) {
+                return handler(params);
+              });
+}
+
+void RpcClient::on_deferrable(std::string method, DeferrableHandler handler) {
   engine_->on(std::move(method), std::move(handler));
 }
 

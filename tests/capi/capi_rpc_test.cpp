@@ -9,6 +9,8 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "fixtures.hpp"
 #include "wsc_rpc.h"
@@ -59,6 +61,12 @@ TEST(CapiRpcArgs, EveryFunctionChecksItsArguments) {
             WSC_EINVAL);
   EXPECT_EQ(wsc_rpc_reply_result(nullptr, "1", 1), WSC_EINVAL);
   EXPECT_EQ(wsc_rpc_reply_error(nullptr, 1, "m", nullptr, 0), WSC_EINVAL);
+  wsc_rpc_deferred *deferred = reinterpret_cast<wsc_rpc_deferred *>(&deferred);
+  EXPECT_EQ(wsc_rpc_reply_defer(nullptr, &deferred), WSC_EINVAL);
+  EXPECT_EQ(deferred, nullptr);
+  EXPECT_EQ(wsc_rpc_deferred_result(nullptr, "1", 1), WSC_EINVAL);
+  EXPECT_EQ(wsc_rpc_deferred_error(nullptr, 1, "m", nullptr, 0), WSC_EINVAL);
+  wsc_rpc_deferred_free(nullptr);
   EXPECT_EQ(wsc_rpc_close(nullptr, 1000, nullptr), WSC_EINVAL);
   EXPECT_EQ(wsc_rpc_wait(nullptr, WSC_OPEN, 0), WSC_EINVAL);
   EXPECT_EQ(wsc_rpc_state(nullptr), WSC_EINVAL);
@@ -195,6 +203,61 @@ TEST_F(CapiRpc, HandlersAnswerThePeer) {
   ASSERT_EQ(wsc_rpc_on(rpc_, "client.double", nullptr, nullptr), WSC_OK);
   EXPECT_NE(call("ask_client", R"(["client.double",[21]])").second.find("-32601"),
             std::string::npos);
+}
+
+// A handler defers its answer; another thread answers (or frees the
+// deferred unanswered: the peer gets the internal error).
+TEST_F(CapiRpc, HandlersMayDeferTheirAnswer) {
+  struct Deferred {
+    std::mutex mutex;
+    std::vector<wsc_rpc_deferred *> taken;
+    int reply_after_defer = WSC_OK;
+  } d;
+  auto handler = [](wsc_rpc *, const char *, const unsigned char *, size_t, wsc_rpc_reply *reply,
+                    void *user) {
+    auto *self = static_cast<Deferred *>(user);
+    wsc_rpc_deferred *later = nullptr;
+    if (wsc_rpc_reply_defer(reply, &later) != WSC_OK) return;
+    std::lock_guard<std::mutex> lock(self->mutex);
+    self->reply_after_defer = wsc_rpc_reply_result(reply, "1", 1);
+    self->taken.push_back(later);
+  };
+  ASSERT_EQ(wsc_rpc_on(rpc_, "client.later", handler, &d), WSC_OK);
+  auto answer_from_a_thread = [&](auto answer) {
+    return std::thread([&d, answer] {
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lock(d.mutex);
+          if (!d.taken.empty()) {
+            wsc_rpc_deferred *later = d.taken.back();
+            d.taken.pop_back();
+            answer(later);
+            wsc_rpc_deferred_free(later);
+            return;
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  };
+  std::thread a = answer_from_a_thread([](wsc_rpc_deferred *later) {
+    EXPECT_EQ(wsc_rpc_deferred_result(later, "42", 2), WSC_OK);
+    EXPECT_EQ(wsc_rpc_deferred_result(later, "43", 2), WSC_ESTATE);
+  });
+  EXPECT_EQ(call("ask_client", R"(["client.later",[21]])").second, R"({"result":42})");
+  a.join();
+  EXPECT_EQ(d.reply_after_defer, WSC_ESTATE);
+
+  std::thread b = answer_from_a_thread([](wsc_rpc_deferred *later) {
+    EXPECT_EQ(wsc_rpc_deferred_error(later, 7, "refused", "[1]", 3), WSC_OK);
+  });
+  EXPECT_EQ(call("ask_client", R"(["client.later",[]])").second,
+            R"({"code":7,"data":[1],"message":"refused"})");
+  b.join();
+
+  std::thread c = answer_from_a_thread([](wsc_rpc_deferred *) {});  // freed unanswered
+  EXPECT_NE(call("ask_client", R"(["client.later",[]])").second.find("-32603"), std::string::npos);
+  c.join();
 }
 
 TEST_F(CapiRpc, BatchesNotificationsAndClose) {

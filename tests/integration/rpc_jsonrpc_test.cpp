@@ -1,7 +1,8 @@
 // JSON-RPC 2.0 through wsc::RpcClient against peers no one here wrote: the
 // npm `json-rpc-2.0` library behind Node `ws` (tests/peers/node/
-// jsonrpc_peer.js) and the npm `rpc-websockets` server
-// (rpc_websockets_peer.js), over real sockets on 127.0.0.1.
+// jsonrpc_peer.js), the npm `rpc-websockets` server
+// (rpc_websockets_peer.js) and the npm `jayson` server behind Node `ws`
+// (jayson_peer.js), over real sockets on 127.0.0.1.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,12 +19,10 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-std::unique_ptr<PeerProcess> start_node_peer(const std::string &script) {
+// nullptr when the npm module the script needs is not installed.
+std::unique_ptr<PeerProcess> start_node_peer(const std::string &script, const std::string &module) {
   const std::string node_dir = source_dir() + "/tests/peers/node";
-  if (access((node_dir + "/node_modules/json-rpc-2.0").c_str(), F_OK) != 0 ||
-      access((node_dir + "/node_modules/rpc-websockets").c_str(), F_OK) != 0) {
-    return nullptr;
-  }
+  if (access((node_dir + "/node_modules/" + module).c_str(), F_OK) != 0) return nullptr;
   return std::make_unique<PeerProcess>(std::vector<std::string>{"node", node_dir + "/" + script});
 }
 
@@ -40,7 +39,7 @@ E thrown(std::future<std::string> f) {
 
 class JsonRpcPeer : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { peer_ = start_node_peer("jsonrpc_peer.js"); }
+  static void SetUpTestSuite() { peer_ = start_node_peer("jsonrpc_peer.js", "json-rpc-2.0"); }
   static void TearDownTestSuite() { peer_.reset(); }
   void SetUp() override {
     if (!peer_) GTEST_SKIP() << "npm peers not installed (scripts/bootstrap.sh installs them)";
@@ -60,31 +59,82 @@ class JsonRpcPeer : public ::testing::Test {
   Recorder recorder_;
 };
 
-TEST_F(JsonRpcPeer, CallsReturnTheirResults) {
-  auto rpc = connect();
-  EXPECT_EQ(json::parse(rpc->call("add", "[2, 3]").get()), 5);
+// Checks every JSON-RPC peer here passes: its methods add, echo, fail
+// (42 "nope" {"why": "asked to"}), note/notes are the same.
+void expect_calls_return_their_results(RpcClient &rpc) {
+  EXPECT_EQ(json::parse(rpc.call("add", "[2, 3]").get()), 5);
   const json params = {{"a", {1, "x", nullptr}}, {"ü", "ß"}};
-  EXPECT_EQ(json::parse(rpc->call("echo", params.dump()).get()), params);
+  EXPECT_EQ(json::parse(rpc.call("echo", params.dump()).get()), params);
 }
 
-TEST_F(JsonRpcPeer, PeerErrorsArriveAsRemoteErrors) {
-  auto rpc = connect();
-  const auto e = thrown<RpcCallError>(rpc->call("fail", "[]"));
+void expect_remote_errors(RpcClient &rpc) {
+  const auto e = thrown<RpcCallError>(rpc.call("fail", "[]"));
   EXPECT_EQ(e.status(), Status::WSC_EREMOTE);
   EXPECT_EQ(e.error().code, 42);
   EXPECT_EQ(e.error().message, "nope");
   EXPECT_EQ(json::parse(e.error().data), json({{"why", "asked to"}}));
 
-  const auto missing = thrown<RpcCallError>(rpc->call("no_such_method", "[]"));
+  const auto missing = thrown<RpcCallError>(rpc.call("no_such_method", "[]"));
   EXPECT_EQ(missing.error().code, -32601);
 }
 
-TEST_F(JsonRpcPeer, NotificationsReachThePeerInOrder) {
-  auto rpc = connect();
-  rpc->notify("note", "[1]");
-  rpc->notify("note", R"({"x": 2})");
-  EXPECT_EQ(json::parse(rpc->call("notes", "").get()), json::parse(R"([[1], {"x": 2}])"));
+void expect_notifications_in_order(RpcClient &rpc) {
+  rpc.notify("note", "[1]");
+  rpc.notify("note", R"({"x": 2})");
+  EXPECT_EQ(json::parse(rpc.call("notes", "").get()), json::parse(R"([[1], {"x": 2}])"));
 }
+
+void expect_batch_answers_reach_each_call(RpcClient &rpc) {
+  std::promise<RpcResponse> a, b, c;
+  std::vector<RpcClient::BatchCall> calls;
+  calls.push_back({"add", "[1, 2]", [&](RpcResponse &&r) { a.set_value(std::move(r)); }});
+  calls.push_back({"fail", "[]", [&](RpcResponse &&r) { b.set_value(std::move(r)); }});
+  calls.push_back({"echo", R"(["x"])", [&](RpcResponse &&r) { c.set_value(std::move(r)); }});
+  rpc.call_batch(std::move(calls));
+  const RpcResponse ra = a.get_future().get(), rb = b.get_future().get(), rc = c.get_future().get();
+  EXPECT_EQ(ra.status, Status::WSC_OK);
+  EXPECT_EQ(json::parse(ra.result), 3);
+  EXPECT_EQ(rb.status, Status::WSC_EREMOTE);
+  EXPECT_EQ(rb.error.code, 42);
+  EXPECT_EQ(json::parse(rc.result), json({"x"}));
+}
+
+// "drop" ends the TCP connection without a Close.
+void expect_connection_loss_fails_sent_calls(RpcClient &rpc) {
+  auto slow = rpc.call("slow", "[5000, 1]");
+  const auto start = std::chrono::steady_clock::now();
+  rpc.call("drop", "[]").get();
+  EXPECT_EQ(thrown<Error>(std::move(slow)).status(), Status::WSC_ELOST);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(rpc.try_call("add", "[1, 1]", [](RpcResponse &&) {}), Status::WSC_ECLOSED);
+}
+
+// 8 threads make 125 echo calls each, all outstanding at once; returns how
+// many answers matched their call.
+int thousand_concurrent_calls_matched(RpcClient &rpc) {
+  constexpr int kThreads = 8, kPerThread = 125;
+  std::atomic<int> matched{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::pair<json, std::future<std::string>>> calls;
+      for (int i = 0; i < kPerThread; ++i) {
+        json params = {t, i, std::string(static_cast<size_t>(i % 7) * 10, 'x')};
+        auto f = rpc.call("echo", params.dump());
+        calls.emplace_back(std::move(params), std::move(f));
+      }
+      for (auto &[params, f] : calls) matched += json::parse(f.get()) == params;
+    });
+  }
+  for (auto &t : threads) t.join();
+  return matched.load();
+}
+
+TEST_F(JsonRpcPeer, CallsReturnTheirResults) { expect_calls_return_their_results(*connect()); }
+
+TEST_F(JsonRpcPeer, PeerErrorsArriveAsRemoteErrors) { expect_remote_errors(*connect()); }
+
+TEST_F(JsonRpcPeer, NotificationsReachThePeerInOrder) { expect_notifications_in_order(*connect()); }
 
 TEST_F(JsonRpcPeer, PeerCallsTheClientsHandlers) {
   auto rpc = connect();
@@ -109,6 +159,54 @@ TEST_F(JsonRpcPeer, PeerCallsTheClientsHandlers) {
   EXPECT_EQ(ask("client.double")["code"], -32601);
 }
 
+TEST_F(JsonRpcPeer, HandlersMayAnswerLaterFromAnotherThread) {
+  auto rpc = connect();
+  std::mutex mutex;
+  std::vector<std::thread> workers;
+  auto later = [&](auto work) {
+    std::lock_guard<std::mutex> lock(mutex);
+    workers.emplace_back(std::move(work));
+    return RpcReply::deferred();
+  };
+  rpc->on_deferrable("client.later", [&](std::string_view params, RpcResponder &responder) {
+    const int x = json::parse(params).at(0).get<int>();
+    return later([x, r = std::move(responder)]() mutable {
+      std::this_thread::sleep_for(50ms);
+      EXPECT_EQ(r.result(std::to_string(x * 2)), Status::WSC_OK);
+      EXPECT_EQ(r.result("1"), Status::WSC_ESTATE) << "a second answer";
+    });
+  });
+  rpc->on_deferrable("client.refuse_later", [&](std::string_view, RpcResponder &responder) {
+    return later([r = std::move(responder)]() mutable {
+      EXPECT_EQ(r.error({7, "later", R"({"k": 1})"}), Status::WSC_OK);
+    });
+  });
+  rpc->on_deferrable("client.invalid_later", [&](std::string_view, RpcResponder &responder) {
+    return later([r = std::move(responder)]() mutable {
+      EXPECT_EQ(r.result("{not json"), Status::WSC_EINVAL);
+    });
+  });
+  rpc->on_deferrable("client.dropped", [](std::string_view, RpcResponder &responder) {
+    RpcResponder gone = std::move(responder);  // never answers
+    return RpcReply::deferred();
+  });
+  rpc->on_deferrable("client.now",
+                     [](std::string_view, RpcResponder &) { return RpcReply::success("\"now\""); });
+
+  auto ask = [&](const char *method) {
+    return json::parse(rpc->call("ask_client", json({method, {21}}).dump()).get());
+  };
+  EXPECT_EQ(ask("client.later"), json({{"result", 42}}));
+  const json refused = ask("client.refuse_later");
+  EXPECT_EQ(refused["code"], 7);
+  EXPECT_EQ(refused["data"], json({{"k", 1}}));
+  EXPECT_EQ(ask("client.invalid_later")["code"], -32603);
+  EXPECT_EQ(ask("client.dropped")["code"], -32603);
+  EXPECT_EQ(ask("client.now"), json({{"result", "now"}}));
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto &w : workers) w.join();
+}
+
 TEST_F(JsonRpcPeer, ServerNotificationsReachHandlers) {
   auto rpc = connect();
   std::mutex mutex;
@@ -126,21 +224,7 @@ TEST_F(JsonRpcPeer, ServerNotificationsReachHandlers) {
   EXPECT_EQ(seen.at(0), json({{"n", 1}}));
 }
 
-TEST_F(JsonRpcPeer, BatchAnswersReachEachCall) {
-  auto rpc = connect();
-  std::promise<RpcResponse> a, b, c;
-  std::vector<RpcClient::BatchCall> calls;
-  calls.push_back({"add", "[1, 2]", [&](RpcResponse &&r) { a.set_value(std::move(r)); }});
-  calls.push_back({"fail", "[]", [&](RpcResponse &&r) { b.set_value(std::move(r)); }});
-  calls.push_back({"echo", R"(["x"])", [&](RpcResponse &&r) { c.set_value(std::move(r)); }});
-  rpc->call_batch(std::move(calls));
-  const RpcResponse ra = a.get_future().get(), rb = b.get_future().get(), rc = c.get_future().get();
-  EXPECT_EQ(ra.status, Status::WSC_OK);
-  EXPECT_EQ(json::parse(ra.result), 3);
-  EXPECT_EQ(rb.status, Status::WSC_EREMOTE);
-  EXPECT_EQ(rb.error.code, 42);
-  EXPECT_EQ(json::parse(rc.result), json({"x"}));
-}
+TEST_F(JsonRpcPeer, BatchAnswersReachEachCall) { expect_batch_answers_reach_each_call(*connect()); }
 
 TEST_F(JsonRpcPeer, DeadlinePassesThenTheLateAnswerIsReported) {
   auto rpc = connect();
@@ -172,13 +256,7 @@ TEST_F(JsonRpcPeer, CallsAreCountedInTheMetricsByOutcome) {
 }
 
 TEST_F(JsonRpcPeer, ConnectionLossFailsSentCallsPromptly) {
-  auto rpc = connect();
-  auto slow = rpc->call("slow", "[5000, 1]");
-  const auto start = std::chrono::steady_clock::now();
-  rpc->call("drop", "[]").get();
-  EXPECT_EQ(thrown<Error>(std::move(slow)).status(), Status::WSC_ELOST);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
-  EXPECT_EQ(rpc->try_call("add", "[1, 1]", [](RpcResponse &&) {}), Status::WSC_ECLOSED);
+  expect_connection_loss_fails_sent_calls(*connect());
 }
 
 TEST_F(JsonRpcPeer, CloseFailsOutstandingCalls) {
@@ -247,22 +325,7 @@ TEST_F(JsonRpcPeer, OutstandingCallsAreBounded) {
 
 TEST_F(JsonRpcPeer, ThousandConcurrentCallsFromEightThreadsAreMatched) {
   auto rpc = connect();
-  constexpr int kThreads = 8, kPerThread = 125;
-  std::atomic<int> matched{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::vector<std::pair<json, std::future<std::string>>> calls;
-      for (int i = 0; i < kPerThread; ++i) {
-        json params = {t, i, std::string(static_cast<size_t>(i % 7) * 10, 'x')};
-        auto f = rpc->call("echo", params.dump());
-        calls.emplace_back(std::move(params), std::move(f));
-      }
-      for (auto &[params, f] : calls) matched += json::parse(f.get()) == params;
-    });
-  }
-  for (auto &t : threads) t.join();
-  EXPECT_EQ(matched.load(), kThreads * kPerThread);
+  EXPECT_EQ(thousand_concurrent_calls_matched(*rpc), 1000);
   EXPECT_EQ(decode_errors(), 0u);
 }
 
@@ -314,7 +377,9 @@ TEST_F(JsonRpcPeer, BadArgumentsAreRefusedWithoutACall) {
 
 class RpcWebsocketsPeer : public JsonRpcPeer {
  protected:
-  static void SetUpTestSuite() { peer_ = start_node_peer("rpc_websockets_peer.js"); }
+  static void SetUpTestSuite() {
+    peer_ = start_node_peer("rpc_websockets_peer.js", "rpc-websockets");
+  }
 };
 
 TEST_F(RpcWebsocketsPeer, CallsErrorsAndMissingMethods) {
@@ -349,6 +414,29 @@ TEST_F(RpcWebsocketsPeer, BatchCalls) {
   rpc->call_batch(std::move(calls));
   EXPECT_EQ(a.get_future().get(), "3");
   EXPECT_EQ(b.get_future().get(), "7");
+}
+
+class JaysonPeer : public JsonRpcPeer {
+ protected:
+  static void SetUpTestSuite() { peer_ = start_node_peer("jayson_peer.js", "jayson"); }
+};
+
+TEST_F(JaysonPeer, CallsReturnTheirResults) { expect_calls_return_their_results(*connect()); }
+
+TEST_F(JaysonPeer, PeerErrorsArriveAsRemoteErrors) { expect_remote_errors(*connect()); }
+
+TEST_F(JaysonPeer, NotificationsReachThePeerInOrder) { expect_notifications_in_order(*connect()); }
+
+TEST_F(JaysonPeer, BatchAnswersReachEachCall) { expect_batch_answers_reach_each_call(*connect()); }
+
+TEST_F(JaysonPeer, ThousandConcurrentCallsFromEightThreadsAreMatched) {
+  auto rpc = connect();
+  EXPECT_EQ(thousand_concurrent_calls_matched(*rpc), 1000);
+  EXPECT_EQ(decode_errors(), 0u);
+}
+
+TEST_F(JaysonPeer, ConnectionLossFailsSentCallsPromptly) {
+  expect_connection_loss_fails_sent_calls(*connect());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// MessagePack-RPC through wsc::RpcClient against a peer written from the
+// MessagePack-RPC through wsc::RpcClient against peers written from the
 // spec on python3-websockets + python3-msgpack (tests/peers/
-// msgpack_rpc_peer.py), over real sockets on 127.0.0.1.
+// msgpack_rpc_peer.py) and on Node ws + npm @msgpack/msgpack
+// (tests/peers/node/msgpack_rpc_peer.js), over real sockets on 127.0.0.1.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -29,14 +30,24 @@ T unpack(const std::string &bytes) {
   return msgpack::unpack(bytes.data(), bytes.size())->as<T>();
 }
 
-constexpr char kPeer[] = "msgpack_rpc_peer.py";
+constexpr char kPythonPeer[] = "msgpack_rpc_peer.py";
+constexpr char kNodePeer[] = "node/msgpack_rpc_peer.js";
 
-class MsgpackRpcPeer : public RpcPeerTest<RpcProtocol::MsgpackRpc, kPeer> {
+template <const char *Script>
+class MsgpackPeer : public RpcPeerTest<RpcProtocol::MsgpackRpc, Script> {
  protected:
-  size_t decode_errors() { return recorder_.error_count(Status::WSC_EDECODE); }
+  size_t decode_errors() { return this->recorder_.error_count(Status::WSC_EDECODE); }
 };
 
-TEST_F(MsgpackRpcPeer, CallsErrorsAndNotifications) {
+// The tests both peers pass; the Python peer also sends hostile frames.
+template <class Peer>
+class EveryMsgpackRpcPeer : public Peer {};
+using Peers = ::testing::Types<MsgpackPeer<kPythonPeer>, MsgpackPeer<kNodePeer>>;
+TYPED_TEST_SUITE(EveryMsgpackRpcPeer, Peers);
+using MsgpackRpcPeer = MsgpackPeer<kPythonPeer>;
+
+TYPED_TEST(EveryMsgpackRpcPeer, CallsErrorsAndNotifications) {
+  auto &rpc_ = this->rpc_;
   EXPECT_EQ(unpack<int>(rpc_->call("add", pack(std::make_tuple(2, 3))).get()), 5);
   const auto echoed = unpack<std::tuple<std::string, std::vector<int>, bool>>(
       rpc_->call("echo", pack(std::make_tuple("ü", std::vector<int>{1, 2}, true))).get());
@@ -56,7 +67,8 @@ TEST_F(MsgpackRpcPeer, CallsErrorsAndNotifications) {
       << "params must be an array";
 }
 
-TEST_F(MsgpackRpcPeer, PeerRequestsAndNotificationsReachHandlers) {
+TYPED_TEST(EveryMsgpackRpcPeer, PeerRequestsAndNotificationsReachHandlers) {
+  auto &rpc_ = this->rpc_;
   rpc_->on("client.double", [](std::string_view params) {
     const auto [x] = unpack<std::tuple<int>>(std::string(params));
     return RpcReply::success(pack(x * 2));
@@ -86,7 +98,8 @@ TEST_F(MsgpackRpcPeer, PeerRequestsAndNotificationsReachHandlers) {
   EXPECT_EQ(unpack<IntText>(f.get()), IntText(1, "a"));
 }
 
-TEST_F(MsgpackRpcPeer, ThousandConcurrentCallsFromEightThreadsAreMatched) {
+TYPED_TEST(EveryMsgpackRpcPeer, ThousandConcurrentCallsFromEightThreadsAreMatched) {
+  auto &rpc_ = this->rpc_;
   constexpr int kThreads = 8, kPerThread = 125;
   std::atomic<int> matched{0};
   std::vector<std::thread> threads;
@@ -132,7 +145,8 @@ TEST_F(MsgpackRpcPeer, HostileFramesAreDecodeErrorsAndTheConnectionStays) {
   EXPECT_EQ(unpack<int>(rpc_->call("add", pack(std::make_tuple(2, 2))).get()), 4);
 }
 
-TEST_F(MsgpackRpcPeer, ConnectionLossFailsSentCalls) {
+TYPED_TEST(EveryMsgpackRpcPeer, ConnectionLossFailsSentCalls) {
+  auto &rpc_ = this->rpc_;
   auto slow = rpc_->call("slow", pack(std::make_tuple(5000, 1)));
   rpc_->call("drop", pack(std::vector<int>{})).get();
   try {

@@ -1,11 +1,13 @@
-// One RPC peer process per test suite (a Python script in tests/peers) and,
+// One RPC peer process per test suite (a script in tests/peers: Python, or
+// a Node one in tests/peers/node, skipped until npm install ran there) and,
 // per test, a wsc::RpcClient speaking Protocol to it, with its callbacks
 // recorded. Script must name an object with static storage:
-//   constexpr char kPeer[] = "msgpack_rpc_peer.py";
+//   constexpr char kPeer[] = "msgpack_rpc_peer.py";  // or "node/....js"
 //   class MyTest : public RpcPeerTest<RpcProtocol::MsgpackRpc, kPeer> {};
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -20,12 +22,17 @@ template <RpcProtocol Protocol, const char *Script>
 class RpcPeerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    peer_ = std::make_unique<PeerProcess>(
-        std::vector<std::string>{"/usr/bin/python3", source_dir() + "/tests/peers/" + Script});
+    const std::string script = source_dir() + "/tests/peers/" + Script;
+    if (script.size() < 3 || script.compare(script.size() - 3, 3, ".js") != 0) {
+      peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{"/usr/bin/python3", script});
+    } else if (access((source_dir() + "/tests/peers/node/node_modules").c_str(), F_OK) == 0) {
+      peer_ = std::make_unique<PeerProcess>(std::vector<std::string>{"node", script});
+    }
   }
   static void TearDownTestSuite() { peer_.reset(); }
 
   void SetUp() override {
+    if (!peer_) GTEST_SKIP() << "npm peers not installed (scripts/bootstrap.sh installs them)";
     RpcOptions rpc;
     rpc.protocol = Protocol;
     rpc_ = std::make_unique<RpcClient>(loop_, ws_url(peer_->port()), Options{}, rpc,

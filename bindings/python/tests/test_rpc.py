@@ -236,6 +236,71 @@ def test_asyncio_calls_errors_and_handlers(peer: Any) -> None:
     asyncio.run(main())
 
 
+def test_asyncio_async_handlers_answer_when_they_end(peer: Any) -> None:
+    url, protocol = peer
+
+    async def main() -> None:
+        async with await rpc.connect_async(url, protocol=protocol, open_timeout=10) as c:
+            loop = asyncio.get_running_loop()
+            ran_on: List[Any] = []
+
+            async def double_later(params: Any) -> Any:
+                ran_on.append(asyncio.get_running_loop())
+                await asyncio.sleep(0.05)  # the loop thread goes on meanwhile
+                return params[0] * 2
+
+            async def refuse_later(_params: Any) -> Any:
+                await asyncio.sleep(0)
+                raise wsc.RemoteError(7, "no", {"x": 1})
+
+            async def crash_later(_params: Any) -> Any:
+                await asyncio.sleep(0)
+                raise KeyError("boom")
+
+            events: "asyncio.Queue[Any]" = asyncio.Queue()
+
+            async def event(params: Any) -> None:
+                await events.put(params)
+
+            c.on("double", double_later)
+            c.on("refuse", refuse_later)
+            c.on("crash", crash_later)
+            c.on("event", event)
+            # Two at once: each answer goes back to its own request.
+            answers = await asyncio.gather(c.call("ask_client", ["double", [21]], timeout=5),
+                                           c.call("ask_client", ["double", [5]], timeout=5))
+            assert answers == [{"result": 42}, {"result": 10}]
+            assert ran_on == [loop, loop]
+            refused = await c.call("ask_client", ["refuse", []], timeout=5)
+            crashed = await c.call("ask_client", ["crash", []], timeout=5)
+            if protocol == rpc.JSONRPC:
+                assert refused == {"code": 7, "message": "no", "data": {"x": 1}}
+                assert crashed["code"] == rpc.INTERNAL_ERROR and "boom" in crashed["message"]
+            else:
+                assert refused == {"error": [7, "no", {"x": 1}]}
+                assert crashed["error"][0] == rpc.INTERNAL_ERROR and "boom" in crashed["error"][1]
+            # A notification's async handler runs too (nothing is answered).
+            assert await c.call("notify_me", ["event", [1, "a"]], timeout=5) is True
+            assert await asyncio.wait_for(events.get(), 5) == [1, "a"]
+            # Plain handlers still answer at once.
+            c.on("now", lambda params: "now")
+            assert await c.call("ask_client", ["now", []], timeout=5) == {"result": "now"}
+
+    asyncio.run(main())
+
+
+def test_async_handler_on_the_sync_client_answers_an_internal_error(client: rpc.Client) -> None:
+    async def never_run(_params: Any) -> Any:
+        return 1
+
+    client.on("async", never_run)
+    answer = client.call("ask_client", ["async", []], timeout=5)
+    if client.protocol == rpc.JSONRPC:
+        assert answer["code"] == rpc.INTERNAL_ERROR and "asyncio" in answer["message"]
+    else:
+        assert answer["error"][0] == rpc.INTERNAL_ERROR and "asyncio" in answer["error"][1]
+
+
 def test_asyncio_1000_concurrent_tasks(peer: Any) -> None:
     url, protocol = peer
 

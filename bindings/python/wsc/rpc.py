@@ -25,8 +25,10 @@ Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
 library runs on its loop thread when the answer (or the deadline, or the
 connection's end) arrives; for asyncio it only posts the outcome with
 ``call_soon_threadsafe``. Handlers registered with ``on`` run on the loop
-thread and must answer before returning, so they are plain functions (not
-coroutines) and should be short.
+thread, so they should be short. With the asyncio client a handler may be
+``async def``: the library is told the answer comes later
+(``wsc_rpc_reply_defer``), the coroutine runs as a task on the event loop,
+and its result (or exception) is sent back as the response when it ends.
 
 How a call fails: :class:`~wsc.errors.RemoteError` (the peer's error object),
 :class:`~wsc.errors.Timeout` with ``wsc_status == WSC_ETIMEDOUT`` (no answer
@@ -42,6 +44,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import ctypes
+import functools
+import inspect
 import itertools
 import json
 import logging
@@ -180,6 +184,48 @@ def _resolve(codec: Any, outcome: Outcome) -> Any:
     raise error_for(status, message, text=text)
 
 
+# --- handlers' answers ----------------------------------------------------------------
+_RESULT, _ERROR, _AWAIT = "result", "error", "await"
+
+
+def _answer_of(codec: Any, method: str, value_of: Callable[[], Any]) -> Tuple[str, Any]:
+    """What a handler answers: (_RESULT, encoded), (_ERROR, (code, message,
+    data)) for RemoteError or any other exception (INTERNAL_ERROR, logged),
+    or (_AWAIT, awaitable) for an async handler's coroutine."""
+    try:
+        value = value_of()
+        if inspect.isawaitable(value):
+            return _AWAIT, value
+        return _RESULT, codec.encode(value)
+    except RemoteError as e:
+        data = None if e.data is None else codec.encode(e.data)
+        return _ERROR, (e.code, e.message.encode("utf-8"), data)
+    except Exception as e:
+        log.exception("wsc.rpc: the handler of %r raised", method)
+        return _ERROR, (INTERNAL_ERROR, ("Internal error: %s" % e).encode("utf-8"), None)
+
+
+def _send_answer(answer: Tuple[str, Any], send_result: Callable[..., int],
+                 send_error: Callable[..., int], target: Any) -> int:
+    """Sends answer through wsc_rpc_reply_* or wsc_rpc_deferred_* on target."""
+    kind, value = answer
+    if kind == _RESULT:
+        return send_result(target, value, len(value))
+    code, message, data = value
+    return send_error(target, code, message, data, len(data) if data else 0)
+
+
+def _discard(awaitable: Any) -> None:
+    """Closes a coroutine that will not run (no 'never awaited' warning)."""
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+
+
+_NO_EVENT_LOOP = (_ERROR, (INTERNAL_ERROR, b"Internal error: async handlers need the asyncio "
+                                           b"client (wsc.rpc.connect_async)", None))
+
+
 # --- completions: one C thunk for every call, keyed by an integer ------------------
 _pending: Dict[int, Callable[[Outcome], None]] = {}
 _keys = itertools.count(1)
@@ -293,8 +339,10 @@ class _Rpc:
         return value is the answer to a request. Raising
         :class:`RemoteError` answers that error; any other exception answers
         ``INTERNAL_ERROR`` (and is logged). ``fn`` runs on the library's loop
-        thread: no blocking calls of this client in it. ``None`` removes the
-        handler (the peer then gets method-not-found)."""
+        thread: no blocking calls of this client in it. With the asyncio
+        client ``fn`` may be ``async def`` (it then runs on the event loop
+        and its result is the answer). ``None`` removes the handler (the
+        peer then gets method-not-found)."""
         name = _method(method)
         thunk = RPC_HANDLER() if fn is None else self._thunk(method, fn)
         _lib.check(self._lib.wsc_rpc_on(self._handle(), name, thunk, None))
@@ -305,30 +353,28 @@ class _Rpc:
             self._handlers[method] = thunk
 
     def _thunk(self, method: str, fn: Callable[[Any], Any]) -> Any:
-        codec, lib = self._codec, self._lib
+        codec, lib, ref = self._codec, self._lib, weakref.ref(self)  # no cycle through self
 
         def handler(_r: Any, _m: Any, params: Any, length: int, reply: Any, _u: Any) -> None:
             try:
-                try:
-                    value = fn(codec.decode(ctypes.string_at(params, length)) if length else None)
-                    if reply:
-                        answer = codec.encode(value)
-                        lib.wsc_rpc_reply_result(reply, answer, len(answer))
-                except RemoteError as e:
-                    if reply:
-                        data = None if e.data is None else codec.encode(e.data)
-                        lib.wsc_rpc_reply_error(reply, e.code, e.message.encode("utf-8"), data,
-                                                len(data) if data else 0)
-                except Exception as e:
-                    log.exception("wsc.rpc: the handler of %r raised", method)
-                    if reply:
-                        lib.wsc_rpc_reply_error(reply, INTERNAL_ERROR,
-                                                ("Internal error: %s" % e).encode("utf-8"), None,
-                                                0)
+                answer = _answer_of(codec, method, lambda: fn(
+                    codec.decode(ctypes.string_at(params, length)) if length else None))
+                if answer[0] == _AWAIT:
+                    me = ref()
+                    answer = _NO_EVENT_LOOP if me is None else me._defer(method, answer[1], reply)
+                if reply and answer is not None:
+                    _send_answer(answer, lib.wsc_rpc_reply_result, lib.wsc_rpc_reply_error, reply)
             except BaseException:  # never into the library's loop thread
                 pass
 
         return RPC_HANDLER(handler)
+
+    def _defer(self, method: str, awaitable: Any, reply: Any) -> Optional[Tuple[str, Any]]:
+        """An async handler's coroutine: None once it will answer later,
+        else the answer to give now. Only the asyncio client runs them."""
+        _discard(awaitable)
+        log.error("wsc.rpc: the handler of %r is async; it needs the asyncio client", method)
+        return _NO_EVENT_LOOP
 
     @property
     def state(self) -> int:
@@ -448,6 +494,7 @@ class AsyncClient(_Rpc):
         self._room = asyncio.Event()  # set when a call ends: a refused call may retry
         self._outstanding = 0
         self._last_error: Tuple[int, str] = (WSC_OK, "")
+        self._handler_tasks: "set[asyncio.Future[Any]]" = set()  # kept until they end
         super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect, max_depth,
                          options)
 
@@ -466,6 +513,51 @@ class AsyncClient(_Rpc):
 
     def _event_close(self, code: int, reason: str) -> None:
         self._post(self._closed_now, code, reason)
+
+    def _defer(self, method: str, awaitable: Any, reply: Any) -> Optional[Tuple[str, Any]]:
+        """Loop thread: takes the request's answer over (a notification has
+        none) and runs the coroutine on the event loop."""
+        later = None
+        if reply:
+            out = ctypes.c_void_p()
+            if self._lib.wsc_rpc_reply_defer(reply, ctypes.byref(out)) != WSC_OK:
+                _discard(awaitable)
+                return _ERROR, (INTERNAL_ERROR, b"Internal error: could not defer the answer",
+                                None)
+            later = out.value
+        try:
+            self._loop.call_soon_threadsafe(self._run_handler, method, awaitable, later)
+        except RuntimeError:  # the event loop is closed: freed unanswered = internal error
+            _discard(awaitable)
+            if later:
+                self._lib.wsc_rpc_deferred_free(later)
+        return None
+
+    def _run_handler(self, method: str, awaitable: Any, later: Optional[int]) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._handler_tasks.add(task)
+        task.add_done_callback(functools.partial(self._handler_done, method, later))
+
+    def _handler_done(self, method: str, later: Optional[int], task: "asyncio.Future[Any]") -> None:
+        self._handler_tasks.discard(task)
+        if task.cancelled():
+            answer = (_ERROR, (INTERNAL_ERROR, b"Internal error: the handler was cancelled", None))
+        else:
+            answer = _answer_of(self._codec, method, task.result)
+            if answer[0] == _AWAIT:  # a coroutine that returned another awaitable
+                _discard(answer[1])
+                answer = (_ERROR, (INTERNAL_ERROR, b"Internal error: the handler returned an "
+                                                   b"awaitable", None))
+        if later is None:
+            return
+        try:
+            rc = _send_answer(answer, self._lib.wsc_rpc_deferred_result,
+                              self._lib.wsc_rpc_deferred_error, later)
+            if rc != WSC_OK:
+                log.warning("wsc.rpc: the answer of %r's handler was not sent: %s", method,
+                            _lib.strerror(rc))
+        finally:
+            self._lib.wsc_rpc_deferred_free(later)
 
     def _opened_now(self) -> None:
         if not self._opened.done():
