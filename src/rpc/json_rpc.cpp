@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_depth.hpp"
+#include "json_scan.hpp"
 
 namespace wsc::detail {
 
@@ -13,14 +14,41 @@ using nlohmann::json;
 constexpr int64_t kMethodNotFound = -32601;
 constexpr int64_t kInternalError = -32603;
 
-// A JSON string literal; throws Error(WSC_EINVAL) for text that is not UTF-8.
-std::string quote(std::string_view text) {
+// Printable ASCII without quote or backslash (most method names) is its
+// own JSON string body.
+bool plain_ascii(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+// Appends text as a JSON string literal; throws Error(WSC_EINVAL) for text
+// that is not UTF-8.
+void append_quoted(std::string &out, std::string_view text) {
+  if (plain_ascii(text)) {
+    out.append(1, '"').append(text).append(1, '"');
+    return;
+  }
   try {
-    return json(std::string(text)).dump();
+    out += json(std::string(text)).dump();
   } catch (const json::exception &) {
     throw Error(Status::WSC_EINVAL, "not UTF-8: a JSON string must be");
   }
 }
+
+std::string quote(std::string_view text) {
+  std::string out;
+  append_quoted(out, text);
+  return out;
+}
+
+// Prefix of every request and answer wsc sends.
+constexpr std::string_view kVersion = R"({"jsonrpc":"2.0",)";
+
+// Well-formed JSON, decided by the scanner when it is sure and by
+// nlohmann (no depth limit, no DOM) when not.
+bool well_formed(std::string_view text) { return json_surely_valid(text) || json::accept(text); }
 
 // Leading whitespace is allowed in JSON text.
 char first_token(std::string_view text) {
@@ -43,14 +71,16 @@ class JsonRpc final : public WireProtocol {
       const char c = first_token(payload);
       if (c != '[' && c != '{') return "JSON-RPC params must be an array or an object";
     }
-    if (!json::accept(payload)) return "not valid JSON";
+    if (!well_formed(payload)) return "not valid JSON";
     return {};
   }
 
   std::string request(uint64_t id, std::string_view method,
                       std::string_view params) const override {
-    std::string out = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":)";
-    out += quote(method);
+    std::string out;
+    out.reserve(kVersion.size() + 40 + method.size() + params.size());
+    out.append(kVersion).append(R"("id":)").append(std::to_string(id)).append(R"(,"method":)");
+    append_quoted(out, method);
     append_params(out, params);
     return out;
   }
@@ -105,6 +135,15 @@ class JsonRpc final : public WireProtocol {
   void decode(MessageType type, std::string_view frame, RpcDecoded &out) const override {
     if (type != MessageType::Text) {
       out.problems.push_back("JSON-RPC expects text frames, got a binary frame");
+      return;
+    }
+    // The common answer, without a DOM; anything else below.
+    if (JsonRpcResult fast; scan_json_rpc_result(frame, max_depth_, fast)) {
+      RpcIncoming in;
+      in.kind = RpcIncoming::Kind::Result;
+      in.id = fast.id;
+      in.payload.assign(fast.result);
+      out.messages.push_back(std::move(in));
       return;
     }
     if (!json_depth_within(frame, max_depth_)) {

@@ -198,8 +198,10 @@ TEST_F(CapiRpc, HandlersAnswerThePeer) {
   ASSERT_EQ(wsc_rpc_on(rpc_, "client.double", handler, nullptr), WSC_OK);
   ASSERT_EQ(wsc_rpc_on(rpc_, "client.refuse", handler, nullptr), WSC_OK);
   EXPECT_EQ(call("ask_client", R"(["client.double",[21]])").second, R"({"result":42})");
+  // The result is the peer's own JSON text (JSON.stringify's key order), not
+  // a re-serialisation.
   EXPECT_EQ(call("ask_client", R"(["client.refuse",[]])").second,
-            R"({"code":7,"data":[1],"message":"refused"})");
+            R"({"code":7,"message":"refused","data":[1]})");
   ASSERT_EQ(wsc_rpc_on(rpc_, "client.double", nullptr, nullptr), WSC_OK);
   EXPECT_NE(call("ask_client", R"(["client.double",[21]])").second.find("-32601"),
             std::string::npos);
@@ -252,7 +254,7 @@ TEST_F(CapiRpc, HandlersMayDeferTheirAnswer) {
     EXPECT_EQ(wsc_rpc_deferred_error(later, 7, "refused", "[1]", 3), WSC_OK);
   });
   EXPECT_EQ(call("ask_client", R"(["client.later",[]])").second,
-            R"({"code":7,"data":[1],"message":"refused"})");
+            R"({"code":7,"message":"refused","data":[1]})");
   b.join();
 
   std::thread c = answer_from_a_thread([](wsc_rpc_deferred *) {});  // freed unanswered
