@@ -23,8 +23,9 @@ Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
 (ctypes releases the GIL); :meth:`Client.call_future` and
 :meth:`AsyncClient.call` hand a completion to ``wsc_rpc_call``, which the
 library runs on its loop thread when the answer (or the deadline, or the
-connection's end) arrives; for asyncio it only posts the outcome with
-``call_soon_threadsafe``. Handlers registered with ``on`` run on the loop
+connection's end) arrives; for asyncio it only queues the outcome, and
+wakes the event loop (``call_soon_threadsafe``) once per batch of answers,
+not once per answer. Handlers registered with ``on`` run on the loop
 thread, so they should be short. With the asyncio client a handler may be
 ``async def``: the library is told the answer comes later
 (``wsc_rpc_reply_defer``), the coroutine runs as a task on the event loop,
@@ -49,6 +50,7 @@ import inspect
 import itertools
 import json
 import logging
+import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -495,6 +497,12 @@ class AsyncClient(_Rpc):
         self._outstanding = 0
         self._last_error: Tuple[int, str] = (WSC_OK, "")
         self._handler_tasks: "set[asyncio.Future[Any]]" = set()  # kept until they end
+        # Outcomes from the library's loop thread, settled on the event loop
+        # in batches: a wake-up costs a syscall and a loop iteration, and at
+        # W calls outstanding many answers arrive before the loop runs.
+        self._answers: List[Tuple["asyncio.Future[Outcome]", Outcome]] = []
+        self._answers_lock = threading.Lock()
+        self._drain_posted = False
         super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect, max_depth,
                          options)
 
@@ -588,7 +596,7 @@ class AsyncClient(_Rpc):
         fut: "asyncio.Future[Outcome]" = self._loop.create_future()
 
         def settle(outcome: Outcome) -> None:
-            self._post(self._settled, fut, outcome)
+            self._answer(fut, outcome)
 
         while True:
             try:
@@ -601,6 +609,23 @@ class AsyncClient(_Rpc):
                 await self._room.wait()
         self._outstanding += 1
         return _resolve(self._codec, await fut)
+
+    def _answer(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
+        """Loop thread: queues an outcome; wakes the event loop unless a
+        wake-up is already on its way."""
+        with self._answers_lock:
+            self._answers.append((fut, outcome))
+            if self._drain_posted:
+                return
+            self._drain_posted = True
+        self._post(self._drain_answers)
+
+    def _drain_answers(self) -> None:
+        with self._answers_lock:
+            answers, self._answers = self._answers, []
+            self._drain_posted = False
+        for fut, outcome in answers:
+            self._settled(fut, outcome)
 
     def _settled(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
         self._outstanding -= 1
