@@ -10,6 +10,7 @@
 #include <wsc/rpc.hpp>
 
 #include "capi_internal.hpp"
+#include "rpc_queue.hpp"
 
 struct wsc_rpc {
   wsc_rpc_callbacks callbacks{};
@@ -194,6 +195,18 @@ int wsc_rpc_call(wsc_rpc *rpc, const char *method, const void *params, size_t le
   return guarded([&] {
     rpc->client->call(method, bytes(params, len), completion(rpc, done, call_user),
                       call_timeout(timeout_ms));
+  });
+}
+
+int wsc_rpc_call_queued(wsc_rpc *rpc, const char *method, const void *params, size_t len,
+                        int timeout_ms, wsc_rpc_queue *queue, uint64_t tag) {
+  if (int s = check_call(rpc, method, params, len, timeout_ms); s != WSC_OK) return s;
+  if (!queue) return fail(WSC_EINVAL, "queue is NULL");
+  return guarded([&] {
+    rpc->client->call(
+        method, bytes(params, len),
+        [q = queue->queue, tag](wsc::RpcResponse &&r) { q->push(tag, std::move(r)); },
+        call_timeout(timeout_ms));
   });
 }
 

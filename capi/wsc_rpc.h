@@ -98,6 +98,32 @@ WSC_API int wsc_rpc_call(wsc_rpc *rpc, const char *method, const void *params, s
 WSC_API int wsc_rpc_call_wait(wsc_rpc *rpc, const char *method, const void *params, size_t len,
                               int timeout_ms, wsc_rpc_result **out);
 WSC_API void wsc_rpc_result_free(wsc_rpc_result *result);
+
+/* ---- Completion queue: outcomes taken in batches --------------------------
+ * For event loops of other languages (Python asyncio, ...) that should run
+ * none of their code on wsc's loop thread and wake once per batch of
+ * answers: a call made with wsc_rpc_call_queued puts its outcome, with the
+ * caller's tag, into the queue; the queue's descriptor (an eventfd: poll it,
+ * never read it) is readable while outcomes wait; wsc_rpc_queue_take moves
+ * them out, many per call. One queue may serve several wsc_rpc, from any
+ * thread; take from one thread at a time. Calls ended by wsc_rpc_free end
+ * into the queue (WSC_ECLOSED); freeing the queue first is allowed: their
+ * outcomes are then dropped. */
+typedef struct wsc_rpc_queue wsc_rpc_queue;
+typedef struct wsc_rpc_queued {
+  uint64_t tag;          /* the call's tag, as given to wsc_rpc_call_queued */
+  wsc_rpc_result result; /* how it ended, as for wsc_rpc_done_fn */
+} wsc_rpc_queued;
+WSC_API int wsc_rpc_queue_new(wsc_rpc_queue **out);
+WSC_API int wsc_rpc_queue_fd(const wsc_rpc_queue *queue, int *fd);
+/* wsc_rpc_call whose outcome goes into queue with tag. */
+WSC_API int wsc_rpc_call_queued(wsc_rpc *rpc, const char *method, const void *params, size_t len,
+                                int timeout_ms, wsc_rpc_queue *queue, uint64_t tag);
+/* Moves up to max outcomes, oldest first, into out[0 .. *n); their data and
+ * message stay valid until the next take or wsc_rpc_queue_free. *n < max:
+ * the queue is empty now (and its descriptor not readable). Never blocks. */
+WSC_API int wsc_rpc_queue_take(wsc_rpc_queue *queue, wsc_rpc_queued *out, size_t max, size_t *n);
+WSC_API void wsc_rpc_queue_free(wsc_rpc_queue *queue);
 /* count calls in one frame (a JSON-RPC batch): methods[i], params[i] of
  * lens[i] bytes (params may be NULL: none for all); done runs once per call
  * with call_users[i] (call_users may be NULL). All are made, or none. */

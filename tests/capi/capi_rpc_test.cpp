@@ -2,6 +2,7 @@
 // argument checks, blocking and callback calls, handlers and batches
 // against the npm json-rpc-2.0 peer (tests/peers/node/jsonrpc_peer.js).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -284,6 +285,103 @@ TEST_F(CapiRpc, BatchesNotificationsAndClose) {
   EXPECT_EQ(wsc_rpc_wait(rpc_, WSC_CLOSED, 5000), WSC_OK);
   EXPECT_EQ(wsc_rpc_state(rpc_), WSC_CLOSED);
   EXPECT_EQ(wsc_rpc_call(rpc_, "add", "[1,1]", 5, -1, &Calls::record, &calls), WSC_ECLOSED);
+}
+
+// True once fd is readable, within timeout_ms.
+bool readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+TEST(CapiRpcQueueArgs, EveryFunctionChecksItsArguments) {
+  EXPECT_EQ(wsc_rpc_queue_new(nullptr), WSC_EINVAL);
+  wsc_rpc_queue *q = nullptr;
+  ASSERT_EQ(wsc_rpc_queue_new(&q), WSC_OK);
+  int fd = -1;
+  EXPECT_EQ(wsc_rpc_queue_fd(nullptr, &fd), WSC_EINVAL);
+  EXPECT_EQ(wsc_rpc_queue_fd(q, nullptr), WSC_EINVAL);
+  ASSERT_EQ(wsc_rpc_queue_fd(q, &fd), WSC_OK);
+  EXPECT_GE(fd, 0);
+  EXPECT_FALSE(readable(fd, 0));
+  wsc_rpc_queued out[2];
+  size_t n = 7;
+  EXPECT_EQ(wsc_rpc_queue_take(nullptr, out, 2, &n), WSC_EINVAL);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(wsc_rpc_queue_take(q, nullptr, 2, &n), WSC_EINVAL);
+  EXPECT_EQ(wsc_rpc_queue_take(q, out, 2, nullptr), WSC_EINVAL);
+  ASSERT_EQ(wsc_rpc_queue_take(q, out, 2, &n), WSC_OK);
+  EXPECT_EQ(n, 0u);
+  EXPECT_EQ(wsc_rpc_call_queued(nullptr, "m", "[]", 2, -1, q, 1), WSC_EINVAL);
+  wsc_rpc_queue_free(q);
+  wsc_rpc_queue_free(nullptr);
+}
+
+// Outcomes of queued calls arrive in the queue with their tags, the
+// descriptor is readable exactly while some wait, and takes come in batches.
+TEST_F(CapiRpc, QueuedCallsEndIntoTheQueue) {
+  wsc_rpc_queue *q = nullptr;
+  ASSERT_EQ(wsc_rpc_queue_new(&q), WSC_OK);
+  int fd = -1;
+  ASSERT_EQ(wsc_rpc_queue_fd(q, &fd), WSC_OK);
+  constexpr uint64_t kCalls = 50;
+  for (uint64_t i = 1; i <= kCalls; ++i) {
+    const std::string params = "[" + std::to_string(i) + "]";
+    ASSERT_EQ(wsc_rpc_call_queued(rpc_, "echo", params.data(), params.size(), 10000, q, 1000 + i),
+              WSC_OK);
+  }
+  ASSERT_EQ(wsc_rpc_call_queued(rpc_, "fail", nullptr, 0, 10000, q, 7), WSC_OK);
+  std::vector<bool> seen(kCalls + 1, false);
+  bool failed_seen = false;
+  size_t got = 0;
+  wsc_rpc_queued out[8];
+  while (got < kCalls + 1) {
+    ASSERT_TRUE(readable(fd, 10000)) << got << " outcomes so far";
+    size_t n = 0;
+    ASSERT_EQ(wsc_rpc_queue_take(q, out, 8, &n), WSC_OK);
+    ASSERT_GT(n, 0u);
+    for (size_t i = 0; i < n; ++i) {
+      const wsc_rpc_result &r = out[i].result;
+      if (out[i].tag == 7) {
+        EXPECT_EQ(r.status, WSC_EREMOTE);
+        EXPECT_EQ(r.error_code, 42);
+        EXPECT_STREQ(r.message, "nope");
+        EXPECT_EQ(text(&r), R"({"why":"asked to"})");
+        failed_seen = true;
+        continue;
+      }
+      ASSERT_GT(out[i].tag, 1000u);
+      const uint64_t k = out[i].tag - 1000;
+      ASSERT_LE(k, kCalls);
+      EXPECT_EQ(r.status, WSC_OK);
+      EXPECT_EQ(text(&r), "[" + std::to_string(k) + "]");
+      EXPECT_FALSE(seen[k]);
+      seen[k] = true;
+    }
+    got += n;
+  }
+  EXPECT_TRUE(failed_seen);
+  EXPECT_FALSE(readable(fd, 0));  // all taken, nothing outstanding: not readable
+
+  // A call still out when the client is freed ends into the queue.
+  ASSERT_EQ(wsc_rpc_call_queued(rpc_, "slow", "[5000, 1]", 9, 10000, q, 99), WSC_OK);
+  wsc_rpc_free(rpc_);
+  rpc_ = nullptr;
+  ASSERT_TRUE(readable(fd, 0));
+  size_t n = 0;
+  ASSERT_EQ(wsc_rpc_queue_take(q, out, 8, &n), WSC_OK);
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(out[0].tag, 99u);
+  EXPECT_EQ(out[0].result.status, WSC_ECLOSED);
+  wsc_rpc_queue_free(q);
+}
+
+// The queue handle may go before the calls that hold it.
+TEST_F(CapiRpc, QueueFreedBeforeItsCalls) {
+  wsc_rpc_queue *q = nullptr;
+  ASSERT_EQ(wsc_rpc_queue_new(&q), WSC_OK);
+  ASSERT_EQ(wsc_rpc_call_queued(rpc_, "slow", "[20, 1]", 7, 10000, q, 1), WSC_OK);
+  wsc_rpc_queue_free(q);
+  EXPECT_EQ(call("add", "[1, 2]"), std::make_pair(int{WSC_OK}, std::string("3")));
 }
 
 }  // namespace
