@@ -343,6 +343,27 @@ def test_asyncio_loss_and_close(peer: Any) -> None:
     asyncio.run(main())
 
 
+def test_asyncio_close_ends_outstanding_calls_and_later_calls_fail(peer: Any) -> None:
+    """Outcomes reach asyncio through the library's completion queue; the
+    calls still out at close end with WSC_ECLOSED, in any order."""
+    url, protocol = peer
+
+    async def main() -> None:
+        c = await rpc.connect_async(url, protocol=protocol, open_timeout=10)
+        quick = [asyncio.ensure_future(c.call("add", [i, 1])) for i in range(200)]
+        slow = [asyncio.ensure_future(c.call("slow", [5000, i])) for i in range(3)]
+        assert await asyncio.gather(*quick) == [i + 1 for i in range(200)]
+        await c.close()
+        for pending in slow:
+            with pytest.raises(wsc.ConnectionClosedError) as info:
+                await asyncio.wait_for(pending, 5)
+            assert info.value.wsc_status == WSC_ECLOSED
+        with pytest.raises(wsc.ConnectionClosed):
+            await c.call("add", [1, 2])
+
+    asyncio.run(main())
+
+
 def test_asyncio_connect_failure() -> None:
     async def main() -> None:
         with pytest.raises(wsc.ConnectError):

@@ -139,6 +139,10 @@ class wsc_rpc_result(Structure):
                 ("error_code", c_int64), ("message", c_char_p)]
 
 
+class wsc_rpc_queued(Structure):
+    _fields_ = [("tag", c_uint64), ("result", wsc_rpc_result)]
+
+
 RPC_ON_OPEN = CFUNCTYPE(None, c_void_p, c_void_p)
 RPC_ON_ERROR = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
 RPC_ON_CLOSE = CFUNCTYPE(None, c_void_p, c_int, c_char_p, c_void_p)
@@ -204,6 +208,13 @@ _PROTOTYPES = {
     "wsc_rpc_call_wait": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_int,
                                   POINTER(POINTER(wsc_rpc_result))]),
     "wsc_rpc_result_free": (None, [POINTER(wsc_rpc_result)]),
+    "wsc_rpc_queue_new": (c_int, [POINTER(c_void_p)]),
+    "wsc_rpc_queue_fd": (c_int, [c_void_p, POINTER(c_int)]),
+    "wsc_rpc_call_queued": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t, c_int, c_void_p,
+                                    c_uint64]),
+    "wsc_rpc_queue_take": (c_int, [c_void_p, POINTER(wsc_rpc_queued), c_size_t,
+                                   POINTER(c_size_t)]),
+    "wsc_rpc_queue_free": (None, [c_void_p]),
     "wsc_rpc_notify": (c_int, [c_void_p, c_char_p, c_char_p, c_size_t]),
     "wsc_rpc_on": (c_int, [c_void_p, c_char_p, RPC_HANDLER, c_void_p]),
     "wsc_rpc_reply_result": (c_int, [c_void_p, c_char_p, c_size_t]),

@@ -23,9 +23,11 @@ Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
 (ctypes releases the GIL); :meth:`Client.call_future` and
 :meth:`AsyncClient.call` hand a completion to ``wsc_rpc_call``, which the
 library runs on its loop thread when the answer (or the deadline, or the
-connection's end) arrives; for asyncio it only queues the outcome, and
-wakes the event loop (``call_soon_threadsafe``) once per batch of answers,
-not once per answer. Handlers registered with ``on`` run on the loop
+connection's end) arrives. :meth:`AsyncClient.call` runs no Python on the
+library's thread at all: it calls ``wsc_rpc_call_queued``, the outcome goes
+into a ``wsc_rpc_queue``, whose eventfd the event loop watches
+(``add_reader``), and one ``wsc_rpc_queue_take`` per wake-up hands over
+every answer that arrived meanwhile. Handlers registered with ``on`` run on the loop
 thread, so they should be short. With the asyncio client a handler may be
 ``async def``: the library is told the answer comes later
 (``wsc_rpc_reply_defer``), the coroutine runs as a task on the event loop,
@@ -50,13 +52,12 @@ import inspect
 import itertools
 import json
 import logging
-import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _args, _lib
 from ._lib import (RPC_DONE, RPC_HANDLER, RPC_ON_CLOSE, RPC_ON_ERROR, RPC_ON_OPEN, WSC_CLOSED,
-                   WSC_OPEN, wsc_rpc_callbacks, wsc_rpc_config, wsc_rpc_result)
+                   WSC_OPEN, wsc_rpc_callbacks, wsc_rpc_config, wsc_rpc_queued, wsc_rpc_result)
 from .errors import (WSC_ECLOSED, WSC_ELOST, WSC_EREMOTE, WSC_ETIMEDOUT, WSC_EWAIT,
                      WSC_OK, ConnectionClosedError, QueueFull, RemoteError, Timeout,
                      closed_error, error_for)
@@ -229,6 +230,7 @@ _NO_EVENT_LOOP = (_ERROR, (INTERNAL_ERROR, b"Internal error: async handlers need
 
 
 # --- completions: one C thunk for every call, keyed by an integer ------------------
+_TAKE = 256  # outcomes per wsc_rpc_queue_take (asyncio)
 _pending: Dict[int, Callable[[Outcome], None]] = {}
 _keys = itertools.count(1)
 
@@ -497,14 +499,26 @@ class AsyncClient(_Rpc):
         self._outstanding = 0
         self._last_error: Tuple[int, str] = (WSC_OK, "")
         self._handler_tasks: "set[asyncio.Future[Any]]" = set()  # kept until they end
-        # Outcomes from the library's loop thread, settled on the event loop
-        # in batches: a wake-up costs a syscall and a loop iteration, and at
-        # W calls outstanding many answers arrive before the loop runs.
-        self._answers: List[Tuple["asyncio.Future[Outcome]", Outcome]] = []
-        self._answers_lock = threading.Lock()
-        self._drain_posted = False
-        super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect, max_depth,
-                         options)
+        # Calls end into a completion queue (wsc_rpc_queue): no Python on the
+        # library's loop thread per answer (no GIL handover, no ctypes
+        # callback), one event-loop wake-up per batch of answers.
+        self._calls: Dict[int, "asyncio.Future[Outcome]"] = {}  # tag -> its call's future
+        self._taken = (wsc_rpc_queued * _TAKE)()
+        self._lib = lib = _lib.lib()
+        queue, fd = ctypes.c_void_p(), ctypes.c_int()
+        rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
+        if rc != WSC_OK:
+            raise _lib.fail(rc)
+        self._queue: Optional[int] = queue.value
+        lib.wsc_rpc_queue_fd(self._queue, ctypes.byref(fd))
+        self._queue_fd = fd.value
+        loop.add_reader(self._queue_fd, self._take_outcomes)
+        try:
+            super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect,
+                             max_depth, options)
+        except BaseException:
+            self._free()
+            raise
 
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -594,38 +608,61 @@ class AsyncClient(_Rpc):
         """Calls ``method`` and returns its decoded result. At
         ``max_outstanding`` it waits until another call of this client ends."""
         fut: "asyncio.Future[Outcome]" = self._loop.create_future()
-
-        def settle(outcome: Outcome) -> None:
-            self._answer(fut, outcome)
-
+        key = next(_keys)
         while True:
             try:
-                self._start(method, params, timeout, settle)
+                self._start_queued(method, params, timeout, key)
                 break
             except QueueFull:
                 if self._outstanding == 0:
                     raise  # the send queue is full and no answer will make room
                 self._room.clear()
                 await self._room.wait()
+        # Outcomes are taken on this thread only: set before any can be.
+        self._calls[key] = fut
         self._outstanding += 1
         return _resolve(self._codec, await fut)
 
-    def _answer(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
-        """Loop thread: queues an outcome; wakes the event loop unless a
-        wake-up is already on its way."""
-        with self._answers_lock:
-            self._answers.append((fut, outcome))
-            if self._drain_posted:
-                return
-            self._drain_posted = True
-        self._post(self._drain_answers)
+    def _start_queued(self, method: str, params: Any, timeout: Any, key: int) -> None:
+        """wsc_rpc_call_queued into this client's queue; raises if not made."""
+        name, payload, ms = _method(method), self._encode_params(params), _timeout_ms(timeout)
+        rc = self._lib.wsc_rpc_call_queued(self._handle(), name, payload,
+                                           len(payload) if payload else 0, ms, self._queue, key)
+        if rc != WSC_OK:
+            raise _lib.fail(rc)
 
-    def _drain_answers(self) -> None:
-        with self._answers_lock:
-            answers, self._answers = self._answers, []
-            self._drain_posted = False
-        for fut, outcome in answers:
-            self._settled(fut, outcome)
+    def _take_outcomes(self) -> None:
+        """Event loop (the queue's descriptor is readable): settles every
+        call whose outcome arrived."""
+        queue, taken, n = self._queue, self._taken, ctypes.c_size_t()
+        while queue is not None:
+            if self._lib.wsc_rpc_queue_take(queue, taken, _TAKE, ctypes.byref(n)) != WSC_OK:
+                return
+            count = n.value
+            for i in range(count):
+                item = taken[i]
+                fut = self._calls.pop(item.tag, None)
+                if fut is not None:
+                    self._settled(fut, _outcome(item.result))
+            if count < _TAKE:
+                return
+
+    def _free(self) -> None:
+        if getattr(self, "_h", None) is not None:  # None too if __init__ failed early
+            super()._free()  # calls still out end into the queue with WSC_ECLOSED
+        queue = getattr(self, "_queue", None)
+        if queue is None:
+            return
+        try:
+            self._take_outcomes()
+        except Exception:  # the event loop is closed: nobody waits for them
+            pass
+        try:
+            self._loop.remove_reader(self._queue_fd)
+        except Exception:
+            pass
+        self._queue = None
+        self._lib.wsc_rpc_queue_free(queue)
 
     def _settled(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
         self._outstanding -= 1
