@@ -1,6 +1,7 @@
 #include "json_scan.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace wsc::detail {
@@ -18,6 +19,22 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 int hex_value(char c) { return is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+// A byte a string cannot simply run on over: '"', '\\', a control or a
+// non-ASCII byte.
+bool string_special(unsigned char c) { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80; }
+
+// Whether any of the 8 bytes of w is string_special (the "has zero byte"
+// and "has byte less than" tricks; exact about whether there is one).
+bool any_string_special(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  const uint64_t quote = has_zero(w ^ (kOnes * '"'));
+  const uint64_t backslash = has_zero(w ^ (kOnes * '\\'));
+  const uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+  return (quote | backslash | control | (w & kHighs)) != 0;
+}
 
 // Every method returns false for "malformed or not sure", and then the
 // position is meaningless.
@@ -71,7 +88,9 @@ class Scanner {
   // A string; *escaped is set if it holds an escape.
   bool string(bool *escaped) {
     if (!eat('"')) return false;
-    while (p_ < t_.size()) {
+    for (;;) {
+      skip_plain_string_bytes();
+      if (p_ >= t_.size()) return false;
       const auto c = static_cast<unsigned char>(t_[p_]);
       if (c == '"') {
         ++p_;
@@ -81,13 +100,10 @@ class Scanner {
       if (c == '\\') {
         if (escaped) *escaped = true;
         if (!escape()) return false;
-      } else if (c >= 0x80) {
-        if (!utf8_sequence()) return false;
-      } else {
-        ++p_;
+      } else if (!utf8_sequence()) {  // c >= 0x80
+        return false;
       }
     }
-    return false;
   }
 
   // A number; *uint its value if it is an unsigned integer that fits.
@@ -146,6 +162,17 @@ class Scanner {
     if (t_.substr(p_, word.size()) != word) return false;
     p_ += word.size();
     return true;
+  }
+
+  // Strings are most of a payload: 8 bytes a step while none is special.
+  void skip_plain_string_bytes() {
+    while (p_ + 8 <= t_.size()) {
+      uint64_t w;
+      std::memcpy(&w, t_.data() + p_, sizeof w);
+      if (any_string_special(w)) break;
+      p_ += 8;
+    }
+    while (p_ < t_.size() && !string_special(static_cast<unsigned char>(t_[p_]))) ++p_;
   }
 
   void digits() {

@@ -62,6 +62,23 @@ TEST(JsonScan, MalformedOrUnusualTextIsNotSurelyValid) {
   EXPECT_FALSE(json_surely_valid(std::string(std::string_view("1\0", 2))));
 }
 
+// Strings are skipped 8 bytes a step: a special byte at every offset.
+TEST(JsonScan, SpecialBytesAnywhereInALongString) {
+  for (size_t at = 0; at < 24; ++at) {
+    std::string body(24, 'x');
+    std::string control = body, escape = body, utf8 = body, stray = body;
+    control[at] = '\x1f';
+    escape.replace(at, 1, "\\n");
+    utf8.replace(at, 1, "\xc3\xa9");
+    stray[at] = '"';
+    EXPECT_FALSE(json_surely_valid("\"" + control + "\"")) << at;
+    EXPECT_TRUE(json_surely_valid("\"" + escape + "\"")) << at;
+    EXPECT_TRUE(json_surely_valid("\"" + utf8 + "\"")) << at;
+    EXPECT_FALSE(json_surely_valid("\"" + stray + "\"")) << at;
+    EXPECT_TRUE(json_surely_valid("[\"" + body.substr(0, at) + "\",\"" + body + "\"]")) << at;
+  }
+}
+
 TEST(JsonScan, FindsTheResultSpanOfAPlainAnswer) {
   JsonRpcResult r;
   ASSERT_TRUE(scan_json_rpc_result(R"({"jsonrpc":"2.0","id":42,"result":[1,"x"]})", 128, r));
