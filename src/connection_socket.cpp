@@ -84,6 +84,9 @@ bool Connection::begin_tls_or_upgrade() {
 bool Connection::drive_tls_handshake() {
   Attempt &a = *attempt_;
   const auto progress = a.tls->handshake();
+  // Done: our Finished goes out with the upgrade request behind it, in one
+  // write (one segment for the server to wake up to, not two).
+  if (progress == TlsSession::Progress::Done) return send_upgrade();
   // The handshake's own messages go out even when it failed (an alert).
   const bool flushed = flush_tls();
   if (progress == TlsSession::Progress::Failed) {
@@ -91,8 +94,7 @@ bool Connection::drive_tls_handshake() {
     a.error_text = a.tls->error().empty() ? "SSL handshake ended by the server" : a.tls->error();
     return false;
   }
-  if (!flushed) return false;
-  return progress == TlsSession::Progress::Again || send_upgrade();
+  return flushed;
 }
 
 bool Connection::send_upgrade() {
