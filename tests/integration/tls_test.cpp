@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fixtures.hpp"
+#include "numbered_bytes.hpp"
 
 namespace wsc::testing {
 namespace {
@@ -65,20 +66,6 @@ TEST(Tls, TrustedServerEchoesAndReportsWhatWasNegotiated) {
   EXPECT_NE(rec.messages[0].data.find(info.cipher), std::string::npos);
 }
 
-// Bytes that differ with their position and message: a record decrypted
-// into the wrong place, dropped or repeated shows as a mismatch.
-std::string numbered_payload(size_t n, uint32_t seed) {
-  std::string out(n, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    out[i] = static_cast<char>(x);
-  }
-  return out;
-}
-
 // Large messages over wss arrive as many 16 KiB TLS records, split across
 // socket reads wherever TCP cuts them; sent ones are sealed a batch at a
 // time. Every size around the record and read boundaries comes back intact,
@@ -93,14 +80,14 @@ TEST(Tls, LargeMessagesEchoIntactAcrossRecordsAndReads) {
                                      65536 + 3,   262144 - 1,  262144 + 14, 1048576 + 7,
                                      3145728 + 1, 1048576 + 7, 100000,      16384};
   for (size_t i = 0; i < sizes.size(); ++i) {
-    ASSERT_EQ(c.try_send(MessageType::Binary, numbered_payload(sizes[i], static_cast<uint32_t>(i))),
+    ASSERT_EQ(c.try_send(MessageType::Binary, numbered_bytes(sizes[i], static_cast<uint32_t>(i))),
               Status::WSC_OK);
   }
   ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == sizes.size(); }, seconds(60)));
   std::lock_guard<std::mutex> lock(rec.mutex);
   for (size_t i = 0; i < sizes.size(); ++i) {
     ASSERT_EQ(rec.messages[i].data.size(), sizes[i]) << "message " << i;
-    EXPECT_TRUE(rec.messages[i].data == numbered_payload(sizes[i], static_cast<uint32_t>(i)))
+    EXPECT_TRUE(rec.messages[i].data == numbered_bytes(sizes[i], static_cast<uint32_t>(i)))
         << "message " << i << " of " << sizes[i] << " bytes differs";
   }
 }
@@ -119,7 +106,7 @@ TEST(Tls, PausedReadingKeepsTheUnreadCiphertext) {
   const std::vector<size_t> sizes = {70000, 5, 150001, 16384, 33333};
   for (int i = 0; i < kMessages; ++i) {
     ASSERT_EQ(c.try_send(MessageType::Binary,
-                         numbered_payload(sizes[i % sizes.size()], static_cast<uint32_t>(i))),
+                         numbered_bytes(sizes[i % sizes.size()], static_cast<uint32_t>(i))),
               Status::WSC_OK);
   }
   // Let the server's echoes pile up against the paused reader first.
@@ -129,7 +116,7 @@ TEST(Tls, PausedReadingKeepsTheUnreadCiphertext) {
     ASSERT_TRUE(m) << "message " << i;
     const size_t size = sizes[i % sizes.size()];
     ASSERT_EQ(m->data.size(), size) << "message " << i;
-    EXPECT_TRUE(m->data == numbered_payload(size, static_cast<uint32_t>(i))) << "message " << i;
+    EXPECT_TRUE(m->data == numbered_bytes(size, static_cast<uint32_t>(i))) << "message " << i;
     // Slowly, so reading pauses and resumes many times.
     if (i % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
