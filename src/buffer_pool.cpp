@@ -2,14 +2,15 @@
 
 namespace wsc::detail {
 
-std::string BufferPool::take_kept(size_t size) {
+std::string BufferPool::take_kept(size_t size, size_t at_most) {
   std::string out;
   std::lock_guard<std::mutex> lock(mutex_);
   // The smallest that fits, so a 64 KiB message does not take a 1 MiB one.
   auto best = kept_.end();
   for (auto it = kept_.begin(); it != kept_.end(); ++it) {
-    if (it->buffer.capacity() >= size &&
-        (best == kept_.end() || it->buffer.capacity() < best->buffer.capacity())) {
+    const size_t capacity = it->buffer.capacity();
+    if (capacity >= size && capacity <= at_most &&
+        (best == kept_.end() || capacity < best->buffer.capacity())) {
       best = it;
     }
   }
@@ -22,7 +23,7 @@ std::string BufferPool::take_kept(size_t size) {
 
 std::string BufferPool::take(size_t size) {
   std::string out;
-  if (size >= kMinKept) out = take_kept(size);
+  if (size >= kMinKept) out = take_kept(size, size <= SIZE_MAX / 2 ? 2 * size : SIZE_MAX);
   if (out.capacity() < size) out.reserve(size);
   return out;
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,12 +36,13 @@ class BufferPool {
   BufferPool &operator=(const BufferPool &) = delete;
 
   // Any thread: an empty string with capacity for at least `size` bytes, a
-  // kept one (the smallest that fits) or a new one. Throws std::bad_alloc
-  // like any std::string.
+  // kept one (the smallest that fits, if at most twice as large: a queued
+  // message does not hold a far larger buffer) or a new one. Throws
+  // std::bad_alloc like any std::string.
   std::string take(size_t size);
-  // Any thread: a kept string with capacity for at least `size` bytes, or an
-  // empty one without any (nothing is allocated).
-  std::string take_kept(size_t size);
+  // Any thread: a kept string with capacity for at least `size` and at most
+  // `at_most` bytes, or an empty one without any (nothing is allocated).
+  std::string take_kept(size_t size, size_t at_most = SIZE_MAX);
   // Any thread: keeps `buffer` (its capacity, not its contents) for a later
   // take if it is large enough, the pool has room and its trim timer runs
   // (nothing is kept that no timer will free), else frees it. Returns

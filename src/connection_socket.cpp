@@ -1,5 +1,5 @@
 // Connection, loop thread: the bytes of one socket. lws events in, then the
-// proxy CONNECT, TLS over memory BIOs, the upgrade, and the plaintext
+// proxy CONNECT, TLS (tls_session.hpp), the upgrade, and the plaintext
 // stream handed to the frame parser; bytes out through lws raw writes.
 #include <algorithm>
 #include <cctype>
