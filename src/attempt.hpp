@@ -11,6 +11,7 @@
 #include <vector>
 #include <wsc/client.hpp>
 
+#include "buffer_pool.hpp"
 #include "fifo.hpp"
 #include "frame_parser.hpp"
 #include "http_head.hpp"
@@ -24,7 +25,7 @@ class Connection;
 
 // A message waiting to be written.
 struct OutMessage {
-  std::unique_ptr<unsigned char[]> buffer;
+  std::string buffer;  // from the loop's BufferPool, back to it once sent
   size_t len = 0;
   MessageType type = MessageType::Binary;
   size_t written = 0;  // payload bytes framed and handed to lws so far
@@ -36,10 +37,13 @@ struct OutMessage {
   bool compressed = false;
   std::string deflated;
   const unsigned char *wire() const {
-    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : buffer.get();
+    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data())
+                      : reinterpret_cast<const unsigned char *>(buffer.data());
   }
   size_t wire_len() const { return compressed ? deflated.size() : len; }
-  unsigned char *payload() { return buffer.get(); }
+  const unsigned char *payload() const {
+    return reinterpret_cast<const unsigned char *>(buffer.data());
+  }
 };
 
 // State of one lws wsi, created at the connect call (WSI_CREATE may never

@@ -5,8 +5,6 @@
 
 #include <arpa/inet.h>
 
-#include <cstring>
-
 #include "connection_internal.hpp"
 #include "loop_core.hpp"
 
@@ -59,16 +57,25 @@ Status Connection::send(MessageType type, std::string_view data) {
     return Status::WSC_EINVAL;
   }
   OutMessage m;
-  m.buffer.reset(new (std::nothrow) unsigned char[data.size() ? data.size() : 1]);
-  if (!m.buffer) return Status::WSC_ENOMEM;
-  if (!data.empty()) std::memcpy(m.payload(), data.data(), data.size());
+  try {
+    m.buffer = loop_->buffers().take(data.size());
+    m.buffer.assign(data.data(), data.size());
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  }
   m.len = data.size();
   m.type = type;
   bool post_write = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (finished_ || close_requested_ || state_ == State::Closed) return Status::WSC_ECLOSED;
+    if (finished_ || close_requested_ || state_ == State::Closed) {
+      loop_->buffers().give(std::move(m.buffer));
+      return Status::WSC_ECLOSED;
+    }
     if (queued_bytes_ + m.len > options_.send_queue_bytes) {
+      // Back for the retry: a sender spinning on a full queue must not
+      // drain the pool.
+      loop_->buffers().give(std::move(m.buffer));
       drain_armed_ = true;
       return Status::WSC_EAGAIN;
     }

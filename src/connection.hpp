@@ -107,6 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_data(const FrameEvent &event);
   void on_compressed_data(const unsigned char *bytes, size_t len, bool final);
   void deliver_rx_buffer();
+  void reuse_rx_capacity(uint64_t first_frame);
   void fail_too_big();
   bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();

@@ -55,6 +55,9 @@ void Connection::on_data(const FrameEvent &event) {
     rx_utf8_.reset();
   }
   rx_size_ += len;
+  if (event.message_start && !(final && event.frame_remaining == 0)) {
+    reuse_rx_capacity(len + event.frame_remaining);
+  }
   if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
   if (rx_size_ > options_.max_message_bytes ||
@@ -113,10 +116,26 @@ void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool
   if (final) deliver_rx_buffer();
 }
 
+void Connection::reuse_rx_capacity(uint64_t first_frame) {
+  // A message assembled from several reads (one that arrives whole is handed
+  // out without a copy) goes into a buffer the loop kept from an earlier
+  // large message if there is one: growing a fresh string by doubling
+  // copies it again and faults in new pages each time. Nothing is allocated
+  // for the announced length (a hostile server announces anything).
+  if (first_frame < BufferPool::kMinKept || rx_buffer_.capacity() >= first_frame) return;
+  std::string kept = loop_->buffers().take_kept(first_frame);
+  if (kept.capacity() > rx_buffer_.capacity()) rx_buffer_.swap(kept);
+}
+
 void Connection::deliver_rx_buffer() {
   rx_in_message_ = false;
   deliver(rx_type_, rx_buffer_, &rx_buffer_);
-  if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+  // Beyond what a connection keeps for itself, the capacity goes back to
+  // the loop for the next large message (of any of its connections).
+  if (rx_buffer_.capacity() > kKeepRxCapacity) {
+    loop_->buffers().give_on_loop(std::move(rx_buffer_), loop_->timers());
+    std::string().swap(rx_buffer_);
+  }
 }
 
 void Connection::fail_too_big() {

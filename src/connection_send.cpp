@@ -97,6 +97,7 @@ int Connection::on_writeable() {
     ++sent_msgs;
     sent_bytes += done.len;
     sent_wire_bytes += done.wire_len();
+    loop_->buffers().give_on_loop(std::move(done.buffer), loop_->timers());
     inflight_.pop_front();
     --next;
   };

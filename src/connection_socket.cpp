@@ -1,6 +1,7 @@
 // Connection, loop thread: the bytes of one socket. lws events in, then the
-// proxy CONNECT, TLS over memory BIOs, the upgrade, and the plaintext
+// proxy CONNECT, TLS (tls_session.hpp), the upgrade, and the plaintext
 // stream handed to the frame parser; bytes out through lws raw writes.
+#include <algorithm>
 #include <cctype>
 
 #include "connect_probe.hpp"
@@ -83,6 +84,9 @@ bool Connection::begin_tls_or_upgrade() {
 bool Connection::drive_tls_handshake() {
   Attempt &a = *attempt_;
   const auto progress = a.tls->handshake();
+  // Done: our Finished goes out with the upgrade request behind it, in one
+  // write (one segment for the server to wake up to, not two).
+  if (progress == TlsSession::Progress::Done) return send_upgrade();
   // The handshake's own messages go out even when it failed (an alert).
   const bool flushed = flush_tls();
   if (progress == TlsSession::Progress::Failed) {
@@ -90,8 +94,7 @@ bool Connection::drive_tls_handshake() {
     a.error_text = a.tls->error().empty() ? "SSL handshake ended by the server" : a.tls->error();
     return false;
   }
-  if (!flushed) return false;
-  return progress == TlsSession::Progress::Again || send_upgrade();
+  return flushed;
 }
 
 bool Connection::send_upgrade() {
@@ -111,6 +114,20 @@ bool Connection::send_bytes(const void *data, size_t len) {
   // A raw write: lws neither frames nor modifies the bytes.
   auto *bytes = static_cast<unsigned char *>(const_cast<void *>(data));
   if (!a.tls) return lws_write(a.wsi, bytes, len, LWS_WRITE_RAW) >= 0;
+  // A batch of large frames is sealed into capacity the loop kept from an
+  // earlier one (flush_tls gives it back), sized once: no fresh pages and
+  // no regrowth per batch. Records add 22 bytes per 16 KiB.
+  const size_t sealed = len + len / 512 + 256;
+  std::string &out = a.tls->ciphertext();
+  if (sealed >= BufferPool::kMinKept && out.capacity() < out.size() + sealed) {
+    try {
+      std::string kept = loop_->buffers().take(out.size() + sealed);
+      kept.append(out);
+      out.swap(kept);
+    } catch (const std::bad_alloc &) {
+      // Sealing grows the buffer as it goes (and fails the write if it can't).
+    }
+  }
   if (!a.tls->write(bytes, len)) {
     a.error_text = a.tls->error();
     return false;
@@ -120,11 +137,23 @@ bool Connection::send_bytes(const void *data, size_t len) {
 
 bool Connection::flush_tls() {
   Attempt &a = *attempt_;
-  std::vector<uint8_t> &out = loop_->tls_ciphertext();
-  while (const size_t n = a.tls->take_ciphertext(out.data(), out.size())) {
-    if (lws_write(a.wsi, out.data(), n, LWS_WRITE_RAW) < 0) return false;
+  std::string &out = a.tls->ciphertext();
+  bool ok = true;
+  // lws caps each send() at a fragment (tx_packet_size) and copies the rest
+  // of a larger write aside; written a fragment at a time nothing is copied
+  // unless the socket is full.
+  for (size_t at = 0; ok && at < out.size(); at += kFragmentBytes) {
+    auto *bytes = reinterpret_cast<unsigned char *>(out.data()) + at;
+    ok = lws_write(a.wsi, bytes, std::min(kFragmentBytes, out.size() - at), LWS_WRITE_RAW) >= 0;
   }
-  return true;
+  out.clear();
+  // A connection keeps no large buffer between writes (a few hundred
+  // bytes of handshake or small frames stay); the loop keeps it for reuse.
+  if (out.capacity() > kKeepTlsOutCapacity) {
+    loop_->buffers().give_on_loop(std::move(out), loop_->timers());
+    std::string().swap(out);
+  }
+  return ok;
 }
 
 bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
@@ -162,7 +191,9 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     }
     return on_plaintext(in, len) && !a.close_done ? 0 : -1;
   }
-  a.tls->put_ciphertext(in, len);
+  // OpenSSL reads the records from lws's buffer; what it leaves is copied
+  // when this returns.
+  CiphertextLoan loan(*a.tls, in, len);
   if (!a.established && a.stage == Attempt::Stage::Tls) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
