@@ -27,18 +27,18 @@ bool is_ip_literal(const std::string &host) {
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
-                       Callbacks callbacks)
+Connection::Connection(std::shared_ptr<LoopCore> loop, Url url,
+                       std::shared_ptr<const Options> options, Callbacks callbacks)
     : loop_(std::move(loop)),
       url_(std::move(url)),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
       pull_mode_(!callbacks_.on_message),
-      proxy_(proxy_of(options_)),
+      proxy_(proxy_of(*options_)),
       proxy_host_(proxy_ ? proxy_->socket_host() : std::string()),
       proxy_is_ip_(proxy_ && is_ip_literal(proxy_host_)),
-      backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed),
-      rate_(options_.send_rate_per_s, options_.send_burst) {}
+      backoff_(options_->reconnect_min, options_->reconnect_max, options_->reconnect_seed),
+      rate_(options_->send_rate_per_s, options_->send_burst) {}
 
 Connection::~Connection() = default;
 
@@ -54,7 +54,7 @@ void Connection::start() {
 
 Status Connection::send(MessageType type, std::string_view data) {
   if (type != MessageType::Text && type != MessageType::Binary) return Status::WSC_EINVAL;
-  if (data.size() > options_.send_queue_bytes) return Status::WSC_ETOOBIG;
+  if (data.size() > options_->send_queue_bytes) return Status::WSC_ETOOBIG;
   if (type == MessageType::Text && !is_valid_utf8(data.data(), data.size())) {
     return Status::WSC_EINVAL;
   }
@@ -68,7 +68,7 @@ Status Connection::send(MessageType type, std::string_view data) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (finished_ || close_requested_ || state_ == State::Closed) return Status::WSC_ECLOSED;
-    if (queued_bytes_ + m.len > options_.send_queue_bytes) {
+    if (queued_bytes_ + m.len > options_->send_queue_bytes) {
       drain_armed_ = true;
       return Status::WSC_EAGAIN;
     }
@@ -99,7 +99,7 @@ Status Connection::recv(Millis timeout, Message &out) {
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
   recv_bytes_ -= out.data.size() + kQueuedMessageOverhead;
-  if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+  if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_->recv_queue_bytes / 2) {
     resume_posted_ = true;
     auto self = shared_from_this();
     lock.unlock();

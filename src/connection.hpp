@@ -40,7 +40,10 @@ class LoopCore;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<LoopCore> loop, Url url, Options options, Callbacks callbacks);
+  // options: an immutable snapshot, shared with other connections
+  // (options_snapshot.hpp).
+  Connection(std::shared_ptr<LoopCore> loop, Url url, std::shared_ptr<const Options> options,
+             Callbacks callbacks);
   ~Connection();
 
   // Any thread.
@@ -162,7 +165,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const std::shared_ptr<LoopCore> loop_;
   const Url url_;
-  const Options options_;
+  const std::shared_ptr<const Options> options_;  // never null
   const Callbacks callbacks_;
   const bool pull_mode_;
   const std::optional<ProxyUrl> proxy_;

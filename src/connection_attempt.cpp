@@ -35,11 +35,11 @@ void Connection::begin_attempt() {
   }
   if (state() != State::Connecting) set_state(State::Connecting);
   std::weak_ptr<Connection> weak = shared_from_this();
-  connect_timer_.start(loop_->timers(), options_.connect_timeout, [weak, this] {
+  connect_timer_.start(loop_->timers(), options_->connect_timeout, [weak, this] {
     if (auto self = weak.lock()) {
       kill_attempt(Status::WSC_ETIMEDOUT,
                    "no WebSocket connection to " + url_.host_header() + " within " +
-                       std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
+                       std::to_string(options_->connect_timeout.count()) + " ms (connect timeout)");
     }
   });
   // Through a proxy the proxy resolves the target's name (the client may
@@ -133,16 +133,16 @@ bool Connection::prepare_own_protocol(Attempt &a) {
   // The Host header follows the URL (RFC 6455 §4.1); TLS_SERVER_NAME is for
   // SNI and certificate verification only.
   const std::string host = url_.host_header();
-  auto headers = options_.headers;
-  if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
-  const DeflateOptions deflate = deflate_options(options_);
+  auto headers = options_->headers;
+  if (!options_->origin.empty()) headers.emplace_back("Origin", options_->origin);
+  const DeflateOptions deflate = deflate_options(*options_);
   if (deflate.enabled) headers.emplace_back("Sec-WebSocket-Extensions", deflate_offer(deflate));
-  if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
+  if (!make_upgrade_request(host, url_.path, options_->subprotocols, headers, a.request)) {
     a.local_status = Status::WSC_EINTERNAL;
     a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
     return false;
   }
-  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols, deflate);
+  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_->subprotocols, deflate);
   if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
@@ -151,23 +151,25 @@ bool Connection::prepare_own_protocol(Attempt &a) {
   }
   if (!url_.secure) return true;
   try {
-    a.tls_ctx = loop_->ssl_ctx_for(options_.tls);
+    a.tls_ctx = loop_->ssl_ctx_for(options_->tls);
   } catch (const Error &e) {
     a.local_status = e.status();
     a.local_detail = e.what();
     return false;
   }
-  const std::string &peer = options_.tls.server_name.empty() ? url_.host : options_.tls.server_name;
-  a.tls = std::make_unique<TlsSession>(a.tls_ctx.get(), peer, options_.tls.verify);
+  const std::string &peer =
+      options_->tls.server_name.empty() ? url_.host : options_->tls.server_name;
+  a.tls = std::make_unique<TlsSession>(a.tls_ctx.get(), peer, options_->tls.verify);
   if (!a.tls->ok()) {
     a.local_status = Status::WSC_ETLS;
     a.local_detail = a.tls->error();
     return false;
   }
-  if (options_.tls.session_resumption) {
+  if (options_->tls.session_resumption) {
     // Everything a resumed session skips checking is in the key.
     const std::string key = url_.host + "|" + std::to_string(url_.port) + "|" + peer + "|" +
-                            (options_.tls.verify ? "v" : "-") + "|" + tls_profile_key(options_.tls);
+                            (options_->tls.verify ? "v" : "-") + "|" +
+                            tls_profile_key(options_->tls);
     TlsSessionCache &cache = loop_->tls_sessions();
     a.tls->resume_from(cache.find(key));
     a.tls->on_new_session([&cache, key](SSL_SESSION *s) { cache.store(key, s); });

@@ -154,7 +154,7 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
 }
 
 bool Connection::wants_reconnect(Status status, int close_code) const {
-  if (!options_.reconnect || loop_->stopping() || detached_.load()) return false;
+  if (!options_->reconnect || loop_->stopping() || detached_.load()) return false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (close_requested_) return false;
@@ -162,7 +162,7 @@ bool Connection::wants_reconnect(Status status, int close_code) const {
   if (status == Status::WSC_OK) {
     switch (close_code) {
       case 1000:
-        return options_.reconnect_on_normal_close;
+        return options_->reconnect_on_normal_close;
       case 1001:
       case 1006:
       case 1011:
@@ -179,7 +179,7 @@ bool Connection::wants_reconnect(Status status, int close_code) const {
 
 void Connection::schedule_reconnect(Status status, const std::string &detail) {
   ++failed_attempts_;
-  if (options_.reconnect_max_attempts && failed_attempts_ >= options_.reconnect_max_attempts) {
+  if (options_->reconnect_max_attempts && failed_attempts_ >= options_->reconnect_max_attempts) {
     finish(status == Status::WSC_OK ? Status::WSC_ECLOSED : status,
            "gave up after " + std::to_string(failed_attempts_) + " attempts: " + detail, 1006, "");
     return;
