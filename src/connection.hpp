@@ -127,6 +127,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_state(State next);
   void log_opened(bool reopened, std::chrono::steady_clock::duration handshake) const;
   void report_error(Status status, const std::string &detail);
+  // A Timer's Fire (context: this connection): runs Method while the
+  // connection is alive.
+  template <void (Connection::*Method)()>
+  static void fire(void *connection);
+  void on_connect_timeout();
+  void on_stable();
+  void on_close_timeout();
   void start_liveness_timers();
   void on_ping_timer();
   void on_pong_deadline();
@@ -140,6 +147,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool wants_reconnect(Status status, int close_code) const;
   // connection_ping.cpp: a ping asked for by ping(), waiting for its pong.
   struct UserPing {
+    Connection *owner = nullptr;
     PingDone done;
     std::chrono::steady_clock::time_point requested_at;
     Timer deadline;
@@ -149,6 +157,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::optional<std::chrono::steady_clock::time_point> sent_at;
   };
   void start_user_ping(Millis timeout, std::string payload, PingDone done);
+  static void on_user_ping_deadline(void *ping);
   // Writer: the payload pings not sent yet go into batch (false: no mask key).
   bool append_user_pings(FrameBatch &batch);
   // A pong that echoes a sent payload ping settles it; false if none.

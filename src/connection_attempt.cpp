@@ -34,14 +34,8 @@ void Connection::begin_attempt() {
                                   std::to_string(number));
   }
   if (state() != State::Connecting) set_state(State::Connecting);
-  std::weak_ptr<Connection> weak = shared_from_this();
-  connect_timer_.start(loop_->timers(), options_->connect_timeout, [weak, this] {
-    if (auto self = weak.lock()) {
-      kill_attempt(Status::WSC_ETIMEDOUT,
-                   "no WebSocket connection to " + url_.host_header() + " within " +
-                       std::to_string(options_->connect_timeout.count()) + " ms (connect timeout)");
-    }
-  });
+  connect_timer_.start(loop_->timers(), options_->connect_timeout,
+                       fire<&Connection::on_connect_timeout>, this);
   // Through a proxy the proxy resolves the target's name (the client may
   // not see that DNS at all), and wsc resolves the proxy's: lws would look
   // it up with a blocking getaddrinfo on the loop thread.
@@ -54,6 +48,7 @@ void Connection::begin_attempt() {
     return;
   }
   const Attempt *token = attempt_.get();
+  std::weak_ptr<Connection> weak = weak_from_this();
   std::weak_ptr<LoopCore> weak_loop = loop_;
   const std::string what = proxy_ ? "proxy " + proxy_->host + ": " : std::string();
   loop_->resolver().resolve(name, port, [weak, weak_loop, token, what](ResolveResult result) {
@@ -231,13 +226,7 @@ void Connection::on_established() {
   }
   if (log_enabled(LogLevel::Info)) log_opened(reopened, handshake);
   set_state(State::Open);
-  std::weak_ptr<Connection> weak = shared_from_this();
-  stable_timer_.start_coarse(loop_->timers(), kStableAfter, [weak] {
-    if (auto self = weak.lock()) {
-      self->backoff_.reset();
-      self->failed_attempts_ = 0;
-    }
-  });
+  stable_timer_.start_coarse(loop_->timers(), kStableAfter, fire<&Connection::on_stable>, this);
   if (paused) lws_rx_flow_control(a.wsi, 0);
   start_liveness_timers();
   emit([&] {
@@ -267,6 +256,17 @@ void Connection::log_opened(bool reopened, Clock::duration handshake) const {
   }
   if (attempt_ && attempt_->deflater) line += ", permessage-deflate";
   log_line(LogLevel::Info, line);
+}
+
+void Connection::on_connect_timeout() {
+  kill_attempt(Status::WSC_ETIMEDOUT,
+               "no WebSocket connection to " + url_.host_header() + " within " +
+                   std::to_string(options_->connect_timeout.count()) + " ms (connect timeout)");
+}
+
+void Connection::on_stable() {
+  backoff_.reset();
+  failed_attempts_ = 0;
 }
 
 }  // namespace wsc::detail

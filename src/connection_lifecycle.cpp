@@ -197,10 +197,7 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
                  " ms after: " +
                  (status == Status::WSC_OK ? detail : status_text(status) + (": " + detail)));
   }
-  std::weak_ptr<Connection> weak = shared_from_this();
-  reconnect_timer_.start(loop_->timers(), delay, [weak] {
-    if (auto self = weak.lock()) self->begin_attempt();
-  });
+  reconnect_timer_.start(loop_->timers(), delay, fire<&Connection::begin_attempt>, this);
 }
 
 void Connection::finish(Status status, std::string detail, int code, std::string reason) {
@@ -289,13 +286,8 @@ void Connection::handle_close_request() {
     case State::Open:
       set_state(State::Closing);
       {
-        std::weak_ptr<Connection> weak = shared_from_this();
-        close_timer_.start(loop_->timers(), kCloseTimeout, [weak] {
-          if (auto self = weak.lock()) {
-            self->kill_attempt(Status::WSC_ETIMEDOUT,
-                               "the server did not answer the close frame within 3000 ms");
-          }
-        });
+        close_timer_.start(loop_->timers(), kCloseTimeout, fire<&Connection::on_close_timeout>,
+                           this);
       }
       if (attempt_ && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
       break;
@@ -334,5 +326,9 @@ void Connection::handle_detach() {
 }
 
 // ---- loop thread: lws events ------------------------------------------
+
+void Connection::on_close_timeout() {
+  kill_attempt(Status::WSC_ETIMEDOUT, "the server did not answer the close frame within 3000 ms");
+}
 
 }  // namespace wsc::detail

@@ -80,10 +80,8 @@ int Connection::on_writeable() {
     // The deadline runs from the first unanswered ping: later pings (when
     // the interval is shorter than the timeout) must not push it back.
     if (!pong_timer_.armed() && options_->pong_timeout.count() > 0) {
-      std::weak_ptr<Connection> weak = shared_from_this();
-      pong_timer_.start(loop_->timers(), options_->pong_timeout, [weak] {
-        if (auto self = weak.lock()) self->on_pong_deadline();
-      });
+      pong_timer_.start(loop_->timers(), options_->pong_timeout,
+                        fire<&Connection::on_pong_deadline>, this);
     }
   }
   uint64_t sent_msgs = 0, sent_bytes = 0, sent_wire_bytes = 0;
@@ -129,10 +127,7 @@ int Connection::on_writeable() {
     // Clock reads only when a limit is set: this runs once per message.
     if (rate_.enabled() && !failing && !m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
-      std::weak_ptr<Connection> weak = shared_from_this();
-      rate_timer_.start(loop_->timers(), wait, [weak] {
-        if (auto self = weak.lock()) self->request_writable();
-      });
+      rate_timer_.start(loop_->timers(), wait, fire<&Connection::request_writable>, this);
       break;
     }
     if (!m.prepared && !compress_for_wire(a, m)) {
