@@ -14,9 +14,9 @@ namespace wsc::detail {
 
 namespace {
 
-std::optional<ProxyUrl> proxy_of(const Options &options) {
-  if (options.proxy.empty()) return std::nullopt;
-  return parse_proxy_url(options.proxy);
+std::unique_ptr<const ProxyUrl> proxy_of(const Options &options) {
+  if (options.proxy.empty()) return nullptr;
+  return std::make_unique<const ProxyUrl>(parse_proxy_url(options.proxy));
 }
 
 bool is_ip_literal(const std::string &host) {
@@ -181,7 +181,7 @@ void Connection::report_error(Status status, const std::string &detail) {
 
 TlsInfo Connection::tls_info() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return tls_info_;
+  return tls_info_ ? *tls_info_ : TlsInfo{};
 }
 
 std::string Connection::subprotocol() const {
@@ -191,7 +191,7 @@ std::string Connection::subprotocol() const {
 
 std::vector<std::pair<std::string, std::string>> Connection::response_headers() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return response_headers_;
+  return unpack_fields(response_headers_);
 }
 
 std::pair<std::string, int> Connection::remote_address() const {

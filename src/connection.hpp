@@ -177,8 +177,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::shared_ptr<const Options> options_;  // never null
   const Callbacks callbacks_;
   const bool pull_mode_;
-  const std::optional<ProxyUrl> proxy_;
-  const std::string proxy_host_;  // to open the socket to: IPv6 without brackets
+  const std::unique_ptr<const ProxyUrl> proxy_;  // null: no proxy
+  const std::string proxy_host_;                 // to open the socket to: IPv6 without brackets
   const bool proxy_is_ip_;
 
   // Shared between threads, under mutex_.
@@ -201,10 +201,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool resume_posted_ = false;
   Stats stats_;
   std::string subprotocol_;
-  std::vector<std::pair<std::string, std::string>> response_headers_;  // of the last upgrade
+  std::string response_headers_;                       // of the last upgrade, pack_fields()
   std::pair<std::string, int> remote_address_{"", 0};  // TCP peer of the last upgrade
   ReconnectInfo last_reconnect_;
-  TlsInfo tls_info_;
+  std::unique_ptr<const TlsInfo> tls_info_;  // of the last TLS handshake
   Status last_error_ = Status::WSC_OK;
   std::string last_error_detail_;
 

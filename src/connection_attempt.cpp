@@ -43,7 +43,7 @@ void Connection::begin_attempt() {
   const std::string &name = proxy_ ? proxy_host_ : url_.host;
   const int port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
   if (ip) {
-    attempt_->addresses = {name};
+    attempt_->handshake->addresses = {name};
     start_connect(name);
     return;
   }
@@ -65,8 +65,8 @@ void Connection::begin_attempt() {
         self->attempt_ended(std::move(self->attempt_));
         return;
       }
-      self->attempt_->addresses = std::move(result.addresses);
-      self->start_connect(self->attempt_->addresses.front());
+      self->attempt_->handshake->addresses = std::move(result.addresses);
+      self->start_connect(self->attempt_->handshake->addresses.front());
     });
   });
 }
@@ -132,17 +132,19 @@ bool Connection::prepare_own_protocol(Attempt &a) {
   if (!options_->origin.empty()) headers.emplace_back("Origin", options_->origin);
   const DeflateOptions deflate = deflate_options(*options_);
   if (deflate.enabled) headers.emplace_back("Sec-WebSocket-Extensions", deflate_offer(deflate));
-  if (!make_upgrade_request(host, url_.path, options_->subprotocols, headers, a.request)) {
+  if (!make_upgrade_request(host, url_.path, options_->subprotocols, headers,
+                            a.handshake->request)) {
     a.local_status = Status::WSC_EINTERNAL;
     a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
     return false;
   }
-  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_->subprotocols, deflate);
+  a.handshake->response = std::make_unique<UpgradeResponse>(a.handshake->request.accept,
+                                                            options_->subprotocols, deflate);
   if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
-    a.tunnel_request = connect_request(authority, *proxy_);
-    a.tunnel_reply = std::make_unique<HttpResponseHead>();
+    a.handshake->tunnel_request = connect_request(authority, *proxy_);
+    a.handshake->tunnel_reply = std::make_unique<HttpResponseHead>();
   }
   if (!url_.secure) return true;
   try {
@@ -213,7 +215,7 @@ void Connection::on_established() {
     if (const char *name = OBJ_nid2sn(group & ~TLSEXT_nid_unknown)) info.group = name;
     info.resumed = a.tls->resumed();
     std::lock_guard<std::mutex> lock(mutex_);
-    tls_info_ = std::move(info);
+    tls_info_ = std::make_unique<const TlsInfo>(std::move(info));
   }
   bool reopened = false, paused = false, have_data = false;
   {

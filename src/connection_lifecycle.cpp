@@ -111,12 +111,12 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
 
   // Try the host's next address before calling the attempt failed.
   if (!a->established && !a->killed && status == Status::WSC_ECONNECT &&
-      a->address_index + 1 < a->addresses.size() && !loop_->stopping()) {
+      a->handshake->address_index + 1 < a->handshake->addresses.size() && !loop_->stopping()) {
     attempt_ = std::make_unique<Attempt>();
     attempt_->conn = this;
-    attempt_->addresses = std::move(a->addresses);
-    attempt_->address_index = a->address_index + 1;
-    connect_to(attempt_->addresses[attempt_->address_index]);
+    attempt_->handshake->addresses = std::move(a->handshake->addresses);
+    attempt_->handshake->address_index = a->handshake->address_index + 1;
+    connect_to(attempt_->handshake->addresses[attempt_->handshake->address_index]);
     return;
   }
   connect_timer_.cancel();
