@@ -114,9 +114,10 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
       a->handshake->address_index + 1 < a->handshake->addresses.size() && !loop_->stopping()) {
     attempt_ = std::make_unique<Attempt>();
     attempt_->conn = this;
-    attempt_->handshake->addresses = std::move(a->handshake->addresses);
-    attempt_->handshake->address_index = a->handshake->address_index + 1;
-    connect_to(attempt_->handshake->addresses[attempt_->handshake->address_index]);
+    Handshake &next = *attempt_->handshake;
+    next.addresses = std::move(a->handshake->addresses);
+    next.address_index = a->handshake->address_index + 1;
+    connect_to(next.addresses[next.address_index]);
     return;
   }
   connect_timer_.cancel();
@@ -285,10 +286,7 @@ void Connection::handle_close_request() {
   switch (state()) {
     case State::Open:
       set_state(State::Closing);
-      {
-        close_timer_.start(loop_->timers(), kCloseTimeout, fire<&Connection::on_close_timeout>,
-                           this);
-      }
+      close_timer_.start(loop_->timers(), kCloseTimeout, fire<&Connection::on_close_timeout>, this);
       if (attempt_ && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
       break;
     case State::Connecting: {
@@ -325,10 +323,10 @@ void Connection::handle_detach() {
   handle_close_request();
 }
 
-// ---- loop thread: lws events ------------------------------------------
-
 void Connection::on_close_timeout() {
   kill_attempt(Status::WSC_ETIMEDOUT, "the server did not answer the close frame within 3000 ms");
 }
+
+// ---- loop thread: lws events ------------------------------------------
 
 }  // namespace wsc::detail
