@@ -46,16 +46,27 @@ struct OutMessage {
   }
 };
 
+// What only the opening handshake needs (addresses to try, the proxy
+// CONNECT, the upgrade): freed once the connection is established, since
+// idle established connections are what there are many of.
+struct Handshake {
+  std::vector<std::string> addresses;
+  size_t address_index = 0;
+  std::string tunnel_request;  // CONNECT, when through a proxy
+  std::unique_ptr<HttpResponseHead> tunnel_reply;
+  UpgradeRequest request;
+  std::unique_ptr<UpgradeResponse> response;
+};
+
 // State of one lws wsi, created at the connect call (WSI_CREATE may never
 // come) and freed when lws destroys the wsi.
 struct Attempt {
   Connection *conn = nullptr;
   lws *wsi = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::vector<std::string> addresses;
-  size_t address_index = 0;
   bool connected = false;    // TCP is up (to the server or the proxy)
   bool established = false;  // the upgrade succeeded
+  std::unique_ptr<Handshake> handshake = std::make_unique<Handshake>();  // null once established
   // What lws told us about how it ended.
   std::string error_text;
   bool tcp_failed = false;     // the TCP connect itself failed (to the proxy, if any)
@@ -79,19 +90,15 @@ struct Attempt {
   enum class Stage { Tunnel, Tls, Upgrade };
   Stage stage = Stage::Upgrade;  // until established
   bool opening_started = false;
-  std::string tunnel_request;  // CONNECT, when through a proxy
-  std::unique_ptr<HttpResponseHead> tunnel_reply;
   std::shared_ptr<SSL_CTX> tls_ctx;
   std::unique_ptr<TlsSession> tls;
-  UpgradeRequest request;
-  std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
   // permessage-deflate, when the server accepted it.
   std::unique_ptr<Deflater> deflater;
   std::unique_ptr<Inflater> inflater;
-  Fifo<std::string> pongs_due;        // one pong per ping, in order
-  std::string rx_pending;             // plaintext set aside while reading is paused
-  bool close_reply_due = false;       // answer the server's Close
+  Fifo<std::string> pongs_due;   // one pong per ping, in order
+  std::string rx_pending;        // plaintext set aside while reading is paused
+  bool close_reply_due = false;  // answer the server's Close
   bool close_replied = false;
   bool close_done = false;  // our Close was answered
   bool drop_when_flushed = false;

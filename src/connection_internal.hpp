@@ -37,6 +37,15 @@ inline std::chrono::microseconds until(Clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::microseconds>(when - Clock::now());
 }
 
+template <void (Connection::*Method)()>
+void Connection::fire(void *connection) {
+  // The timers are members: a destroyed connection has none armed. The
+  // reference keeps it alive while Method runs.
+  if (auto self = static_cast<Connection *>(connection)->weak_from_this().lock()) {
+    (self.get()->*Method)();
+  }
+}
+
 template <class F>
 void Connection::emit(F &&f) {
   if (detached_.load()) return;

@@ -60,8 +60,8 @@ void Connection::on_data(const FrameEvent &event) {
   }
   if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
-  if (rx_size_ > options_.max_message_bytes ||
-      event.frame_remaining > options_.max_message_bytes - rx_size_) {
+  if (rx_size_ > options_->max_message_bytes ||
+      event.frame_remaining > options_->max_message_bytes - rx_size_) {
     return fail_too_big();
   }
   if (rx_type_ == MessageType::Text &&
@@ -90,7 +90,7 @@ void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool
   // The limit counts inflated bytes (the Inflater stops at it, so a small
   // frame cannot inflate into gigabytes); the compressed stream itself is
   // only bounded loosely, as deflate can grow incompressible data slightly.
-  const size_t max = options_.max_message_bytes;
+  const size_t max = options_->max_message_bytes;
   if (rx_size_ > max + max / 64 + 4096) return fail_too_big();
   const size_t before = rx_buffer_.size();
   switch (a.inflater->feed(bytes, len, final, rx_buffer_, max)) {
@@ -141,7 +141,7 @@ void Connection::deliver_rx_buffer() {
 void Connection::fail_too_big() {
   fail_receive(1009, Status::WSC_ETOOBIG,
                "received a message larger than MAX_MESSAGE_BYTES (" +
-                   std::to_string(options_.max_message_bytes) + " bytes)");
+                   std::to_string(options_->max_message_bytes) + " bytes)");
 }
 
 // ---- loop thread: the protocol spoken by wsc itself ----------------------
@@ -226,7 +226,7 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.wire_bytes_received += wire_bytes;
-    if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
+    if (closing && recv_bytes_ >= options_->recv_queue_bytes) {
       // Our Close is out and the queue is full: reading goes on only to see
       // the server's answer; what arrives meanwhile is counted, not queued.
       ++stats_.recv_discarded;
@@ -238,7 +238,7 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     became_readable = recv_queue_.empty();
     recv_queue_.push_back(std::move(m));
     // A slow reader slows the server down instead of growing memory.
-    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_ && !closing) {
+    if (recv_bytes_ >= options_->recv_queue_bytes && !rx_paused_ && !closing) {
       pause = rx_paused_ = true;
     }
   }
@@ -258,7 +258,7 @@ void Connection::resume_reading() {
     std::lock_guard<std::mutex> lock(mutex_);
     resume_posted_ = false;
     const bool closing = attempt_ && attempt_->close_sent;
-    if (rx_paused_ && (closing || recv_bytes_ <= options_.recv_queue_bytes / 2)) {
+    if (rx_paused_ && (closing || recv_bytes_ <= options_->recv_queue_bytes / 2)) {
       rx_paused_ = false;
       resume = true;
     }
@@ -267,8 +267,7 @@ void Connection::resume_reading() {
   // What was set aside first; it may fill the queue again.
   if (!pump_input()) {
     // Outside an lws callback: ask lws to close. attempt_ says why.
-    if (!attempt_->killed)
-      loop_->kill_async(attempt_->wsi);
+    if (!attempt_->killed) loop_->kill_async(attempt_->wsi);
     return;
   }
   if (attempt_->local_close_code || attempt_->close_reply_due) return;  // WRITEABLE closes

@@ -39,11 +39,12 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
-      if (attempt->error_text == "Unable to connect" && !attempt->addresses.empty()) {
+      const Handshake *h = attempt->handshake.get();
+      if (attempt->error_text == "Unable to connect" && h && !h->addresses.empty()) {
         // lws's words for every failed TCP connect; ask the kernel for the
         // errno (briefly: a refusal comes back within one round trip).
         attempt->tcp_failed = true;
-        std::string why = connect_failure_text(attempt->addresses[attempt->address_index],
+        std::string why = connect_failure_text(h->addresses[h->address_index],
                                                proxy_ ? static_cast<int>(proxy_->port) : url_.port,
                                                std::chrono::milliseconds(50));
         if (!why.empty()) {
@@ -63,11 +64,11 @@ int Connection::on_raw_writeable() {
   if (a.established) return on_writeable();
   if (a.opening_started) return 0;
   a.opening_started = true;
-  if (a.tunnel_request.empty()) return begin_tls_or_upgrade() ? 0 : -1;
+  if (a.handshake->tunnel_request.empty()) return begin_tls_or_upgrade() ? 0 : -1;
   a.stage = Attempt::Stage::Tunnel;
   // In clear text: TLS, if any, runs inside the tunnel.
-  auto *request = reinterpret_cast<unsigned char *>(a.tunnel_request.data());
-  if (lws_write(a.wsi, request, a.tunnel_request.size(), LWS_WRITE_RAW) < 0) {
+  auto *request = reinterpret_cast<unsigned char *>(a.handshake->tunnel_request.data());
+  if (lws_write(a.wsi, request, a.handshake->tunnel_request.size(), LWS_WRITE_RAW) < 0) {
     a.error_text = "could not send the CONNECT request";
     return -1;
   }
@@ -100,7 +101,7 @@ bool Connection::drive_tls_handshake() {
 bool Connection::send_upgrade() {
   Attempt &a = *attempt_;
   a.stage = Attempt::Stage::Upgrade;
-  std::string &text = a.request.text;
+  std::string &text = a.handshake->request.text;
   if (!send_bytes(text.data(), text.size())) {
     if (a.error_text.empty()) a.error_text = "could not send the WebSocket upgrade request";
     return false;
@@ -158,22 +159,23 @@ bool Connection::flush_tls() {
 
 bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
   Attempt &a = *attempt_;
+  Handshake &h = *a.handshake;
   size_t used = 0;
-  const auto result = a.tunnel_reply->feed(in, len, used);
+  const auto result = h.tunnel_reply->feed(in, len, used);
   in += used;
   len -= used;
   if (result == HttpResponseHead::Result::NeedMore) return true;
   if (result == HttpResponseHead::Result::Invalid) {
-    a.error_text = "bad answer from the proxy: " + a.tunnel_reply->error();
+    a.error_text = "bad answer from the proxy: " + h.tunnel_reply->error();
     return false;
   }
-  const int status = a.tunnel_reply->status();
+  const int status = h.tunnel_reply->status();
   a.proxy_status = status;
   if (status / 100 != 2) {
     a.error_text = "the proxy answered HTTP " + std::to_string(status) + " to CONNECT";
     return false;
   }
-  a.tunnel_reply.reset();
+  h.tunnel_reply.reset();
   return begin_tls_or_upgrade();
 }
 
@@ -270,33 +272,33 @@ bool Connection::on_plaintext(const uint8_t *in, size_t len) {
 
 bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
   Attempt &a = *attempt_;
+  Handshake &h = *a.handshake;
   size_t used = 0;
-  const auto result = a.response->feed(in, len, used);
+  const auto result = h.response->feed(in, len, used);
   in += used;
   len -= used;
   if (result == UpgradeResponse::Result::NeedMore) return true;
-  a.http_status = a.response->status();
+  a.http_status = h.response->status();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.last_http_status = a.http_status;
     stats_.http_status_from_proxy = false;
-    subprotocol_ = a.response->subprotocol();
-    const auto &fields = a.response->headers();
-    response_headers_.assign(fields.begin(), fields.end());
-    remote_address_ = {a.addresses[a.address_index],
+    subprotocol_ = h.response->subprotocol();
+    response_headers_ = pack_fields(h.response->headers());
+    remote_address_ = {h.addresses[h.address_index],
                        proxy_ ? static_cast<int>(proxy_->port) : url_.port};
   }
   if (result == UpgradeResponse::Result::Rejected) {
-    a.error_text = a.response->error();
+    a.error_text = h.response->error();
     return false;
   }
-  if (const DeflateParams &deflate = a.response->deflate(); deflate.enabled) {
+  if (const DeflateParams &deflate = h.response->deflate(); deflate.enabled) {
     // A new context per attempt: nothing carries over from a dropped one.
     a.deflater = std::make_unique<Deflater>(deflate);
     a.inflater = std::make_unique<Inflater>(deflate);
     a.parser.set_allow_rsv1(true);
   }
-  a.response.reset();
+  a.handshake.reset();  // over: an idle connection keeps none of it
   on_established();
   return true;
 }
