@@ -1,6 +1,7 @@
 /* The floor: a raw libwebsockets 4.1.6 client with the settings LWS-NOTES
  * recommends (rx_buffer_size = pt_serv_buf_size = 65536, one lws_write per
  * message, write until choked). Protocol: bench_common.h. */
+#define _GNU_SOURCE /* before any system header: clock_gettime in bench_common.h */
 #include <libwebsockets.h>
 
 #include "bench_common.h"

@@ -644,6 +644,26 @@ int wsc_conn_response_header(const wsc_conn *c, const char *name, char *buf, siz
   });
 }
 
+int wsc_conn_response_headers(const wsc_conn *c, char *buf, size_t buf_len, size_t *needed) {
+  if (!c || (!buf && buf_len > 0)) {
+    return fail(WSC_EINVAL, "conn must not be NULL, nor buf when buf_len > 0");
+  }
+  return guarded([&] {
+    if (c->client->remote_address().first.empty())
+      return fail(WSC_ESTATE, "no upgrade response yet");
+    std::string text;
+    for (const auto &[field, value] : c->client->response_headers())
+      text.append(field).append(": ").append(value).append("\r\n");
+    if (needed) *needed = text.size() + 1;
+    if (text.size() + 1 > buf_len) {
+      return fail(WSC_EINVAL, "buffer too small: the headers need " +
+                                  std::to_string(text.size() + 1) + " bytes with the NUL");
+    }
+    std::memcpy(buf, text.c_str(), text.size() + 1);
+    return ok();
+  });
+}
+
 int wsc_conn_remote_address(const wsc_conn *c, char *buf, size_t buf_len, int *port) {
   if (!c || !buf || !port) return fail(WSC_EINVAL, "conn, buf and port must not be NULL");
   return guarded([&] {

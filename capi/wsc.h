@@ -410,6 +410,15 @@ WSC_API int wsc_conn_subprotocol(const wsc_conn *c, char *buf, size_t buf_len);
  * buf_len that is too small ("buffer too small: ... needs N bytes"). */
 WSC_API int wsc_conn_response_header(const wsc_conn *c, const char *name, char *buf,
                                      size_t buf_len);
+/* Copies every header field of the last upgrade response (also a refused
+ * one, such as a 403), in the order received, as "name: value\r\n" lines
+ * (names in lower case) followed by a NUL, into buf. *needed (if not NULL)
+ * is set to the bytes that takes, NUL included, also when buf is too small,
+ * so a caller can size buf and call again. Any thread. Returns WSC_OK;
+ * WSC_ESTATE when no response was read yet; WSC_EINVAL for a NULL c, a NULL
+ * buf with buf_len > 0, or a buf_len that is too small ("buffer too small:
+ * the headers need N bytes"; buf is left alone). */
+WSC_API int wsc_conn_response_headers(const wsc_conn *c, char *buf, size_t buf_len, size_t *needed);
 /* The TCP peer of the last upgrade (the proxy, with a proxy): its numeric
  * address ("127.0.0.1", "::1") with a NUL into buf and its port into *port.
  * Any thread. Returns WSC_OK; WSC_ESTATE before the first upgrade response;

@@ -11,6 +11,7 @@
 #include <vector>
 #include <wsc/client.hpp>
 
+#include "buffer_pool.hpp"
 #include "fifo.hpp"
 #include "frame_parser.hpp"
 #include "http_head.hpp"
@@ -24,7 +25,7 @@ class Connection;
 
 // A message waiting to be written.
 struct OutMessage {
-  std::unique_ptr<unsigned char[]> buffer;
+  std::string buffer;  // from the loop's BufferPool, back to it once sent
   size_t len = 0;
   MessageType type = MessageType::Binary;
   size_t written = 0;  // payload bytes framed and handed to lws so far
@@ -36,10 +37,25 @@ struct OutMessage {
   bool compressed = false;
   std::string deflated;
   const unsigned char *wire() const {
-    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : buffer.get();
+    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data())
+                      : reinterpret_cast<const unsigned char *>(buffer.data());
   }
   size_t wire_len() const { return compressed ? deflated.size() : len; }
-  unsigned char *payload() { return buffer.get(); }
+  const unsigned char *payload() const {
+    return reinterpret_cast<const unsigned char *>(buffer.data());
+  }
+};
+
+// What only the opening handshake needs (addresses to try, the proxy
+// CONNECT, the upgrade): freed once the connection is established, since
+// idle established connections are what there are many of.
+struct Handshake {
+  std::vector<std::string> addresses;
+  size_t address_index = 0;
+  std::string tunnel_request;  // CONNECT, when through a proxy
+  std::unique_ptr<HttpResponseHead> tunnel_reply;
+  UpgradeRequest request;
+  std::unique_ptr<UpgradeResponse> response;
 };
 
 // State of one lws wsi, created at the connect call (WSI_CREATE may never
@@ -48,10 +64,9 @@ struct Attempt {
   Connection *conn = nullptr;
   lws *wsi = nullptr;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::vector<std::string> addresses;
-  size_t address_index = 0;
   bool connected = false;    // TCP is up (to the server or the proxy)
   bool established = false;  // the upgrade succeeded
+  std::unique_ptr<Handshake> handshake = std::make_unique<Handshake>();  // null once established
   // What lws told us about how it ended.
   std::string error_text;
   bool tcp_failed = false;     // the TCP connect itself failed (to the proxy, if any)
@@ -75,19 +90,15 @@ struct Attempt {
   enum class Stage { Tunnel, Tls, Upgrade };
   Stage stage = Stage::Upgrade;  // until established
   bool opening_started = false;
-  std::string tunnel_request;  // CONNECT, when through a proxy
-  std::unique_ptr<HttpResponseHead> tunnel_reply;
   std::shared_ptr<SSL_CTX> tls_ctx;
   std::unique_ptr<TlsSession> tls;
-  UpgradeRequest request;
-  std::unique_ptr<UpgradeResponse> response;
   FrameParser parser;
   // permessage-deflate, when the server accepted it.
   std::unique_ptr<Deflater> deflater;
   std::unique_ptr<Inflater> inflater;
-  Fifo<std::string> pongs_due;        // one pong per ping, in order
-  std::string rx_pending;             // plaintext set aside while reading is paused
-  bool close_reply_due = false;       // answer the server's Close
+  Fifo<std::string> pongs_due;   // one pong per ping, in order
+  std::string rx_pending;        // plaintext set aside while reading is paused
+  bool close_reply_due = false;  // answer the server's Close
   bool close_replied = false;
   bool close_done = false;  // our Close was answered
   bool drop_when_flushed = false;

@@ -3,6 +3,7 @@
 
 #include "connection.hpp"
 #include "loop_core.hpp"
+#include "options_snapshot.hpp"
 #include "proxy.hpp"
 #include "url.hpp"
 
@@ -32,7 +33,8 @@ Client::Client(Loop &loop, std::string_view url, const Options &options, Callbac
   // Build (or find) the TLS context now, so a missing CA file or a bad
   // cipher string fails here, synchronously, naming the culprit.
   if (parsed.secure) loop.core()->ssl_ctx_for(options.tls);
-  conn_ = std::make_shared<detail::Connection>(loop.core(), std::move(parsed), effective,
+  conn_ = std::make_shared<detail::Connection>(loop.core(), std::move(parsed),
+                                               detail::share_options(std::move(effective)),
                                                std::move(callbacks));
   conn_->start();
 }

@@ -5,8 +5,6 @@
 
 #include <arpa/inet.h>
 
-#include <cstring>
-
 #include "connection_internal.hpp"
 #include "loop_core.hpp"
 
@@ -14,9 +12,9 @@ namespace wsc::detail {
 
 namespace {
 
-std::optional<ProxyUrl> proxy_of(const Options &options) {
-  if (options.proxy.empty()) return std::nullopt;
-  return parse_proxy_url(options.proxy);
+std::unique_ptr<const ProxyUrl> proxy_of(const Options &options) {
+  if (options.proxy.empty()) return nullptr;
+  return std::make_unique<const ProxyUrl>(parse_proxy_url(options.proxy));
 }
 
 bool is_ip_literal(const std::string &host) {
@@ -27,18 +25,18 @@ bool is_ip_literal(const std::string &host) {
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<LoopCore> loop, Url url, Options options,
-                       Callbacks callbacks)
+Connection::Connection(std::shared_ptr<LoopCore> loop, Url url,
+                       std::shared_ptr<const Options> options, Callbacks callbacks)
     : loop_(std::move(loop)),
       url_(std::move(url)),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),
       pull_mode_(!callbacks_.on_message),
-      proxy_(proxy_of(options_)),
+      proxy_(proxy_of(*options_)),
       proxy_host_(proxy_ ? proxy_->socket_host() : std::string()),
       proxy_is_ip_(proxy_ && is_ip_literal(proxy_host_)),
-      backoff_(options_.reconnect_min, options_.reconnect_max, options_.reconnect_seed),
-      rate_(options_.send_rate_per_s, options_.send_burst) {}
+      backoff_(options_->reconnect_min, options_->reconnect_max, options_->reconnect_seed),
+      rate_(options_->send_rate_per_s, options_->send_burst) {}
 
 Connection::~Connection() = default;
 
@@ -54,21 +52,30 @@ void Connection::start() {
 
 Status Connection::send(MessageType type, std::string_view data) {
   if (type != MessageType::Text && type != MessageType::Binary) return Status::WSC_EINVAL;
-  if (data.size() > options_.send_queue_bytes) return Status::WSC_ETOOBIG;
+  if (data.size() > options_->send_queue_bytes) return Status::WSC_ETOOBIG;
   if (type == MessageType::Text && !is_valid_utf8(data.data(), data.size())) {
     return Status::WSC_EINVAL;
   }
   OutMessage m;
-  m.buffer.reset(new (std::nothrow) unsigned char[data.size() ? data.size() : 1]);
-  if (!m.buffer) return Status::WSC_ENOMEM;
-  if (!data.empty()) std::memcpy(m.payload(), data.data(), data.size());
+  try {
+    m.buffer = loop_->buffers().take(data.size());
+    m.buffer.assign(data.data(), data.size());
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  }
   m.len = data.size();
   m.type = type;
   bool post_write = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (finished_ || close_requested_ || state_ == State::Closed) return Status::WSC_ECLOSED;
-    if (queued_bytes_ + m.len > options_.send_queue_bytes) {
+    if (finished_ || close_requested_ || state_ == State::Closed) {
+      loop_->buffers().give(std::move(m.buffer));
+      return Status::WSC_ECLOSED;
+    }
+    if (queued_bytes_ + m.len > options_->send_queue_bytes) {
+      // Back for the retry: a sender spinning on a full queue must not
+      // drain the pool.
+      loop_->buffers().give(std::move(m.buffer));
       drain_armed_ = true;
       return Status::WSC_EAGAIN;
     }
@@ -99,7 +106,7 @@ Status Connection::recv(Millis timeout, Message &out) {
   out = std::move(recv_queue_.front());
   recv_queue_.pop_front();
   recv_bytes_ -= out.data.size() + kQueuedMessageOverhead;
-  if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_.recv_queue_bytes / 2) {
+  if (rx_paused_ && !resume_posted_ && recv_bytes_ <= options_->recv_queue_bytes / 2) {
     resume_posted_ = true;
     auto self = shared_from_this();
     lock.unlock();
@@ -181,7 +188,7 @@ void Connection::report_error(Status status, const std::string &detail) {
 
 TlsInfo Connection::tls_info() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return tls_info_;
+  return tls_info_ ? *tls_info_ : TlsInfo{};
 }
 
 std::string Connection::subprotocol() const {
@@ -191,7 +198,7 @@ std::string Connection::subprotocol() const {
 
 std::vector<std::pair<std::string, std::string>> Connection::response_headers() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return response_headers_;
+  return unpack_fields(response_headers_);
 }
 
 std::pair<std::string, int> Connection::remote_address() const {

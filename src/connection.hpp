@@ -40,7 +40,10 @@ class LoopCore;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<LoopCore> loop, Url url, Options options, Callbacks callbacks);
+  // options: an immutable snapshot, shared with other connections
+  // (options_snapshot.hpp).
+  Connection(std::shared_ptr<LoopCore> loop, Url url, std::shared_ptr<const Options> options,
+             Callbacks callbacks);
   ~Connection();
 
   // Any thread.
@@ -107,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_data(const FrameEvent &event);
   void on_compressed_data(const unsigned char *bytes, size_t len, bool final);
   void deliver_rx_buffer();
+  void reuse_rx_capacity(uint64_t first_frame);
   void fail_too_big();
   bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();
@@ -124,6 +128,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_state(State next);
   void log_opened(bool reopened, std::chrono::steady_clock::duration handshake) const;
   void report_error(Status status, const std::string &detail);
+  // A Timer's Fire (context: this connection): runs Method while the
+  // connection is alive.
+  template <void (Connection::*Method)()>
+  static void fire(void *connection);
+  void on_connect_timeout();
+  void on_stable();
+  void on_close_timeout();
   void start_liveness_timers();
   void on_ping_timer();
   void on_pong_deadline();
@@ -137,6 +148,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool wants_reconnect(Status status, int close_code) const;
   // connection_ping.cpp: a ping asked for by ping(), waiting for its pong.
   struct UserPing {
+    Connection *owner = nullptr;
     PingDone done;
     std::chrono::steady_clock::time_point requested_at;
     Timer deadline;
@@ -146,6 +158,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::optional<std::chrono::steady_clock::time_point> sent_at;
   };
   void start_user_ping(Millis timeout, std::string payload, PingDone done);
+  static void on_user_ping_deadline(void *ping);
   // Writer: the payload pings not sent yet go into batch (false: no mask key).
   bool append_user_pings(FrameBatch &batch);
   // A pong that echoes a sent payload ping settles it; false if none.
@@ -162,11 +175,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const std::shared_ptr<LoopCore> loop_;
   const Url url_;
-  const Options options_;
+  const std::shared_ptr<const Options> options_;  // never null
   const Callbacks callbacks_;
   const bool pull_mode_;
-  const std::optional<ProxyUrl> proxy_;
-  const std::string proxy_host_;  // to open the socket to: IPv6 without brackets
+  const std::unique_ptr<const ProxyUrl> proxy_;  // null: no proxy
+  const std::string proxy_host_;                 // to open the socket to: IPv6 without brackets
   const bool proxy_is_ip_;
 
   // Shared between threads, under mutex_.
@@ -189,10 +202,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool resume_posted_ = false;
   Stats stats_;
   std::string subprotocol_;
-  std::vector<std::pair<std::string, std::string>> response_headers_;  // of the last upgrade
+  std::string response_headers_;                       // of the last upgrade, pack_fields()
   std::pair<std::string, int> remote_address_{"", 0};  // TCP peer of the last upgrade
   ReconnectInfo last_reconnect_;
-  TlsInfo tls_info_;
+  std::unique_ptr<const TlsInfo> tls_info_;  // of the last TLS handshake
   Status last_error_ = Status::WSC_OK;
   std::string last_error_detail_;
 

@@ -34,14 +34,8 @@ void Connection::begin_attempt() {
                                   std::to_string(number));
   }
   if (state() != State::Connecting) set_state(State::Connecting);
-  std::weak_ptr<Connection> weak = shared_from_this();
-  connect_timer_.start(loop_->timers(), options_.connect_timeout, [weak, this] {
-    if (auto self = weak.lock()) {
-      kill_attempt(Status::WSC_ETIMEDOUT,
-                   "no WebSocket connection to " + url_.host_header() + " within " +
-                       std::to_string(options_.connect_timeout.count()) + " ms (connect timeout)");
-    }
-  });
+  connect_timer_.start(loop_->timers(), options_->connect_timeout,
+                       fire<&Connection::on_connect_timeout>, this);
   // Through a proxy the proxy resolves the target's name (the client may
   // not see that DNS at all), and wsc resolves the proxy's: lws would look
   // it up with a blocking getaddrinfo on the loop thread.
@@ -49,11 +43,12 @@ void Connection::begin_attempt() {
   const std::string &name = proxy_ ? proxy_host_ : url_.host;
   const int port = proxy_ ? static_cast<int>(proxy_->port) : url_.port;
   if (ip) {
-    attempt_->addresses = {name};
+    attempt_->handshake->addresses = {name};
     start_connect(name);
     return;
   }
   const Attempt *token = attempt_.get();
+  std::weak_ptr<Connection> weak = weak_from_this();
   std::weak_ptr<LoopCore> weak_loop = loop_;
   const std::string what = proxy_ ? "proxy " + proxy_->host + ": " : std::string();
   loop_->resolver().resolve(name, port, [weak, weak_loop, token, what](ResolveResult result) {
@@ -70,8 +65,8 @@ void Connection::begin_attempt() {
         self->attempt_ended(std::move(self->attempt_));
         return;
       }
-      self->attempt_->addresses = std::move(result.addresses);
-      self->start_connect(self->attempt_->addresses.front());
+      self->attempt_->handshake->addresses = std::move(result.addresses);
+      self->start_connect(self->attempt_->handshake->addresses.front());
     });
   });
 }
@@ -133,41 +128,45 @@ bool Connection::prepare_own_protocol(Attempt &a) {
   // The Host header follows the URL (RFC 6455 §4.1); TLS_SERVER_NAME is for
   // SNI and certificate verification only.
   const std::string host = url_.host_header();
-  auto headers = options_.headers;
-  if (!options_.origin.empty()) headers.emplace_back("Origin", options_.origin);
-  const DeflateOptions deflate = deflate_options(options_);
+  auto headers = options_->headers;
+  if (!options_->origin.empty()) headers.emplace_back("Origin", options_->origin);
+  const DeflateOptions deflate = deflate_options(*options_);
   if (deflate.enabled) headers.emplace_back("Sec-WebSocket-Extensions", deflate_offer(deflate));
-  if (!make_upgrade_request(host, url_.path, options_.subprotocols, headers, a.request)) {
+  if (!make_upgrade_request(host, url_.path, options_->subprotocols, headers,
+                            a.handshake->request)) {
     a.local_status = Status::WSC_EINTERNAL;
     a.local_detail = "no random bytes for the Sec-WebSocket-Key (OpenSSL RAND_bytes)";
     return false;
   }
-  a.response = std::make_unique<UpgradeResponse>(a.request.accept, options_.subprotocols, deflate);
+  a.handshake->response = std::make_unique<UpgradeResponse>(a.handshake->request.accept,
+                                                            options_->subprotocols, deflate);
   if (proxy_) {
     const std::string authority =
         (url_.host_is_ipv6 ? "[" + url_.host + "]" : url_.host) + ":" + std::to_string(url_.port);
-    a.tunnel_request = connect_request(authority, *proxy_);
-    a.tunnel_reply = std::make_unique<HttpResponseHead>();
+    a.handshake->tunnel_request = connect_request(authority, *proxy_);
+    a.handshake->tunnel_reply = std::make_unique<HttpResponseHead>();
   }
   if (!url_.secure) return true;
   try {
-    a.tls_ctx = loop_->ssl_ctx_for(options_.tls);
+    a.tls_ctx = loop_->ssl_ctx_for(options_->tls);
   } catch (const Error &e) {
     a.local_status = e.status();
     a.local_detail = e.what();
     return false;
   }
-  const std::string &peer = options_.tls.server_name.empty() ? url_.host : options_.tls.server_name;
-  a.tls = std::make_unique<TlsSession>(a.tls_ctx.get(), peer, options_.tls.verify);
+  const std::string &peer =
+      options_->tls.server_name.empty() ? url_.host : options_->tls.server_name;
+  a.tls = std::make_unique<TlsSession>(a.tls_ctx.get(), peer, options_->tls.verify);
   if (!a.tls->ok()) {
     a.local_status = Status::WSC_ETLS;
     a.local_detail = a.tls->error();
     return false;
   }
-  if (options_.tls.session_resumption) {
+  if (options_->tls.session_resumption) {
     // Everything a resumed session skips checking is in the key.
     const std::string key = url_.host + "|" + std::to_string(url_.port) + "|" + peer + "|" +
-                            (options_.tls.verify ? "v" : "-") + "|" + tls_profile_key(options_.tls);
+                            (options_->tls.verify ? "v" : "-") + "|" +
+                            tls_profile_key(options_->tls);
     TlsSessionCache &cache = loop_->tls_sessions();
     a.tls->resume_from(cache.find(key));
     a.tls->on_new_session([&cache, key](SSL_SESSION *s) { cache.store(key, s); });
@@ -216,7 +215,7 @@ void Connection::on_established() {
     if (const char *name = OBJ_nid2sn(group & ~TLSEXT_nid_unknown)) info.group = name;
     info.resumed = a.tls->resumed();
     std::lock_guard<std::mutex> lock(mutex_);
-    tls_info_ = std::move(info);
+    tls_info_ = std::make_unique<const TlsInfo>(std::move(info));
   }
   bool reopened = false, paused = false, have_data = false;
   {
@@ -229,13 +228,7 @@ void Connection::on_established() {
   }
   if (log_enabled(LogLevel::Info)) log_opened(reopened, handshake);
   set_state(State::Open);
-  std::weak_ptr<Connection> weak = shared_from_this();
-  stable_timer_.start_coarse(loop_->timers(), kStableAfter, [weak] {
-    if (auto self = weak.lock()) {
-      self->backoff_.reset();
-      self->failed_attempts_ = 0;
-    }
-  });
+  stable_timer_.start_coarse(loop_->timers(), kStableAfter, fire<&Connection::on_stable>, this);
   if (paused) lws_rx_flow_control(a.wsi, 0);
   start_liveness_timers();
   emit([&] {
@@ -265,6 +258,17 @@ void Connection::log_opened(bool reopened, Clock::duration handshake) const {
   }
   if (attempt_ && attempt_->deflater) line += ", permessage-deflate";
   log_line(LogLevel::Info, line);
+}
+
+void Connection::on_connect_timeout() {
+  kill_attempt(Status::WSC_ETIMEDOUT,
+               "no WebSocket connection to " + url_.host_header() + " within " +
+                   std::to_string(options_->connect_timeout.count()) + " ms (connect timeout)");
+}
+
+void Connection::on_stable() {
+  backoff_.reset();
+  failed_attempts_ = 0;
 }
 
 }  // namespace wsc::detail

@@ -19,6 +19,9 @@ constexpr auto kCloseTimeout = std::chrono::milliseconds(3000);
 constexpr auto kStableAfter = std::chrono::milliseconds(5000);
 // Received buffers bigger than this are released after each message.
 constexpr size_t kKeepRxCapacity = 64 * 1024;
+// Sealed TLS records: a connection keeps this much capacity between writes
+// (a batch of small frames); a larger buffer goes back to the loop's pool.
+constexpr size_t kKeepTlsOutCapacity = 4 * 1024;
 // What a queued received message costs beyond its payload, counted against
 // RECV_QUEUE_BYTES so that a flood of empty messages is bounded too (the
 // std::string and the queue slot; about what the allocator really spends).
@@ -32,6 +35,15 @@ using Clock = std::chrono::steady_clock;
 
 inline std::chrono::microseconds until(Clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::microseconds>(when - Clock::now());
+}
+
+template <void (Connection::*Method)()>
+void Connection::fire(void *connection) {
+  // The timers are members: a destroyed connection has none armed. The
+  // reference keeps it alive while Method runs.
+  if (auto self = static_cast<Connection *>(connection)->weak_from_this().lock()) {
+    (self.get()->*Method)();
+  }
 }
 
 template <class F>

@@ -111,12 +111,13 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
 
   // Try the host's next address before calling the attempt failed.
   if (!a->established && !a->killed && status == Status::WSC_ECONNECT &&
-      a->address_index + 1 < a->addresses.size() && !loop_->stopping()) {
+      a->handshake->address_index + 1 < a->handshake->addresses.size() && !loop_->stopping()) {
     attempt_ = std::make_unique<Attempt>();
     attempt_->conn = this;
-    attempt_->addresses = std::move(a->addresses);
-    attempt_->address_index = a->address_index + 1;
-    connect_to(attempt_->addresses[attempt_->address_index]);
+    Handshake &next = *attempt_->handshake;
+    next.addresses = std::move(a->handshake->addresses);
+    next.address_index = a->handshake->address_index + 1;
+    connect_to(next.addresses[next.address_index]);
     return;
   }
   connect_timer_.cancel();
@@ -154,7 +155,7 @@ void Connection::attempt_ended(std::unique_ptr<Attempt> a) {
 }
 
 bool Connection::wants_reconnect(Status status, int close_code) const {
-  if (!options_.reconnect || loop_->stopping() || detached_.load()) return false;
+  if (!options_->reconnect || loop_->stopping() || detached_.load()) return false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (close_requested_) return false;
@@ -162,7 +163,7 @@ bool Connection::wants_reconnect(Status status, int close_code) const {
   if (status == Status::WSC_OK) {
     switch (close_code) {
       case 1000:
-        return options_.reconnect_on_normal_close;
+        return options_->reconnect_on_normal_close;
       case 1001:
       case 1006:
       case 1011:
@@ -179,7 +180,7 @@ bool Connection::wants_reconnect(Status status, int close_code) const {
 
 void Connection::schedule_reconnect(Status status, const std::string &detail) {
   ++failed_attempts_;
-  if (options_.reconnect_max_attempts && failed_attempts_ >= options_.reconnect_max_attempts) {
+  if (options_->reconnect_max_attempts && failed_attempts_ >= options_->reconnect_max_attempts) {
     finish(status == Status::WSC_OK ? Status::WSC_ECLOSED : status,
            "gave up after " + std::to_string(failed_attempts_) + " attempts: " + detail, 1006, "");
     return;
@@ -197,10 +198,7 @@ void Connection::schedule_reconnect(Status status, const std::string &detail) {
                  " ms after: " +
                  (status == Status::WSC_OK ? detail : status_text(status) + (": " + detail)));
   }
-  std::weak_ptr<Connection> weak = shared_from_this();
-  reconnect_timer_.start(loop_->timers(), delay, [weak] {
-    if (auto self = weak.lock()) self->begin_attempt();
-  });
+  reconnect_timer_.start(loop_->timers(), delay, fire<&Connection::begin_attempt>, this);
 }
 
 void Connection::finish(Status status, std::string detail, int code, std::string reason) {
@@ -288,15 +286,7 @@ void Connection::handle_close_request() {
   switch (state()) {
     case State::Open:
       set_state(State::Closing);
-      {
-        std::weak_ptr<Connection> weak = shared_from_this();
-        close_timer_.start(loop_->timers(), kCloseTimeout, [weak] {
-          if (auto self = weak.lock()) {
-            self->kill_attempt(Status::WSC_ETIMEDOUT,
-                               "the server did not answer the close frame within 3000 ms");
-          }
-        });
-      }
+      close_timer_.start(loop_->timers(), kCloseTimeout, fire<&Connection::on_close_timeout>, this);
       if (attempt_ && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
       break;
     case State::Connecting: {
@@ -331,6 +321,10 @@ void Connection::handle_detach() {
     queued_bytes_ = 0;
   }
   handle_close_request();
+}
+
+void Connection::on_close_timeout() {
+  kill_attempt(Status::WSC_ETIMEDOUT, "the server did not answer the close frame within 3000 ms");
 }
 
 // ---- loop thread: lws events ------------------------------------------

@@ -12,16 +12,13 @@ void Connection::start_liveness_timers() {
   last_rx_ = Clock::now();
   last_write_progress_ = last_rx_;
   ping_due_ = pong_pending_ = false;
-  std::weak_ptr<Connection> weak = shared_from_this();
-  if (options_.ping_interval.count() > 0) {
-    ping_timer_.start_coarse(loop_->timers(), options_.ping_interval, [weak] {
-      if (auto self = weak.lock()) self->on_ping_timer();
-    });
+  if (options_->ping_interval.count() > 0) {
+    ping_timer_.start_coarse(loop_->timers(), options_->ping_interval,
+                             fire<&Connection::on_ping_timer>, this);
   }
-  if (options_.idle_timeout.count() > 0) {
-    idle_timer_.start_coarse(loop_->timers(), options_.idle_timeout, [weak] {
-      if (auto self = weak.lock()) self->on_idle_timer();
-    });
+  if (options_->idle_timeout.count() > 0) {
+    idle_timer_.start_coarse(loop_->timers(), options_->idle_timeout,
+                             fire<&Connection::on_idle_timer>, this);
   }
 }
 
@@ -37,33 +34,27 @@ bool Connection::socket_has_unread_data() const {
 
 void Connection::on_ping_timer() {
   if (!attempt_ || !attempt_->established || state() != State::Open) return;
-  std::weak_ptr<Connection> weak = shared_from_this();
-  const auto next = last_rx_ + options_.ping_interval;
+  const auto next = last_rx_ + options_->ping_interval;
   if (Clock::now() < next) {
     // Traffic proves liveness: a busy connection sends no extra pings.
-    ping_timer_.start_coarse(loop_->timers(), until(next), [weak] {
-      if (auto self = weak.lock()) self->on_ping_timer();
-    });
+    ping_timer_.start_coarse(loop_->timers(), until(next), fire<&Connection::on_ping_timer>, this);
     return;
   }
   ping_due_ = true;
   lws_callback_on_writable(attempt_->wsi);
-  ping_timer_.start_coarse(loop_->timers(), options_.ping_interval, [weak] {
-    if (auto self = weak.lock()) self->on_ping_timer();
-  });
+  ping_timer_.start_coarse(loop_->timers(), options_->ping_interval,
+                           fire<&Connection::on_ping_timer>, this);
 }
 
 void Connection::on_pong_deadline() {
   if (!attempt_) return;
-  std::weak_ptr<Connection> weak = shared_from_this();
   if (socket_has_unread_data()) {
-    pong_timer_.start(loop_->timers(), std::chrono::milliseconds(5), [weak] {
-      if (auto self = weak.lock()) self->on_pong_deadline();
-    });
+    pong_timer_.start(loop_->timers(), std::chrono::milliseconds(5),
+                      fire<&Connection::on_pong_deadline>, this);
     return;
   }
   kill_attempt(Status::WSC_ETIMEDOUT, "no pong from " + url_.host_header() + " within " +
-                                          std::to_string(options_.pong_timeout.count()) +
+                                          std::to_string(options_->pong_timeout.count()) +
                                           " ms (pong timeout)");
 }
 
@@ -93,29 +84,24 @@ void Connection::on_pong(std::string_view payload) {
 
 void Connection::on_idle_timer() {
   if (!attempt_ || !attempt_->established) return;
-  std::weak_ptr<Connection> weak = shared_from_this();
   auto again = [&](std::chrono::microseconds delay) {
-    idle_timer_.start_coarse(loop_->timers(), delay, [weak] {
-      if (auto self = weak.lock()) self->on_idle_timer();
-    });
+    idle_timer_.start_coarse(loop_->timers(), delay, fire<&Connection::on_idle_timer>, this);
   };
-  const auto deadline = last_rx_ + options_.idle_timeout;
+  const auto deadline = last_rx_ + options_->idle_timeout;
   if (Clock::now() < deadline) return again(until(deadline));
   // Paused by a full receive queue: data is waiting in the socket, so the
   // peer is not idle; the application is. Look again one period later.
-  if (input_paused(*attempt_)) return again(options_.idle_timeout);
+  if (input_paused(*attempt_)) return again(options_->idle_timeout);
   if (socket_has_unread_data()) return again(std::chrono::milliseconds(5));
   kill_attempt(Status::WSC_ETIMEDOUT, "nothing received from " + url_.host_header() + " for " +
-                                          std::to_string(options_.idle_timeout.count()) +
+                                          std::to_string(options_->idle_timeout.count()) +
                                           " ms (idle timeout)");
 }
 
 void Connection::arm_write_timer() {
-  if (options_.write_timeout.count() <= 0 || write_timer_.armed()) return;
-  std::weak_ptr<Connection> weak = shared_from_this();
-  write_timer_.start(loop_->timers(), until(last_write_progress_ + options_.write_timeout), [weak] {
-    if (auto self = weak.lock()) self->on_write_timer();
-  });
+  if (options_->write_timeout.count() <= 0 || write_timer_.armed()) return;
+  write_timer_.start(loop_->timers(), until(last_write_progress_ + options_->write_timeout),
+                     fire<&Connection::on_write_timer>, this);
 }
 
 void Connection::on_write_timer() {
@@ -126,9 +112,9 @@ void Connection::on_write_timer() {
     pending = !send_queue_.empty();
   }
   if (!pending) return;
-  if (Clock::now() < last_write_progress_ + options_.write_timeout) return arm_write_timer();
+  if (Clock::now() < last_write_progress_ + options_->write_timeout) return arm_write_timer();
   kill_attempt(Status::WSC_ETIMEDOUT, "the send queue made no progress for " +
-                                          std::to_string(options_.write_timeout.count()) +
+                                          std::to_string(options_->write_timeout.count()) +
                                           " ms: the peer stopped reading (write timeout)");
 }
 

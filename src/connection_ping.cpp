@@ -38,11 +38,8 @@ void Connection::start_user_ping(Millis timeout, std::string payload, PingDone d
   ping->payload = std::move(payload);
   const bool heartbeat = ping->payload.empty();
   UserPing *raw = ping.get();
-  std::weak_ptr<Connection> weak = shared_from_this();
-  ping->deadline.start(loop_->timers(), timeout, [weak, raw] {
-    if (auto self = weak.lock())
-      self->end_user_ping(raw, Status::WSC_ETIMEDOUT, std::chrono::microseconds(0));
-  });
+  ping->owner = this;
+  ping->deadline.start(loop_->timers(), timeout, &Connection::on_user_ping_deadline, raw);
   user_pings_.push_back(std::move(ping));
   if (heartbeat) ping_due_ = true;
   lws_callback_on_writable(attempt_->wsi);
@@ -98,6 +95,13 @@ void Connection::emit_ping_done(const PingDone &done, Status status,
   if (detached_.load()) return;
   std::lock_guard<std::mutex> lock(callback_mutex_);
   if (!detached_.load()) done(status, rtt);
+}
+
+void Connection::on_user_ping_deadline(void *ping) {
+  auto *raw = static_cast<UserPing *>(ping);
+  if (auto self = raw->owner->weak_from_this().lock()) {
+    self->end_user_ping(raw, Status::WSC_ETIMEDOUT, std::chrono::microseconds(0));
+  }
 }
 
 }  // namespace wsc::detail

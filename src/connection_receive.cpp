@@ -55,10 +55,13 @@ void Connection::on_data(const FrameEvent &event) {
     rx_utf8_.reset();
   }
   rx_size_ += len;
+  if (event.message_start && !(final && event.frame_remaining == 0)) {
+    reuse_rx_capacity(len + event.frame_remaining);
+  }
   if (rx_compressed_) return on_compressed_data(bytes, len, final);
   // A frame that announces more than the limit fails before it arrives.
-  if (rx_size_ > options_.max_message_bytes ||
-      event.frame_remaining > options_.max_message_bytes - rx_size_) {
+  if (rx_size_ > options_->max_message_bytes ||
+      event.frame_remaining > options_->max_message_bytes - rx_size_) {
     return fail_too_big();
   }
   if (rx_type_ == MessageType::Text &&
@@ -87,7 +90,7 @@ void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool
   // The limit counts inflated bytes (the Inflater stops at it, so a small
   // frame cannot inflate into gigabytes); the compressed stream itself is
   // only bounded loosely, as deflate can grow incompressible data slightly.
-  const size_t max = options_.max_message_bytes;
+  const size_t max = options_->max_message_bytes;
   if (rx_size_ > max + max / 64 + 4096) return fail_too_big();
   const size_t before = rx_buffer_.size();
   switch (a.inflater->feed(bytes, len, final, rx_buffer_, max)) {
@@ -113,16 +116,32 @@ void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool
   if (final) deliver_rx_buffer();
 }
 
+void Connection::reuse_rx_capacity(uint64_t first_frame) {
+  // A message assembled from several reads (one that arrives whole is handed
+  // out without a copy) goes into a buffer the loop kept from an earlier
+  // large message if there is one: growing a fresh string by doubling
+  // copies it again and faults in new pages each time. Nothing is allocated
+  // for the announced length (a hostile server announces anything).
+  if (first_frame < BufferPool::kMinKept || rx_buffer_.capacity() >= first_frame) return;
+  std::string kept = loop_->buffers().take_kept(first_frame);
+  if (kept.capacity() > rx_buffer_.capacity()) rx_buffer_.swap(kept);
+}
+
 void Connection::deliver_rx_buffer() {
   rx_in_message_ = false;
   deliver(rx_type_, rx_buffer_, &rx_buffer_);
-  if (rx_buffer_.capacity() > kKeepRxCapacity) std::string().swap(rx_buffer_);
+  // Beyond what a connection keeps for itself, the capacity goes back to
+  // the loop for the next large message (of any of its connections).
+  if (rx_buffer_.capacity() > kKeepRxCapacity) {
+    loop_->buffers().give_on_loop(std::move(rx_buffer_), loop_->timers());
+    std::string().swap(rx_buffer_);
+  }
 }
 
 void Connection::fail_too_big() {
   fail_receive(1009, Status::WSC_ETOOBIG,
                "received a message larger than MAX_MESSAGE_BYTES (" +
-                   std::to_string(options_.max_message_bytes) + " bytes)");
+                   std::to_string(options_->max_message_bytes) + " bytes)");
 }
 
 // ---- loop thread: the protocol spoken by wsc itself ----------------------
@@ -207,7 +226,7 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.wire_bytes_received += wire_bytes;
-    if (closing && recv_bytes_ >= options_.recv_queue_bytes) {
+    if (closing && recv_bytes_ >= options_->recv_queue_bytes) {
       // Our Close is out and the queue is full: reading goes on only to see
       // the server's answer; what arrives meanwhile is counted, not queued.
       ++stats_.recv_discarded;
@@ -219,7 +238,7 @@ void Connection::deliver(MessageType type, std::string_view data, std::string *o
     became_readable = recv_queue_.empty();
     recv_queue_.push_back(std::move(m));
     // A slow reader slows the server down instead of growing memory.
-    if (recv_bytes_ >= options_.recv_queue_bytes && !rx_paused_ && !closing) {
+    if (recv_bytes_ >= options_->recv_queue_bytes && !rx_paused_ && !closing) {
       pause = rx_paused_ = true;
     }
   }
@@ -239,7 +258,7 @@ void Connection::resume_reading() {
     std::lock_guard<std::mutex> lock(mutex_);
     resume_posted_ = false;
     const bool closing = attempt_ && attempt_->close_sent;
-    if (rx_paused_ && (closing || recv_bytes_ <= options_.recv_queue_bytes / 2)) {
+    if (rx_paused_ && (closing || recv_bytes_ <= options_->recv_queue_bytes / 2)) {
       rx_paused_ = false;
       resume = true;
     }
@@ -248,8 +267,7 @@ void Connection::resume_reading() {
   // What was set aside first; it may fill the queue again.
   if (!pump_input()) {
     // Outside an lws callback: ask lws to close. attempt_ says why.
-    if (!attempt_->killed)
-      loop_->kill_async(attempt_->wsi);
+    if (!attempt_->killed) loop_->kill_async(attempt_->wsi);
     return;
   }
   if (attempt_->local_close_code || attempt_->close_reply_due) return;  // WRITEABLE closes

@@ -79,11 +79,9 @@ int Connection::on_writeable() {
     pong_pending_ = true;
     // The deadline runs from the first unanswered ping: later pings (when
     // the interval is shorter than the timeout) must not push it back.
-    if (!pong_timer_.armed() && options_.pong_timeout.count() > 0) {
-      std::weak_ptr<Connection> weak = shared_from_this();
-      pong_timer_.start(loop_->timers(), options_.pong_timeout, [weak] {
-        if (auto self = weak.lock()) self->on_pong_deadline();
-      });
+    if (!pong_timer_.armed() && options_->pong_timeout.count() > 0) {
+      pong_timer_.start(loop_->timers(), options_->pong_timeout,
+                        fire<&Connection::on_pong_deadline>, this);
     }
   }
   uint64_t sent_msgs = 0, sent_bytes = 0, sent_wire_bytes = 0;
@@ -97,6 +95,7 @@ int Connection::on_writeable() {
     ++sent_msgs;
     sent_bytes += done.len;
     sent_wire_bytes += done.wire_len();
+    loop_->buffers().give_on_loop(std::move(done.buffer), loop_->timers());
     inflight_.pop_front();
     --next;
   };
@@ -108,7 +107,7 @@ int Connection::on_writeable() {
     wrote = true;
     batch.clear();
     for (; batched; --batched) count_sent();
-    if (options_.write_timeout.count() > 0) last_write_progress_ = Clock::now();
+    if (options_->write_timeout.count() > 0) last_write_progress_ = Clock::now();
     return true;
   };
   bool choked = false;
@@ -129,10 +128,7 @@ int Connection::on_writeable() {
     // Clock reads only when a limit is set: this runs once per message.
     if (rate_.enabled() && !failing && !m.started && !rate_.try_take(Clock::now(), wait)) {
       // Over SEND_RATE_PER_S: come back when the next token is there.
-      std::weak_ptr<Connection> weak = shared_from_this();
-      rate_timer_.start(loop_->timers(), wait, [weak] {
-        if (auto self = weak.lock()) self->request_writable();
-      });
+      rate_timer_.start(loop_->timers(), wait, fire<&Connection::request_writable>, this);
       break;
     }
     if (!m.prepared && !compress_for_wire(a, m)) {
@@ -180,7 +176,7 @@ int Connection::on_writeable() {
     stats_.bytes_sent += sent_bytes;
     stats_.wire_bytes_sent += sent_wire_bytes;
     queued_bytes_ -= sent_bytes;
-    if (drain_armed_ && queued_bytes_ <= options_.send_queue_bytes / 2) {
+    if (drain_armed_ && queued_bytes_ <= options_->send_queue_bytes / 2) {
       drain_armed_ = false;
       drained = true;
     }
@@ -240,7 +236,7 @@ bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
   m.prepared = true;
   // Messages are compressed in the order they go out: with context
   // takeover each refers back to the ones before it.
-  if (!a.deflater || m.len < options_.deflate_min_bytes) return true;
+  if (!a.deflater || m.len < options_->deflate_min_bytes) return true;
   if (!a.deflater->compress(m.payload(), m.len, m.deflated)) return false;
   m.compressed = true;
   return true;

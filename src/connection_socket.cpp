@@ -1,6 +1,7 @@
 // Connection, loop thread: the bytes of one socket. lws events in, then the
-// proxy CONNECT, TLS over memory BIOs, the upgrade, and the plaintext
+// proxy CONNECT, TLS (tls_session.hpp), the upgrade, and the plaintext
 // stream handed to the frame parser; bytes out through lws raw writes.
+#include <algorithm>
 #include <cctype>
 
 #include "connect_probe.hpp"
@@ -38,11 +39,12 @@ int Connection::handle_lws(Attempt *attempt, lws *wsi, lws_callback_reasons reas
       return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       attempt->error_text = in ? std::string(static_cast<const char *>(in)) : std::string();
-      if (attempt->error_text == "Unable to connect" && !attempt->addresses.empty()) {
+      const Handshake *h = attempt->handshake.get();
+      if (attempt->error_text == "Unable to connect" && h && !h->addresses.empty()) {
         // lws's words for every failed TCP connect; ask the kernel for the
         // errno (briefly: a refusal comes back within one round trip).
         attempt->tcp_failed = true;
-        std::string why = connect_failure_text(attempt->addresses[attempt->address_index],
+        std::string why = connect_failure_text(h->addresses[h->address_index],
                                                proxy_ ? static_cast<int>(proxy_->port) : url_.port,
                                                std::chrono::milliseconds(50));
         if (!why.empty()) {
@@ -62,11 +64,11 @@ int Connection::on_raw_writeable() {
   if (a.established) return on_writeable();
   if (a.opening_started) return 0;
   a.opening_started = true;
-  if (a.tunnel_request.empty()) return begin_tls_or_upgrade() ? 0 : -1;
+  if (a.handshake->tunnel_request.empty()) return begin_tls_or_upgrade() ? 0 : -1;
   a.stage = Attempt::Stage::Tunnel;
   // In clear text: TLS, if any, runs inside the tunnel.
-  auto *request = reinterpret_cast<unsigned char *>(a.tunnel_request.data());
-  if (lws_write(a.wsi, request, a.tunnel_request.size(), LWS_WRITE_RAW) < 0) {
+  auto *request = reinterpret_cast<unsigned char *>(a.handshake->tunnel_request.data());
+  if (lws_write(a.wsi, request, a.handshake->tunnel_request.size(), LWS_WRITE_RAW) < 0) {
     a.error_text = "could not send the CONNECT request";
     return -1;
   }
@@ -83,6 +85,9 @@ bool Connection::begin_tls_or_upgrade() {
 bool Connection::drive_tls_handshake() {
   Attempt &a = *attempt_;
   const auto progress = a.tls->handshake();
+  // Done: our Finished goes out with the upgrade request behind it, in one
+  // write (one segment for the server to wake up to, not two).
+  if (progress == TlsSession::Progress::Done) return send_upgrade();
   // The handshake's own messages go out even when it failed (an alert).
   const bool flushed = flush_tls();
   if (progress == TlsSession::Progress::Failed) {
@@ -90,14 +95,13 @@ bool Connection::drive_tls_handshake() {
     a.error_text = a.tls->error().empty() ? "SSL handshake ended by the server" : a.tls->error();
     return false;
   }
-  if (!flushed) return false;
-  return progress == TlsSession::Progress::Again || send_upgrade();
+  return flushed;
 }
 
 bool Connection::send_upgrade() {
   Attempt &a = *attempt_;
   a.stage = Attempt::Stage::Upgrade;
-  std::string &text = a.request.text;
+  std::string &text = a.handshake->request.text;
   if (!send_bytes(text.data(), text.size())) {
     if (a.error_text.empty()) a.error_text = "could not send the WebSocket upgrade request";
     return false;
@@ -111,6 +115,20 @@ bool Connection::send_bytes(const void *data, size_t len) {
   // A raw write: lws neither frames nor modifies the bytes.
   auto *bytes = static_cast<unsigned char *>(const_cast<void *>(data));
   if (!a.tls) return lws_write(a.wsi, bytes, len, LWS_WRITE_RAW) >= 0;
+  // A batch of large frames is sealed into capacity the loop kept from an
+  // earlier one (flush_tls gives it back), sized once: no fresh pages and
+  // no regrowth per batch. Records add 22 bytes per 16 KiB.
+  const size_t sealed = len + len / 512 + 256;
+  std::string &out = a.tls->ciphertext();
+  if (sealed >= BufferPool::kMinKept && out.capacity() < out.size() + sealed) {
+    try {
+      std::string kept = loop_->buffers().take(out.size() + sealed);
+      kept.append(out);
+      out.swap(kept);
+    } catch (const std::bad_alloc &) {
+      // Sealing grows the buffer as it goes (and fails the write if it can't).
+    }
+  }
   if (!a.tls->write(bytes, len)) {
     a.error_text = a.tls->error();
     return false;
@@ -120,31 +138,44 @@ bool Connection::send_bytes(const void *data, size_t len) {
 
 bool Connection::flush_tls() {
   Attempt &a = *attempt_;
-  std::vector<uint8_t> &out = loop_->tls_ciphertext();
-  while (const size_t n = a.tls->take_ciphertext(out.data(), out.size())) {
-    if (lws_write(a.wsi, out.data(), n, LWS_WRITE_RAW) < 0) return false;
+  std::string &out = a.tls->ciphertext();
+  bool ok = true;
+  // lws caps each send() at a fragment (tx_packet_size) and copies the rest
+  // of a larger write aside; written a fragment at a time nothing is copied
+  // unless the socket is full.
+  for (size_t at = 0; ok && at < out.size(); at += kFragmentBytes) {
+    auto *bytes = reinterpret_cast<unsigned char *>(out.data()) + at;
+    ok = lws_write(a.wsi, bytes, std::min(kFragmentBytes, out.size() - at), LWS_WRITE_RAW) >= 0;
   }
-  return true;
+  out.clear();
+  // A connection keeps no large buffer between writes (a few hundred
+  // bytes of handshake or small frames stay); the loop keeps it for reuse.
+  if (out.capacity() > kKeepTlsOutCapacity) {
+    loop_->buffers().give_on_loop(std::move(out), loop_->timers());
+    std::string().swap(out);
+  }
+  return ok;
 }
 
 bool Connection::read_tunnel_reply(const uint8_t *&in, size_t &len) {
   Attempt &a = *attempt_;
+  Handshake &h = *a.handshake;
   size_t used = 0;
-  const auto result = a.tunnel_reply->feed(in, len, used);
+  const auto result = h.tunnel_reply->feed(in, len, used);
   in += used;
   len -= used;
   if (result == HttpResponseHead::Result::NeedMore) return true;
   if (result == HttpResponseHead::Result::Invalid) {
-    a.error_text = "bad answer from the proxy: " + a.tunnel_reply->error();
+    a.error_text = "bad answer from the proxy: " + h.tunnel_reply->error();
     return false;
   }
-  const int status = a.tunnel_reply->status();
+  const int status = h.tunnel_reply->status();
   a.proxy_status = status;
   if (status / 100 != 2) {
     a.error_text = "the proxy answered HTTP " + std::to_string(status) + " to CONNECT";
     return false;
   }
-  a.tunnel_reply.reset();
+  h.tunnel_reply.reset();
   return begin_tls_or_upgrade();
 }
 
@@ -162,7 +193,9 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
     }
     return on_plaintext(in, len) && !a.close_done ? 0 : -1;
   }
-  a.tls->put_ciphertext(in, len);
+  // OpenSSL reads the records from lws's buffer; what it leaves is copied
+  // when this returns.
+  CiphertextLoan loan(*a.tls, in, len);
   if (!a.established && a.stage == Attempt::Stage::Tls) {
     if (!drive_tls_handshake()) return -1;
     if (a.stage == Attempt::Stage::Tls) return 0;
@@ -239,33 +272,33 @@ bool Connection::on_plaintext(const uint8_t *in, size_t len) {
 
 bool Connection::accept_upgrade(const uint8_t *&in, size_t &len) {
   Attempt &a = *attempt_;
+  Handshake &h = *a.handshake;
   size_t used = 0;
-  const auto result = a.response->feed(in, len, used);
+  const auto result = h.response->feed(in, len, used);
   in += used;
   len -= used;
   if (result == UpgradeResponse::Result::NeedMore) return true;
-  a.http_status = a.response->status();
+  a.http_status = h.response->status();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.last_http_status = a.http_status;
     stats_.http_status_from_proxy = false;
-    subprotocol_ = a.response->subprotocol();
-    const auto &fields = a.response->headers();
-    response_headers_.assign(fields.begin(), fields.end());
-    remote_address_ = {a.addresses[a.address_index],
+    subprotocol_ = h.response->subprotocol();
+    response_headers_ = pack_fields(h.response->headers());
+    remote_address_ = {h.addresses[h.address_index],
                        proxy_ ? static_cast<int>(proxy_->port) : url_.port};
   }
   if (result == UpgradeResponse::Result::Rejected) {
-    a.error_text = a.response->error();
+    a.error_text = h.response->error();
     return false;
   }
-  if (const DeflateParams &deflate = a.response->deflate(); deflate.enabled) {
+  if (const DeflateParams &deflate = h.response->deflate(); deflate.enabled) {
     // A new context per attempt: nothing carries over from a dropped one.
     a.deflater = std::make_unique<Deflater>(deflate);
     a.inflater = std::make_unique<Inflater>(deflate);
     a.parser.set_allow_rsv1(true);
   }
-  a.response.reset();
+  a.handshake.reset();  // over: an idle connection keeps none of it
   on_established();
   return true;
 }

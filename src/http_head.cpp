@@ -197,4 +197,28 @@ HttpResponseHead::Result HttpResponseHead::field_line(std::string_view line) {
   return Result::NeedMore;
 }
 
+std::string pack_fields(const std::map<std::string, std::string> &fields) {
+  size_t size = 0;
+  for (const auto &[name, value] : fields) size += name.size() + value.size() + 2;
+  std::string packed;
+  packed.reserve(size);
+  for (const auto &[name, value] : fields) {
+    packed.append(name).append(1, '\n').append(value).append(1, '\n');
+  }
+  return packed;
+}
+
+std::vector<std::pair<std::string, std::string>> unpack_fields(std::string_view packed) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  while (!packed.empty()) {
+    const size_t name_end = packed.find('\n');
+    const size_t value_end = packed.find('\n', name_end + 1);
+    if (name_end == std::string_view::npos || value_end == std::string_view::npos) break;
+    fields.emplace_back(packed.substr(0, name_end),
+                        packed.substr(name_end + 1, value_end - name_end - 1));
+    packed.remove_prefix(value_end + 1);
+  }
+  return fields;
+}
+
 }  // namespace wsc::detail

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace wsc::detail {
 
@@ -65,5 +67,12 @@ std::string base64_encode(const unsigned char *data, size_t len);
 
 // Whether a comma-separated header value lists `token` (case-insensitive).
 bool lists_token(const std::string &value, const std::string &lowercase_token);
+
+// Header fields packed in one string, "name\nvalue\n" each (a complete
+// head's names and values hold no line feed): the upgrade's fields, kept
+// for the life of a connection, cost one allocation instead of a vector of
+// string pairs.
+std::string pack_fields(const std::map<std::string, std::string> &fields);
+std::vector<std::pair<std::string, std::string>> unpack_fields(std::string_view packed);
 
 }  // namespace wsc::detail

@@ -193,7 +193,9 @@ void LoopCore::wake_soon() {
   // A timer due now makes the loop run again without waiting: no syscall,
   // unlike lws_cancel_service.
   if (wake_timer_.armed() || !context_) return;
-  wake_timer_.start(timers_, std::chrono::microseconds(1), [this] { drain_commands(); });
+  wake_timer_.start(
+      timers_, std::chrono::microseconds(1),
+      [](void *core) { static_cast<LoopCore *>(core)->drain_commands(); }, this);
 }
 
 bool LoopCore::drain_commands() {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "buffer_pool.hpp"
 #include "frame_batch.hpp"
 #include "metrics.hpp"
 #include "resolver.hpp"
@@ -60,9 +61,10 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   // only the loop thread writes, one connection at a time.
   FrameBatch &frame_batch() { return frame_batch_; }
   // Scratch for TLS run by wsc (tls_session.hpp): decrypted bytes on their
-  // way to the frame parser, and ciphertext on its way to lws.
+  // way to the frame parser.
   std::vector<uint8_t> &tls_plaintext() { return tls_plaintext_; }
-  std::vector<uint8_t> &tls_ciphertext() { return tls_ciphertext_; }
+  // Any thread: large message buffers for reuse (buffer_pool.hpp).
+  BufferPool &buffers() { return buffers_; }
   // The one vhost every connection is made on (lws needs one for a client
   // wsi); wsc does TLS and proxies itself, so nothing in it varies.
   lws_vhost *vhost(std::string &error);
@@ -96,7 +98,7 @@ class LoopCore : public std::enable_shared_from_this<LoopCore> {
   TimerQueue timers_;  // before anything holding a Timer
   FrameBatch frame_batch_{kFragmentBytes + FrameBatch::kMaxHeader};
   std::vector<uint8_t> tls_plaintext_ = std::vector<uint8_t>(16 * 1024);  // one TLS record
-  std::vector<uint8_t> tls_ciphertext_ = std::vector<uint8_t>(64 * 1024);
+  BufferPool buffers_;  // after timers_: its trim timer lives in it
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stopping_{false};

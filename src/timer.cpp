@@ -3,39 +3,59 @@
 #include <ev.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "loop_core.hpp"
 
 namespace wsc::detail {
 
-void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn) {
-  start_at(queue, TimerQueue::Clock::now() + delay, std::move(fn));
+namespace {
+
+using Function = std::function<void()>;
+
+// The Fire of start(std::function): context is a Function the timer owns.
+void run_function(void *fn) { (*static_cast<Function *>(fn))(); }
+
+}  // namespace
+
+void Timer::release(Fire fire, void *context) {
+  if (fire == &run_function) delete static_cast<Function *>(context);
 }
 
-void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay,
-                         std::function<void()> fn) {
+void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, Fire fire, void *context) {
+  start_at(queue, TimerQueue::Clock::now() + delay, fire, context);
+}
+
+void Timer::start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn) {
+  auto owned = std::make_unique<Function>(std::move(fn));
+  start(queue, delay, &run_function, owned.get());
+  owned.release();  // the schedule owns it now
+}
+
+void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay, Fire fire,
+                         void *context) {
   using std::chrono::microseconds;
   const int64_t grain = std::max<int64_t>(1000, std::min<int64_t>(100000, delay.count() / 50));
   const int64_t due = std::chrono::duration_cast<microseconds>(
                           (TimerQueue::Clock::now() + delay).time_since_epoch())
                           .count();
   const int64_t aligned = (due + grain - 1) / grain * grain;
-  start_at(queue, TimerQueue::Clock::time_point(microseconds(aligned)), std::move(fn));
+  start_at(queue, TimerQueue::Clock::time_point(microseconds(aligned)), fire, context);
 }
 
-void Timer::start_at(TimerQueue &queue, TimerQueue::Clock::time_point when,
-                     std::function<void()> fn) {
+void Timer::start_at(TimerQueue &queue, TimerQueue::Clock::time_point when, Fire fire,
+                     void *context) {
   cancel();
-  fn_ = std::move(fn);
+  it_ = queue.add(when, this);  // may throw: nothing is set yet
   queue_ = &queue;
-  it_ = queue.add(when, this);
-  armed_ = true;
+  fire_ = fire;
+  context_ = context;
 }
 
 void Timer::cancel() {
-  if (!armed_) return;
-  armed_ = false;
-  queue_->remove(it_);
+  if (queue_) queue_->remove(it_);
+  queue_ = nullptr;
+  release(std::exchange(fire_, nullptr), std::exchange(context_, nullptr));
 }
 
 TimerQueue::Entries::iterator TimerQueue::add(Clock::time_point when, Timer *timer) {
@@ -93,18 +113,22 @@ void TimerQueue::fire(struct ev_loop *, ev_timer *watcher, int) {
   while (!self->entries_.empty() && self->entries_.begin()->first <= now) {
     Timer *timer = self->entries_.begin()->second;
     self->entries_.erase(self->entries_.begin());
-    timer->armed_ = false;
     // The callback may restart this timer or destroy its owner.
-    auto fn = std::move(timer->fn_);
+    const Timer::Fire fire = std::exchange(timer->fire_, nullptr);
+    void *context = std::exchange(timer->context_, nullptr);
+    timer->queue_ = nullptr;
     self->firing_ = true;
-    run_guarded(fn);
+    run_guarded([fire, context] { fire(context); });
+    Timer::release(fire, context);
     self->firing_ = false;
   }
   self->arm();
 }
 
 void TimerQueue::clear() {
-  for (auto &[when, timer] : entries_) timer->armed_ = false;
+  // Each timer frees an owned callback itself, when next started, cancelled
+  // or destroyed: freeing one here could destroy the owner of another timer.
+  for (auto &[when, timer] : entries_) timer->queue_ = nullptr;
   entries_.clear();
   if (armed_ && loop_) ev_timer_stop(loop_, watcher_.get());
   armed_ = false;

@@ -49,30 +49,39 @@ class TimerQueue {
   bool firing_ = false;
 };
 
-// A one-shot timer in a TimerQueue.
+// A one-shot timer in a TimerQueue. It is 32 bytes: a connection has nine
+// (connect, close, reconnect, stable, ping, pong, idle, write, rate), so
+// the callback is a function pointer and its context, not a std::function.
 class Timer {
  public:
+  using Fire = void (*)(void *context);
   Timer() = default;
   Timer(const Timer &) = delete;
   Timer &operator=(const Timer &) = delete;
   ~Timer() { cancel(); }
 
-  // Replaces any earlier schedule.
+  // Replaces any earlier schedule. context must outlive the schedule.
+  void start(TimerQueue &queue, std::chrono::microseconds delay, Fire fire, void *context);
+  // Any callable, kept on the heap until the next start, cancel or
+  // destruction (for timers that are not per connection, whose callback
+  // holds a weak_ptr to their owner).
   void start(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
   // The same, but the deadline is rounded up to a shared grid of delay/50
   // (at most 100 ms), so that thousands of heartbeat timers fire together in
   // a few wake-ups: fewer wake-ups, fewer pongs to read one at a time.
-  void start_coarse(TimerQueue &queue, std::chrono::microseconds delay, std::function<void()> fn);
+  void start_coarse(TimerQueue &queue, std::chrono::microseconds delay, Fire fire, void *context);
   void cancel();
-  bool armed() const { return armed_; }
+  bool armed() const { return queue_ != nullptr; }
 
  private:
-  void start_at(TimerQueue &queue, TimerQueue::Clock::time_point when, std::function<void()> fn);
+  void start_at(TimerQueue &queue, TimerQueue::Clock::time_point when, Fire fire, void *context);
+  // Frees the callback if it is an owned std::function.
+  static void release(Fire fire, void *context);
   friend class TimerQueue;
-  TimerQueue *queue_ = nullptr;
+  TimerQueue *queue_ = nullptr;  // set while armed
   TimerQueue::Entries::iterator it_{};
-  bool armed_ = false;
-  std::function<void()> fn_;
+  Fire fire_ = nullptr;
+  void *context_ = nullptr;
 };
 
 }  // namespace wsc::detail

@@ -4,6 +4,9 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "tls_context.hpp"
 
 namespace wsc::detail {
@@ -15,21 +18,100 @@ bool is_ip_address(const std::string &name) {
   return inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
 }
 
+// Kept capacity of the unread-ciphertext copy beyond which it is freed once
+// empty: it normally holds nothing between reads (OpenSSL takes partial
+// records into its own buffer), a whole lws read only while reading pauses.
+constexpr size_t kKeepInCapacity = 4 * 1024;
+
+struct BioMethodFree {
+  void operator()(BIO_METHOD *method) const { BIO_meth_free(method); }
+};
+
 }  // namespace
+
+// One method for both BIOs of every session: reads take from the session's
+// input, writes append to its output.
+BIO_METHOD *TlsSession::bio_method() {
+  static const std::unique_ptr<BIO_METHOD, BioMethodFree> method = [] {
+    std::unique_ptr<BIO_METHOD, BioMethodFree> m(
+        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "wsc TLS session"));
+    if (m && (BIO_meth_set_read(m.get(), &TlsSession::bio_read) != 1 ||
+              BIO_meth_set_write(m.get(), &TlsSession::bio_write) != 1 ||
+              BIO_meth_set_ctrl(m.get(), &TlsSession::bio_ctrl) != 1)) {
+      m.reset();
+    }
+    return m;
+  }();
+  return method.get();
+}
+
+int TlsSession::bio_read(BIO *bio, char *out, int len) {
+  auto *self = static_cast<TlsSession *>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  size_t want = len > 0 ? static_cast<size_t>(len) : 0, got = 0;
+  const size_t kept = std::min(want, self->kept_in_.size() - self->kept_pos_);
+  if (kept) {
+    std::memcpy(out, self->kept_in_.data() + self->kept_pos_, kept);
+    self->kept_pos_ += kept;
+    got = kept;
+  }
+  const size_t borrowed = std::min(want - got, self->borrowed_len_);
+  if (borrowed) {
+    std::memcpy(out + got, self->borrowed_, borrowed);
+    self->borrowed_ += borrowed;
+    self->borrowed_len_ -= borrowed;
+    got += borrowed;
+  }
+  if (got == 0) {
+    BIO_set_retry_read(bio);  // WANT_READ: more comes with the next read
+    return -1;
+  }
+  return static_cast<int>(got);
+}
+
+int TlsSession::bio_write(BIO *bio, const char *in, int len) {
+  auto *self = static_cast<TlsSession *>(BIO_get_data(bio));
+  BIO_clear_retry_flags(bio);
+  if (len <= 0) return 0;
+  try {
+    self->out_.append(in, static_cast<size_t>(len));
+  } catch (const std::bad_alloc &) {
+    return -1;  // no exception into OpenSSL: SSL_write fails instead
+  }
+  return len;
+}
+
+long TlsSession::bio_ctrl(BIO *bio, int cmd, long, void *) {
+  auto *self = static_cast<TlsSession *>(BIO_get_data(bio));
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;  // the output goes out when the connection flushes it
+    case BIO_CTRL_PENDING:
+      return static_cast<long>(self->unread());
+    case BIO_CTRL_WPENDING:
+      return static_cast<long>(self->out_.size());
+    default:
+      return 0;
+  }
+}
 
 TlsSession::TlsSession(SSL_CTX *ctx, const std::string &peer_name, bool verify) {
   ERR_clear_error();
   ssl_.reset(SSL_new(ctx));
-  in_ = BIO_new(BIO_s_mem());
-  out_ = BIO_new(BIO_s_mem());
-  if (!ssl_ || !in_ || !out_) {
-    BIO_free(in_);
-    BIO_free(out_);
-    in_ = out_ = nullptr;
+  BIO_METHOD *method = bio_method();
+  BIO *in = method ? BIO_new(method) : nullptr;
+  BIO *out = method ? BIO_new(method) : nullptr;
+  if (!ssl_ || !in || !out) {
+    BIO_free(in);
+    BIO_free(out);
     error_ = "SSL: cannot create a TLS session: " + openssl_error_text();
     return;
   }
-  SSL_set_bio(ssl_.get(), in_, out_);
+  for (BIO *bio : {in, out}) {
+    BIO_set_data(bio, this);
+    BIO_set_init(bio, 1);
+  }
+  SSL_set_bio(ssl_.get(), in, out);  // ssl_ owns both
   SSL_set_connect_state(ssl_.get());
   SSL_set_app_data(ssl_.get(), this);
   const bool ip = is_ip_address(peer_name);
@@ -63,9 +145,20 @@ bool TlsSession::failed(int ret, const char *what) {
 }
 
 void TlsSession::put_ciphertext(const uint8_t *in, size_t len) {
-  // A memory BIO takes everything (it grows); lws hands at most its read
-  // buffer at a time.
-  if (len) BIO_write(in_, in, static_cast<int>(len));
+  if (borrowed_len_) keep_unread_ciphertext();  // a loan not given back: copy it now
+  borrowed_ = in;
+  borrowed_len_ = len;
+}
+
+void TlsSession::keep_unread_ciphertext() {
+  if (kept_pos_ == kept_in_.size()) {
+    kept_in_.clear();
+    kept_pos_ = 0;
+    if (kept_in_.capacity() > kKeepInCapacity) std::string().swap(kept_in_);
+  }
+  if (borrowed_len_) kept_in_.append(reinterpret_cast<const char *>(borrowed_), borrowed_len_);
+  borrowed_ = nullptr;
+  borrowed_len_ = 0;
 }
 
 TlsSession::Progress TlsSession::handshake() {
@@ -114,13 +207,6 @@ void TlsSession::shutdown() {
   // Only our half: the connection is being dropped, no answer is awaited.
   SSL_shutdown(ssl_.get());
   ERR_clear_error();
-}
-
-size_t TlsSession::pending_ciphertext() const { return BIO_ctrl_pending(out_); }
-
-size_t TlsSession::take_ciphertext(uint8_t *out, size_t cap) {
-  const int n = BIO_read(out_, out, static_cast<int>(cap));
-  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 }  // namespace wsc::detail

@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"net/http"
 	"unsafe"
 )
 
@@ -63,8 +64,9 @@ func (s Status) Fatal() bool { return C.wsc_status_is_fatal(C.int(s)) != 0 }
 // Send or Recv on a connection that has ended also matches ErrClosed, even
 // when Status tells how it ended (for example ErrLost).
 //
-// A failed upgrade (ErrHandshake, ErrServer) carries the HTTP status of the
-// response in HTTPStatus, as gorilla returns the *http.Response. An error
+// A failed upgrade (ErrHandshake, ErrServer) carries the HTTP status and
+// the header fields of the response in HTTPStatus and Header, as gorilla
+// returns the *http.Response. An error
 // for a connection that has ended carries the close code and reason the
 // connection ended with (CloseStatus reads them from any error).
 type Error struct {
@@ -72,6 +74,9 @@ type Error struct {
 	Status     Status
 	Detail     string // may be empty
 	HTTPStatus int    // of the upgrade response for ErrHandshake/ErrServer; 0 if none
+	// The upgrade response's header fields for ErrHandshake/ErrServer (nil
+	// if none), as in the *http.Response gorilla returns.
+	Header http.Header
 
 	// The close code (0 if none) and reason the connection ended with.
 	CloseCode   int

@@ -110,13 +110,16 @@ func TestHandshakeErrorCarriesTheHTTPStatus(t *testing.T) {
 	url := tcpPeer(t, func(conn net.Conn) {
 		buf := make([]byte, 4096)
 		conn.Read(buf)
-		fmt.Fprint(conn, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		fmt.Fprint(conn, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nX-Reason: banned\r\nConnection: close\r\n\r\n")
 		io.Copy(io.Discard, conn)
 	})
 	_, err := Dial(context.Background(), url)
 	var e *Error
 	if !errors.As(err, &e) || e.Status != ErrHandshake || e.HTTPStatus != 403 {
 		t.Fatalf("Dial to a 403: %#v", err)
+	}
+	if got := e.Header.Get("X-Reason"); got != "banned" {
+		t.Fatalf("Header of a refused upgrade: X-Reason = %q (%v)", got, e.Header)
 	}
 	if CloseStatus(err) != -1 {
 		t.Fatalf("CloseStatus of a refused upgrade = %d, want -1", CloseStatus(err))

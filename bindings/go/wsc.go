@@ -20,12 +20,16 @@ package wsc
 import "C"
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/textproto"
 	"os"
 	"runtime/cgo"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -214,6 +218,7 @@ func Dial(ctx context.Context, url string, opts ...Option) (*Conn, error) {
 	e := &Error{Op: "dial", Status: s, Detail: st.detailFor(s)}
 	if s == ErrHandshake || s == ErrServer {
 		e.HTTPStatus = conn.Stats().LastHTTPStatus
+		e.Header = conn.ResponseHeader()
 	}
 	conn.release()
 	return nil, e
@@ -735,6 +740,32 @@ func (c *Conn) Subprotocol() string {
 		return ""
 	}
 	return C.GoString(&buf[0])
+}
+
+// ResponseHeader returns the header fields of the last upgrade response
+// (nil before one was read or once closed), like the Header of the
+// *http.Response gorilla's Dial returns.
+func (c *Conn) ResponseHeader() http.Header {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.c == nil {
+		return nil
+	}
+	var needed C.size_t
+	if C.wsc_conn_response_headers(c.c, nil, 0, &needed) == C.WSC_ESTATE || needed == 0 {
+		return nil
+	}
+	buf := make([]byte, int(needed))
+	if C.wsc_conn_response_headers(c.c, (*C.char)(unsafe.Pointer(&buf[0])), needed, nil) != 0 {
+		return nil
+	}
+	// "name: value\r\n" lines then a blank line: a MIME header block.
+	r := textproto.NewReader(bufio.NewReader(strings.NewReader(string(buf[:needed-1]) + "\r\n")))
+	h, err := r.ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return nil
+	}
+	return http.Header(h)
 }
 
 // RemoteAddr returns the TCP peer of the last upgrade (the proxy's address

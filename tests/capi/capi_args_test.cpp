@@ -603,6 +603,32 @@ TEST_F(CapiTest, ResponseHeaderOfTheUpgrade) {
   EXPECT_FAILS(wsc_conn_response_header(nullptr, "upgrade", buf, sizeof buf), WSC_EINVAL, "NULL");
 }
 
+TEST_F(CapiTest, AllResponseHeadersOfTheUpgrade) {
+  OptionsPtr o(wsc_options_new());
+  ASSERT_EQ(wsc_options_set_str(o.get(), WSC_OPT_SUBPROTOCOLS, "chat.v1"), WSC_OK);
+  ConnPtr c = open_pull(o.get());
+  ASSERT_NE(c, nullptr);
+  // Ask for the size first, then copy.
+  size_t needed = 0;
+  EXPECT_FAILS(wsc_conn_response_headers(c.get(), nullptr, 0, &needed), WSC_EINVAL,
+               "buffer too small");
+  ASSERT_GT(needed, 1u);
+  std::string text(needed, 'x');
+  char *intact = text.data();
+  EXPECT_FAILS(wsc_conn_response_headers(c.get(), intact, needed - 1, nullptr), WSC_EINVAL,
+               "need " + std::to_string(needed) + " bytes");
+  EXPECT_EQ(text, std::string(needed, 'x'));
+  ASSERT_EQ(wsc_conn_response_headers(c.get(), text.data(), text.size(), &needed), WSC_OK)
+      << wsc_last_error_detail();
+  EXPECT_EQ(text.back(), '\0');
+  EXPECT_EQ(std::strlen(text.c_str()) + 1, needed);
+  EXPECT_NE(text.find("sec-websocket-protocol: chat.v1\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("sec-websocket-accept: "), std::string::npos) << text;
+  EXPECT_FAILS(wsc_conn_response_headers(nullptr, text.data(), text.size(), &needed), WSC_EINVAL,
+               "NULL");
+  EXPECT_FAILS(wsc_conn_response_headers(c.get(), nullptr, 5, &needed), WSC_EINVAL, "NULL");
+}
+
 TEST_F(CapiTest, RemoteAddressIsTheTcpPeer) {
   ConnPtr c = open_pull();
   ASSERT_NE(c, nullptr);

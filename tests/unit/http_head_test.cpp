@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -230,6 +231,36 @@ TEST(HttpResponseHead, SizeIsBoundedWithBareLfToo) {
   EXPECT_EQ(big.feed(bytes(over), over.size(), used), Result::Invalid);
   EXPECT_EQ(used, kMaxResponseHead);
   EXPECT_NE(big.error().find(std::to_string(kMaxResponseHead)), std::string::npos) << big.error();
+}
+
+TEST(PackedFields, RoundTripKeepsNamesValuesAndOrder) {
+  const std::map<std::string, std::string> fields = {
+      {"sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
+      {"x-empty", ""},
+      {"x-tab", "a\tb, c"},
+      {"upgrade", "websocket"}};
+  const std::string packed = pack_fields(fields);
+  const auto unpacked = unpack_fields(packed);
+  const std::vector<std::pair<std::string, std::string>> expected(fields.begin(), fields.end());
+  EXPECT_EQ(unpacked, expected);
+}
+
+TEST(PackedFields, NoFieldsIsEmpty) {
+  EXPECT_EQ(pack_fields({}), "");
+  EXPECT_TRUE(unpack_fields("").empty());
+}
+
+TEST(PackedFields, FieldsOfAParsedHeadRoundTrip) {
+  HttpResponseHead head;
+  const std::string text =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nX-Fold: a\r\n b\r\n"
+      "X-Twice: 1\r\nX-Twice: 2\r\n\r\n";
+  size_t used = 0;
+  ASSERT_EQ(head.feed(bytes(text), text.size(), used), Result::Complete);
+  const std::vector<std::pair<std::string, std::string>> expected(head.fields().begin(),
+                                                                  head.fields().end());
+  EXPECT_EQ(expected.size(), 3u);
+  EXPECT_EQ(unpack_fields(pack_fields(head.fields())), expected);
 }
 
 }  // namespace

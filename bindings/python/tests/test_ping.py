@@ -111,3 +111,16 @@ def test_remote_address_is_the_tcp_peer(wsc_server):
             return ws.remote_address
 
     assert asyncio.run(asyncio.wait_for(main(), 20)) == ("127.0.0.1", wsc_server.port)
+
+
+def test_response_headers_are_those_of_the_upgrade(wsc_server):
+    with wsc.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+        headers = ws.response_headers
+        assert headers["Upgrade"].lower() == "websocket"  # case-insensitive lookup
+        assert len(headers["sec-websocket-accept"]) == 28  # base64 of a SHA-1
+
+    async def main():
+        async with wsc.aio.connect("ws://127.0.0.1:%d/" % wsc_server.port) as ws:
+            return ws.response_headers
+
+    assert asyncio.run(asyncio.wait_for(main(), 20))["connection"].lower() == "upgrade"

@@ -187,6 +187,7 @@ _PROTOTYPES = {
     "wsc_ping": (c_int, [c_void_p, c_int, PING_CB, c_void_p]),
     "wsc_ping_data": (c_int, [c_void_p, c_char_p, c_size_t, c_int, PING_CB, c_void_p]),
     "wsc_conn_remote_address": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_int)]),
+    "wsc_conn_response_headers": (c_int, [c_void_p, c_char_p, c_size_t, POINTER(c_size_t)]),
     "wsc_conn_tls_info": (c_int, [c_void_p, POINTER(wsc_tls_info)]),
     "wsc_conn_free": (None, [c_void_p]),
     "wsc_pool_options_init": (c_int, [POINTER(wsc_pool_options)]),

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import http.client
 import logging
 import os
 import weakref
@@ -39,8 +40,9 @@ from . import _args, _lib, _ping
 from ._lib import (ON_CLOSE, ON_DRAIN, ON_ERROR, ON_OPEN, ON_READABLE, ON_STATE, WSC_BINARY,
                    WSC_CLOSED, wsc_callbacks)
 from .connection import (BATCH_MESSAGES, Data, Message, State, StateHook, Stats, TlsInfo, _encode,
-                         _live, latency_of, log_error, log_state, read_remote_address, read_stats,
-                         read_subprotocol, read_tls_info, state_hook, take_batch, where)
+                         _live, latency_of, log_error, log_state, read_remote_address,
+                         read_response_headers, read_stats, read_subprotocol, read_tls_info,
+                         state_hook, take_batch, where)
 from .errors import (WSC_EAGAIN, WSC_ECLOSED, WSC_EWAIT, WSC_OK, ConnectionClosed,
                      ConnectionClosedOK, Timeout, WscError, closed_error)
 from .options import ConnectOptions, Options
@@ -574,6 +576,13 @@ class Connection:
         if self._h is None:
             self._raise_closed()
         return read_subprotocol(self._lib, self._h)  # type: ignore[arg-type]
+
+    @property
+    def response_headers(self) -> Optional[http.client.HTTPMessage]:
+        """The header fields of the last upgrade response, or ``None``."""
+        if self._h is None:
+            self._raise_closed()
+        return read_response_headers(self._lib, self._h)  # type: ignore[arg-type]
 
     @property
     def remote_address(self) -> Optional[Tuple[str, int]]:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import atexit
 import ctypes
 import enum
+import http.client
+import io
 import logging
 import math
 import threading
@@ -186,6 +188,17 @@ def read_remote_address(lib: ctypes.CDLL, h: int) -> Optional[Tuple[str, int]]:
         return None
     _lib.check(rc)
     return buf.value.decode(), port.value
+
+
+def read_response_headers(lib: ctypes.CDLL, h: int) -> Optional[http.client.HTTPMessage]:
+    needed = ctypes.c_size_t()
+    rc = lib.wsc_conn_response_headers(h, None, 0, ctypes.byref(needed))
+    if rc == WSC_ESTATE:
+        return None
+    buf = ctypes.create_string_buffer(needed.value)
+    _lib.check(lib.wsc_conn_response_headers(h, buf, len(buf), None))
+    # "name: value\r\n" lines: a header block, case-insensitive like websockets' Headers.
+    return http.client.parse_headers(io.BytesIO(buf.value + b"\r\n"))
 
 
 def read_subprotocol(lib: ctypes.CDLL, h: int) -> Optional[str]:
@@ -747,6 +760,17 @@ class Connection:
         h = self._enter()
         try:
             return read_remote_address(self._lib, h)
+        finally:
+            self._leave()
+
+    @property
+    def response_headers(self) -> Optional[http.client.HTTPMessage]:
+        """The header fields of the last upgrade response (case-insensitive,
+        ``get_all`` for repeated ones), as ``websockets`` gives them;
+        ``None`` before the first response."""
+        h = self._enter()
+        try:
+            return read_response_headers(self._lib, h)
         finally:
             self._leave()
 
