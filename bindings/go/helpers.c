@@ -142,8 +142,9 @@ static void on_pong_cb(wsc_conn *c, int status, int64_t rtt_us, void *user) {
   wscgoOnPong((uintptr_t)user, status, rtt_us);
 }
 
-wscgo_result wscgo_ping(wsc_conn *c, int timeout_ms, uintptr_t token) {
-  return result(wsc_ping(c, timeout_ms, on_pong_cb, (void *)token), WSC_OK);
+wscgo_result wscgo_ping(wsc_conn *c, const void *data, size_t len, int timeout_ms,
+                        uintptr_t token) {
+  return result(wsc_ping_data(c, data, len, timeout_ms, on_pong_cb, (void *)token), WSC_OK);
 }
 
 wscgo_result wscgo_connect(const char *url, const wsc_options *o, wscgo_conn *w, wsc_conn **out) {

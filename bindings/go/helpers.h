@@ -59,7 +59,7 @@ typedef struct wscgo_batch_result {
 wscgo_batch_result wscgo_recv_many(wsc_conn *c, int timeout_ms, size_t max_msgs, size_t max_bytes);
 wscgo_result wscgo_close(wsc_conn *c, int code, const char *reason);
 /* wsc_ping; the outcome goes to Go's wscgoOnPong with `token`. */
-wscgo_result wscgo_ping(wsc_conn *c, int timeout_ms, uintptr_t token);
+wscgo_result wscgo_ping(wsc_conn *c, const void *data, size_t len, int timeout_ms, uintptr_t token);
 int wscgo_stats(const wsc_conn *c, wsc_stats *out);
 
 /* Pool: wsc_pool_new on the default loop, and wsc_pool_acquire (its

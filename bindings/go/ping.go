@@ -63,12 +63,19 @@ func wscgoOnPong(token C.uintptr_t, status C.int, rttUS C.int64_t) {
 }
 
 // Ping sends a ping now and returns the round trip when its pong arrives.
-// It waits until ctx's deadline (10 s without one): no pong by then is an
+// It is PingData with an empty payload. It waits until ctx's deadline (10 s without one): no pong by then is an
 // error matching ErrTimeout (not context.DeadlineExceeded), and the
 // connection goes on. A connection that
 // is not open, or ends first, gives an error matching ErrClosed; ctx ending
 // otherwise gives ctx.Err().
 func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
+	return c.PingData(ctx, nil)
+}
+
+// PingData is Ping with an application payload of at most 125 bytes
+// (RFC 6455 §5.5), which the server's pong echoes; a longer one is an error
+// matching ErrInvalid and sends nothing.
+func (c *Conn) PingData(ctx context.Context, data []byte) (time.Duration, error) {
 	timeout := defaultPingTimeout
 	if d, ok := ctx.Deadline(); ok {
 		timeout = time.Until(d)
@@ -90,7 +97,11 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		takePingWaiter(token)
 		return 0, &Error{Op: "ping", Status: ErrClosed, Detail: "Close was called", ended: true}
 	}
-	r := C.wscgo_ping(c.c, C.int(ms), C.uintptr_t(token))
+	var p unsafe.Pointer
+	if len(data) > 0 {
+		p = unsafe.Pointer(&data[0]) // wsc_ping_data copies it before returning
+	}
+	r := C.wscgo_ping(c.c, p, C.size_t(len(data)), C.int(ms), C.uintptr_t(token))
 	c.mu.RUnlock()
 	if s := Status(r.status); s != 0 {
 		takePingWaiter(token)

@@ -107,3 +107,70 @@ func TestPingWithoutAPongTimesOutAndTheConnectionGoesOn(t *testing.T) {
 		t.Fatalf("state %v after a ping timeout", st)
 	}
 }
+
+// pongPeer completes the upgrade, then answers each ping with a pong that
+// echoes its payload, passes every ping payload it unmasked to seen, and
+// answers a Close.
+func pongPeer(t *testing.T, seen chan<- []byte) string {
+	return tcpPeer(t, func(conn net.Conn) {
+		r := bufio.NewReader(conn)
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
+			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
+			"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
+			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
+		for {
+			var head [2]byte
+			if _, err := io.ReadFull(r, head[:]); err != nil {
+				return
+			}
+			n := int(head[1] & 0x7f) // a client's control frames have short lengths
+			var key [4]byte
+			payload := make([]byte, n)
+			if _, err := io.ReadFull(r, key[:]); err != nil {
+				return
+			}
+			if _, err := io.ReadFull(r, payload); err != nil {
+				return
+			}
+			for i := range payload {
+				payload[i] ^= key[i%4]
+			}
+			switch head[0] & 0x0f {
+			case 0x9:
+				seen <- payload
+				conn.Write(append([]byte{0x8a, byte(n)}, payload...))
+			case 0x8: // the closing handshake: echo the Close
+				conn.Write(append([]byte{0x88, byte(n)}, payload...))
+				return
+			}
+		}
+	})
+}
+
+func TestPingDataCarriesItsPayloadAndRefusesOneOver125Bytes(t *testing.T) {
+	seen := make(chan []byte, 4)
+	c := dial(t, pongPeer(t, seen))
+	defer c.Close(1000, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if rtt, err := c.PingData(ctx, []byte("are you there?")); err != nil || rtt <= 0 {
+		t.Fatalf("PingData: %v, %v", rtt, err)
+	}
+	if got := string(<-seen); got != "are you there?" {
+		t.Fatalf("the server saw a ping carrying %q", got)
+	}
+	if _, err := c.PingData(ctx, make([]byte, 126)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("PingData of 126 bytes: %v", err)
+	}
+	if _, err := c.PingData(ctx, make([]byte, 125)); err != nil {
+		t.Fatalf("PingData of 125 bytes: %v", err)
+	}
+	if got := len(<-seen); got != 125 {
+		t.Fatalf("the server saw a ping of %d bytes", got)
+	}
+}
