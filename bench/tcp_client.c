@@ -3,13 +3,17 @@
  * (wsc-bench-echo-beast --raw): no framing, no masking, no TLS. One write() per message
  * (more if the kernel takes part of it), reads of up to 64 KiB, one thread, poll().
  * connect: N sequential TCP connects, each closed with shutdown + wait for the peer's EOF.
- * Url: tcp://127.0.0.1:PORT/ (ws:// is accepted too; only host and port are used). */
+ * scale: C idle connections with a heartbeat's bytes every --ping-ms (the floor under a
+ *   WebSocket heartbeat: one send, one epoll wake-up shared by every due socket, one recv).
+ * Url: tcp://127.0.0.1:PORT/ (ws:// is accepted too; only host and port are used); scale
+ * takes a comma-separated list and spreads the connections over it. */
 #define _GNU_SOURCE /* before any system header: clock_gettime in bench_common.h */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -137,12 +141,99 @@ static int run_connect(const bench_args *a) {
   return 0;
 }
 
+/* The bytes of a heartbeat: a masked ping with an 8-byte payload (what wsc sends), echoed
+ * back by the raw echo in place of the 10-byte pong. */
+enum { HEARTBEAT_BYTES = 14 };
+
+/* Scale: the due sockets are sent their heartbeat together on a grid of ping_ms/50, as
+ * wsc's coarse heartbeat timers fire (connection i first at i/conns of the interval); every
+ * echo is read and counted. */
+static int run_scale(const bench_args *a) {
+  char urls[8][64];
+  int nurls = 0, ep, i;
+  const char *at = a->url;
+  unsigned char beat[HEARTBEAT_BYTES] = {0x89, 0x88};
+  int *fds = (int *)calloc((size_t)a->conns, sizeof(int));
+  long echoed = 0, sent = 0, rss0, rss1;
+  uint64_t t0, t_open, w0, grid_ns = (uint64_t)a->ping_ms * 1000000 / 50;
+  double c0, cpu, wall;
+  struct epoll_event ev, events[256];
+  if (!fds) abort();
+  while (nurls < 8 && sscanf(at, "%63[^,]", urls[nurls]) == 1) {
+    nurls++;
+    at = strchr(at, ',');
+    if (!at++) break;
+  }
+  bench_raise_nofile(a->conns);
+  ep = epoll_create1(0);
+  rss0 = bench_rss_kb();
+  t0 = bench_now_ns();
+  for (i = 0; i < a->conns; i++) {
+    fds[i] = tcp_connect(urls[i % nurls]);
+    ev.events = EPOLLIN;
+    ev.data.u32 = (uint32_t)i;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev) != 0) {
+      perror("epoll_ctl");
+      return 1;
+    }
+  }
+  t_open = bench_now_ns();
+  rss1 = bench_rss_kb();
+  c0 = bench_cpu_s();
+  w0 = bench_now_ns();
+  for (;;) {
+    const uint64_t now = bench_now_ns(), since = now - w0;
+    /* Every connection whose slot on the grid has come: slot of conn i in round r is
+     * r * ping + i * ping / conns, rounded up to the grid. */
+    const uint64_t ping_ns = (uint64_t)a->ping_ms * 1000000;
+    uint64_t next_due, wait_ms;
+    int n;
+    if (since >= (uint64_t)a->idle_ms * 1000000) break;
+    for (;;) {
+      const uint64_t round = (uint64_t)sent / (uint64_t)a->conns;
+      const uint64_t slot = round * ping_ns + (uint64_t)(sent % a->conns) * ping_ns / a->conns;
+      const uint64_t due = (slot + grid_ns - 1) / grid_ns * grid_ns;
+      if (due > since) {
+        next_due = due;
+        break;
+      }
+      if (send(fds[sent % a->conns], beat, sizeof beat, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+          (ssize_t)sizeof beat) {
+        perror("send");
+        return 1;
+      }
+      sent++;
+    }
+    wait_ms = (next_due - since + 999999) / 1000000;
+    n = epoll_wait(ep, events, 256, (int)wait_ms);
+    for (i = 0; i < n; i++) {
+      unsigned char in[64];
+      const ssize_t got = recv(fds[events[i].data.u32], in, sizeof in, MSG_DONTWAIT);
+      if (got <= 0) {
+        fprintf(stderr, "scale: connection %u ended\n", events[i].data.u32);
+        return 1;
+      }
+      echoed += got;
+    }
+  }
+  cpu = bench_cpu_s() - c0;
+  wall = (bench_now_ns() - w0) / 1e9;
+  fprintf(stderr, "scale: %ld heartbeats, %ld of their bytes echoed\n", sent, echoed);
+  {
+    const uint64_t tc = bench_now_ns();
+    for (i = 0; i < a->conns; i++) close(fds[i]);
+    close(ep);
+    bench_result_scale("tcp_floor", a, (t_open - t0) / 1e9, rss0, rss1, cpu, wall,
+                       echoed >= (sent - a->conns) * HEARTBEAT_BYTES ? a->conns : 0,
+                       (bench_now_ns() - tc) / 1e9);
+  }
+  free(fds);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   bench_args a;
   bench_parse(argc, argv, &a);
-  if (a.mode == BENCH_SCALE) {
-    fprintf(stderr, "scale: not measured for the TCP floor\n");
-    return 2;
-  }
+  if (a.mode == BENCH_SCALE) return run_scale(&a);
   return a.mode == BENCH_CONNECT ? run_connect(&a) : run_messages(&a);
 }

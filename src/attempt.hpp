@@ -100,9 +100,10 @@ struct Attempt {
   std::string rx_pending;        // plaintext set aside while reading is paused
   bool close_reply_due = false;  // answer the server's Close
   bool close_replied = false;
-  bool close_done = false;  // our Close was answered
-  bool drop_when_flushed = false;
-  bool tls_ended = false;  // close_notify sent  // a final Close is out: drop TCP once written
+  bool close_done = false;         // our Close was answered
+  bool drop_when_flushed = false;  // a final Close is out: drop TCP once written
+  bool tls_ended = false;          // close_notify sent
+  bool write_blocked = false;      // the socket was full at the last write: WRITEABLE is next
 };
 
 }  // namespace wsc::detail

@@ -114,6 +114,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail_too_big();
   bool append_control(FrameBatch &batch, FrameOpcode opcode, const void *payload, size_t len);
   int on_writeable();
+  void write_soon();
   void fail_receive(int close_code, Status status, std::string detail);
   void kill_attempt(Status status, std::string detail);
   void attempt_ended(std::unique_ptr<Attempt> attempt);

@@ -41,7 +41,7 @@ void Connection::on_ping_timer() {
     return;
   }
   ping_due_ = true;
-  lws_callback_on_writable(attempt_->wsi);
+  write_soon();
   ping_timer_.start_coarse(loop_->timers(), options_->ping_interval,
                            fire<&Connection::on_ping_timer>, this);
 }

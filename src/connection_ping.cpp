@@ -42,7 +42,7 @@ void Connection::start_user_ping(Millis timeout, std::string payload, PingDone d
   ping->deadline.start(loop_->timers(), timeout, &Connection::on_user_ping_deadline, raw);
   user_pings_.push_back(std::move(ping));
   if (heartbeat) ping_due_ = true;
-  lws_callback_on_writable(attempt_->wsi);
+  write_soon();
 }
 
 bool Connection::append_user_pings(FrameBatch &batch) {

@@ -46,6 +46,7 @@ int Connection::on_writeable() {
   if (a.drop_when_flushed) return -1;
   // Waiting for the server's answer to our Close (close_timer_ bounds it).
   if (a.close_sent || a.close_replied) return 0;
+  a.write_blocked = false;
   FrameBatch &batch = loop_->frame_batch();
   batch.clear();
   if (a.close_reply_due) {
@@ -99,12 +100,13 @@ int Connection::on_writeable() {
     inflight_.pop_front();
     --next;
   };
-  bool wrote = false;
+  bool data_batched = false, wrote_data = false;  // a message's frames, not only control frames
   // Messages count as sent only once lws took their bytes.
   auto flush = [&] {
     if (batch.empty()) return true;
     if (!send_bytes(batch.data(), batch.size())) return false;
-    wrote = true;
+    wrote_data = wrote_data || data_batched;
+    data_batched = false;
     batch.clear();
     for (; batched; --batched) count_sent();
     if (options_->write_timeout.count() > 0) last_write_progress_ = Clock::now();
@@ -153,7 +155,7 @@ int Connection::on_writeable() {
       failed = no_mask_key = true;
       break;
     }
-    m.started = true;
+    m.started = data_batched = true;
     m.written += chunk;
     if (fin) {
       ++next;
@@ -161,11 +163,14 @@ int Connection::on_writeable() {
     }
   }
   if (!failed && !flush()) failed = true;
-  // lws_send_pipe_choked is a poll(): ask only when something was written.
-  if (!failed && (choked || (wrote && lws_send_pipe_choked(wsi)))) {
+  // lws_send_pipe_choked is a poll(): ask only when messages were written.
+  // Control frames alone are a few hundred bytes at most (kMaxPendingPongs):
+  // on a full socket lws keeps them and writes them first, and the next
+  // write of data asks.
+  if (!failed && (choked || (wrote_data && lws_send_pipe_choked(wsi)))) {
     lws_callback_on_writable(wsi);
     arm_write_timer();
-    choked = true;
+    choked = a.write_blocked = true;
   }
   bool drained = false, closing = false;
   int code = 1000;
@@ -240,6 +245,27 @@ bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
   if (!a.deflater->compress(m.payload(), m.len, m.deflated)) return false;
   m.compressed = true;
   return true;
+}
+
+void Connection::write_soon() {
+  Attempt &a = *attempt_;
+  // Frames due on an open connection whose socket has room go out now,
+  // from the loop thread but outside lws's WRITEABLE: asking for WRITEABLE
+  // costs two epoll_ctl calls (write interest on, then off) and a wake-up,
+  // most of a heartbeat's CPU with many idle connections. Anything that
+  // ends the connection, and a socket that was full, take the usual way
+  // (lws keeps bytes it could not write in order either way, but the send
+  // queue's bound only holds if a full socket is waited for).
+  if (!a.established || a.killed || a.write_blocked || a.local_close_code || a.close_reply_due ||
+      a.close_sent || a.close_replied || a.drop_when_flushed) {
+    lws_callback_on_writable(a.wsi);
+    return;
+  }
+  // Outside a callback lws cannot be told to close by a return value.
+  if (on_writeable() < 0 && attempt_ && !attempt_->killed && attempt_->wsi) {
+    attempt_->killed = true;
+    loop_->kill_async(attempt_->wsi);
+  }
 }
 
 void Connection::request_writable() {
