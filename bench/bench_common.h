@@ -42,6 +42,7 @@ typedef struct bench_args {
   int deflate;         /* 1: offer permessage-deflate */
   int resume;          /* connect over wss: 1 = resume TLS sessions, 0 = full handshakes */
   int loops;           /* scale, clients that have loops: spread connections over this many */
+  int private_fds;     /* scale, wsc: 1 = each loop thread gets its own descriptor table */
 } bench_args;
 
 static void bench_usage(const char *prog) {
@@ -49,7 +50,8 @@ static void bench_usage(const char *prog) {
           "usage: %s --url ws://127.0.0.1:PORT/ --mode throughput|latency|connect|scale\n"
           "          [--size S] [--window W] [--count N] [--conns C] [--ping-ms P] "
           "[--idle-ms I]\n"
-          "          [--payload pattern|text|random] [--ca PEM] [--deflate 0|1] [--resume 0|1]\n",
+          "          [--payload pattern|text|random] [--ca PEM] [--deflate 0|1] [--resume 0|1]\n"
+          "          [--loops L] [--private-fds 0|1]\n",
           prog);
   exit(2);
 }
@@ -70,6 +72,7 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
   a->deflate = 0;
   a->resume = 1;
   a->loops = 1;
+  a->private_fds = 0;
   for (i = 1; i < argc; i++) {
     const char *k = argv[i];
     const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -110,6 +113,8 @@ static int bench_parse(int argc, char **argv, bench_args *a) {
       a->resume = atoi(v);
     else if (!strcmp(k, "--loops"))
       a->loops = atoi(v);
+    else if (!strcmp(k, "--private-fds"))
+      a->private_fds = atoi(v);
     else
       bench_usage(argv[0]);
     i++;

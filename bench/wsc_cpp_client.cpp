@@ -1,10 +1,18 @@
 // Benchmark client on the wsc C++ API (include/wsc/client.hpp). Protocol: bench_common.h.
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -243,15 +251,59 @@ std::vector<std::string> split_urls(const char *list) {
   return urls;
 }
 
+// --private-fds: gives the loop thread of `loop` a descriptor table of its
+// own (Linux unshare(CLONE_FILES) on that thread), so that one process can
+// hold more sockets than RLIMIT_NOFILE allows in one table: this sandbox's
+// hard limit is 20,000 and raising it needs CAP_SYS_RESOURCE. Still one
+// process (one PID, one address space). Safe here because no descriptor
+// made after the split crosses threads in scale mode: the loop makes its
+// sockets itself, and other threads reach it only through lws's wake-up
+// pipe, made before (no pull-mode notify fd, no RPC queue). The thread runs
+// the unshare in a callback of a connection refused at once, which holds no
+// socket by then.
+bool give_loop_its_own_descriptors(wsc::Loop &loop) {
+  const int refuser = socket(AF_INET, SOCK_STREAM, 0);  // bound, never listening
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  if (refuser < 0 || bind(refuser, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0 ||
+      getsockname(refuser, reinterpret_cast<sockaddr *>(&sa), &len) != 0) {
+    perror("private-fds: a port that refuses");
+    return false;
+  }
+  std::promise<int> split;
+  wsc::Options o;
+  o.reconnect = false;
+  wsc::Callbacks cb;
+  cb.on_close = [&](int, std::string_view) {
+    split.set_value(unshare(CLONE_FILES) == 0 ? 0 : errno);
+  };
+  const std::string url = "ws://127.0.0.1:" + std::to_string(ntohs(sa.sin_port)) + "/";
+  int err = 0;
+  {
+    wsc::Client refused(loop, url, o, std::move(cb));
+    err = split.get_future().get();
+  }
+  close(refuser);
+  if (err) fprintf(stderr, "private-fds: unshare(CLONE_FILES): %s\n", strerror(err));
+  return err == 0;
+}
+
 // Scale: a.conns idle connections spread round-robin over the URLs of a.url
 // (comma-separated: several server ports give the 4-tuple space beyond one
 // port's ~28,000 ephemeral ports) and over a.loops loops (one lws context and
 // thread each, so no poll() covers every socket of the process).
 int run_scale(const bench_args &a) {
-  bench_raise_nofile(a.conns);
+  // With a table per loop, each holds its share (lws sizes each loop's fd
+  // table from the soft limit when the loop starts).
+  bench_raise_nofile(a.private_fds ? (a.conns + a.loops - 1) / a.loops : a.conns);
   const std::vector<std::string> urls = split_urls(a.url);
   std::vector<std::unique_ptr<wsc::Loop>> loops;
-  for (int i = 0; i < a.loops; i++) loops.push_back(std::make_unique<wsc::Loop>());
+  for (int i = 0; i < a.loops; i++) {
+    loops.push_back(std::make_unique<wsc::Loop>());
+    if (a.private_fds && !give_loop_its_own_descriptors(*loops.back())) return 1;
+  }
   std::atomic<long> opened{0};
   std::atomic<long> closed{0};
   std::atomic<long> failed{0};
