@@ -46,30 +46,78 @@ void Timer::start_coarse(TimerQueue &queue, std::chrono::microseconds delay, Fir
 void Timer::start_at(TimerQueue &queue, TimerQueue::Clock::time_point when, Fire fire,
                      void *context) {
   cancel();
-  it_ = queue.add(when, this);  // may throw: nothing is set yet
+  queue.add(when, this);  // may throw: nothing is set yet
   queue_ = &queue;
   fire_ = fire;
   context_ = context;
 }
 
 void Timer::cancel() {
-  if (queue_) queue_->remove(it_);
+  if (queue_) queue_->remove(index_);
   queue_ = nullptr;
   release(std::exchange(fire_, nullptr), std::exchange(context_, nullptr));
 }
 
-TimerQueue::Entries::iterator TimerQueue::add(Clock::time_point when, Timer *timer) {
-  auto it = entries_.emplace(when, timer);
-  if (it == entries_.begin()) arm();
-  return it;
+namespace {
+
+bool earlier(const TimerQueue::Clock::time_point &a_when, uint64_t a_order,
+             const TimerQueue::Clock::time_point &b_when, uint64_t b_order) {
+  return a_when < b_when || (a_when == b_when && a_order < b_order);
 }
 
-void TimerQueue::remove(Entries::iterator it) {
-  const bool was_first = it == entries_.begin();
-  entries_.erase(it);
+}  // namespace
+
+void TimerQueue::add(Clock::time_point when, Timer *timer) {
+  heap_.push_back({when, next_order_++, timer});
+  timer->index_ = heap_.size() - 1;
+  sift_up(heap_.size() - 1);
+  if (timer->index_ == 0) arm();
+}
+
+void TimerQueue::remove(size_t index) {
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (index < heap_.size()) {
+    place(index, last);
+    sift_up(index);
+    sift_down(last.timer->index_);
+  }
   // The watcher firing early for a later entry is harmless (fire() re-arms),
   // so only an empty queue needs it stopped.
-  if (was_first && entries_.empty()) arm();
+  if (heap_.empty()) arm();
+}
+
+void TimerQueue::place(size_t index, const Entry &entry) {
+  heap_[index] = entry;
+  entry.timer->index_ = index;
+}
+
+void TimerQueue::sift_up(size_t index) {
+  const Entry moving = heap_[index];
+  while (index > 0) {
+    const size_t parent = (index - 1) / 2;
+    if (!earlier(moving.when, moving.order, heap_[parent].when, heap_[parent].order)) break;
+    place(index, heap_[parent]);
+    index = parent;
+  }
+  place(index, moving);
+}
+
+void TimerQueue::sift_down(size_t index) {
+  const Entry moving = heap_[index];
+  const size_t n = heap_.size();
+  for (;;) {
+    size_t child = 2 * index + 1;
+    if (child >= n) break;
+    if (child + 1 < n && earlier(heap_[child + 1].when, heap_[child + 1].order, heap_[child].when,
+                                 heap_[child].order)) {
+      ++child;
+    }
+    if (!earlier(heap_[child].when, heap_[child].order, moving.when, moving.order)) break;
+    place(index, heap_[child]);
+    index = child;
+  }
+  place(index, moving);
 }
 
 TimerQueue::TimerQueue() : watcher_(std::make_unique<ev_timer>()) {
@@ -88,12 +136,12 @@ void TimerQueue::bind(struct ev_loop *loop) {
 
 void TimerQueue::arm() {
   if (!loop_) return;
-  if (entries_.empty()) {
+  if (heap_.empty()) {
     if (armed_) ev_timer_stop(loop_, watcher_.get());
     armed_ = false;
     return;
   }
-  const auto when = entries_.begin()->first;
+  const auto when = heap_.front().when;
   if (armed_ && armed_for_ == when) return;
   const auto delay = std::chrono::duration<double>(when - Clock::now()).count();
   if (armed_) ev_timer_stop(loop_, watcher_.get());
@@ -110,9 +158,9 @@ void TimerQueue::fire(struct ev_loop *, ev_timer *watcher, int) {
   self->armed_ = false;
   // Timers due within the watcher's own lateness run in this pass.
   const auto now = Clock::now() + std::chrono::microseconds(200);
-  while (!self->entries_.empty() && self->entries_.begin()->first <= now) {
-    Timer *timer = self->entries_.begin()->second;
-    self->entries_.erase(self->entries_.begin());
+  while (!self->heap_.empty() && self->heap_.front().when <= now) {
+    Timer *timer = self->heap_.front().timer;
+    self->remove(0);
     // The callback may restart this timer or destroy its owner.
     const Timer::Fire fire = std::exchange(timer->fire_, nullptr);
     void *context = std::exchange(timer->context_, nullptr);
@@ -128,8 +176,8 @@ void TimerQueue::fire(struct ev_loop *, ev_timer *watcher, int) {
 void TimerQueue::clear() {
   // Each timer frees an owned callback itself, when next started, cancelled
   // or destroyed: freeing one here could destroy the owner of another timer.
-  for (auto &[when, timer] : entries_) timer->queue_ = nullptr;
-  entries_.clear();
+  for (const Entry &entry : heap_) entry.timer->queue_ = nullptr;
+  std::vector<Entry>().swap(heap_);
   if (armed_ && loop_) ev_timer_stop(loop_, watcher_.get());
   armed_ = false;
 }

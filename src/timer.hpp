@@ -7,9 +7,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <vector>
 
 struct ev_loop;
 struct ev_timer;
@@ -35,15 +36,26 @@ class TimerQueue {
 
  private:
   friend class Timer;
-  using Entries = std::multimap<Clock::time_point, Timer *>;
-  Entries::iterator add(Clock::time_point when, Timer *timer);
-  void remove(Entries::iterator it);
+  // A binary min-heap in a vector, each timer knowing its index: adding and
+  // cancelling allocate nothing (a std::multimap node per start was a
+  // malloc, a free and a rebalance per heartbeat). Ties go in start order.
+  struct Entry {
+    Clock::time_point when;
+    uint64_t order;
+    Timer *timer;
+  };
+  void add(Clock::time_point when, Timer *timer);
+  void remove(size_t index);
+  void place(size_t index, const Entry &entry);
+  void sift_up(size_t index);
+  void sift_down(size_t index);
   void arm();
   static void fire(struct ev_loop *loop, ev_timer *watcher, int revents);
 
   std::unique_ptr<ev_timer> watcher_;  // its data points back here
   struct ev_loop *loop_ = nullptr;
-  Entries entries_;
+  std::vector<Entry> heap_;
+  uint64_t next_order_ = 0;
   Clock::time_point armed_for_{};
   bool armed_ = false;
   bool firing_ = false;
@@ -79,7 +91,7 @@ class Timer {
   static void release(Fire fire, void *context);
   friend class TimerQueue;
   TimerQueue *queue_ = nullptr;  // set while armed
-  TimerQueue::Entries::iterator it_{};
+  size_t index_ = 0;             // in queue_'s heap
   Fire fire_ = nullptr;
   void *context_ = nullptr;
 };

@@ -6,6 +6,7 @@
 #include <ev.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -57,6 +58,62 @@ TEST_F(TimerTest, FireInDueOrderAndCancelledOnesNever) {
   EXPECT_EQ(log.fired, (std::vector<int>{1, 3}));
   EXPECT_FALSE(late.armed());
   EXPECT_FALSE(early.armed());
+}
+
+// Many timers started, restarted and cancelled in a random order (the heap
+// moves entries on every change): each one left fires once, in deadline
+// order.
+struct Numbered {
+  std::vector<int> *fired;
+  int id;
+  static void fire(void *self) {
+    auto *n = static_cast<Numbered *>(self);
+    n->fired->push_back(n->id);
+  }
+};
+
+TEST_F(TimerTest, ManyTimersFireInDeadlineOrderAfterRandomChanges) {
+  constexpr int kTimers = 2000;
+  std::vector<int> fired;
+  std::vector<Numbered> contexts(kTimers);
+  std::vector<Timer> timers(kTimers);
+  // Deadlines on a 1 ms grid up to 40 ms, many equal.
+  std::vector<TimerQueue::Clock::time_point> due(kTimers);
+  std::vector<bool> live(kTimers, false);
+  uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1664525u + 1013904223u; };
+  const auto base = TimerQueue::Clock::now() + milliseconds(20);
+  for (int round = 0; round < 3 * kTimers; ++round) {
+    const int i = static_cast<int>(next() % kTimers);
+    contexts[i] = {&fired, i};
+    if (next() % 4 == 0) {
+      timers[i].cancel();
+      live[i] = false;
+      continue;
+    }
+    // start() measures from now: give it the delay that lands on the grid.
+    due[i] = base + milliseconds(next() % 40);
+    timers[i].start(queue_,
+                    std::chrono::duration_cast<microseconds>(due[i] - TimerQueue::Clock::now()),
+                    &Numbered::fire, &contexts[i]);
+    live[i] = true;
+  }
+  std::vector<int> order;
+  for (int i = 0; i < kTimers; ++i)
+    if (live[i]) order.push_back(i);
+  run();
+  // start() measures from its own clock read, a few microseconds after the
+  // delay was computed: compare deadlines on the millisecond grid.
+  ASSERT_EQ(fired.size(), order.size());
+  for (size_t k = 1; k < fired.size(); ++k) {
+    const auto prev = std::chrono::duration_cast<milliseconds>(due[fired[k - 1]] - base).count();
+    const auto cur = std::chrono::duration_cast<milliseconds>(due[fired[k]] - base).count();
+    ASSERT_LE(prev, cur) << "timer " << fired[k] << " fired after a later one";
+  }
+  std::vector<int> sorted_fired = fired;
+  std::sort(sorted_fired.begin(), sorted_fired.end());
+  EXPECT_EQ(sorted_fired, order);
+  for (const Timer &t : timers) EXPECT_FALSE(t.armed());
 }
 
 TEST_F(TimerTest, RestartReplacesTheEarlierSchedule) {
