@@ -13,19 +13,11 @@
 #include <wsc/rpc.hpp>
 
 #include "bench_common.h"
+#include "rpc_params.hpp"
 
 namespace {
 
-// [seq,"x...x"], S bytes (or longer when S is too small for seq).
-std::string params_of(uint64_t seq, size_t size) {
-  std::string p = "[" + std::to_string(seq) + ",\"";
-  const size_t fixed = p.size() + 2;
-  p.append(size > fixed ? size - fixed : 0, 'x');
-  p += "\"]";
-  return p;
-}
-
-// text == params_of(seq, size), without building it.
+// text == rpc_params_of(seq, size), without building it.
 bool is_params_of(std::string_view text, uint64_t seq, size_t size) {
   char head[32];
   const int n = snprintf(head, sizeof head, "[%llu,\"", static_cast<unsigned long long>(seq));
@@ -57,7 +49,7 @@ struct Run {
 
   // Starts call seq (any thread).
   void start(uint64_t seq) {
-    const std::string params = params_of(seq, a->size);
+    const std::string params = rpc_params_of(seq, a->size);
     t_call[seq] = bench_now_ns();
     const wsc::Status s =
         rpc->try_call("echo", params, [this, seq](wsc::RpcResponse &&r) { done(seq, r); });
@@ -103,9 +95,11 @@ int run_calls(const bench_args &a) {
   const uint64_t first = std::min<uint64_t>(a.window, a.count);
   r.started = first;
   const uint64_t t0 = bench_now_ns();
+  const double cpu0 = bench_cpu_s();
   for (uint64_t i = 0; i < first; ++i) r.start(i);
   std::unique_lock<std::mutex> lock(r.mu);
   r.cv.wait(lock, [&] { return r.finished(); });
+  bench_timed_cpu_s = bench_cpu_s() - cpu0;
   if (r.failed) return 1;
   bench_result_msgs("rpc_wsc_cpp", &a, (r.t_end - t0) / 1e9, r.rtt.data(), r.rtt.size(),
                     static_cast<long>(r.verified));

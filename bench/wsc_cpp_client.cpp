@@ -145,8 +145,10 @@ int run_messages(const bench_args &a) {
     std::unique_lock<std::mutex> lock(r.mu);
     r.client = &client;
     t0 = bench_now_ns();
+    const double cpu0 = bench_cpu_s();
     r.send_more();
     r.cv.wait(lock, [&] { return r.done; });
+    bench_timed_cpu_s = bench_cpu_s() - cpu0;
   }
   if (r.failed) return 1;
   client.close();

@@ -9,7 +9,7 @@ import asyncio
 import json
 import time
 
-from bench_common import result_msgs
+from bench_common import cpu_s, result_msgs
 
 
 def args(client):
@@ -47,6 +47,7 @@ async def run_window(a, call):
             rtt[seq] = time.perf_counter_ns() - t
             verified += result == params
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_s()
     await asyncio.gather(*(worker() for _ in range(min(a.window, a.count))))
-    result_msgs(a, time.perf_counter() - t0, rtt, verified)
+    seconds, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    result_msgs(a, seconds, rtt, verified, cpu)
