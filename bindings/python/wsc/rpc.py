@@ -52,6 +52,7 @@ import inspect
 import itertools
 import json
 import logging
+import struct
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -90,14 +91,32 @@ Outcome = Tuple[int, bytes, int, str]
 
 
 # --- codecs: the only thing this module adds to the C engine ------------------------
+# Built once: json.dumps with any keyword builds a new JSONEncoder per call, and json.loads
+# of bytes first guesses their encoding (JSON-RPC over WebSocket text is UTF-8).
+_json_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_json_decoder = json.JSONDecoder()
+
+
 class _JsonCodec:
     @staticmethod
     def encode(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _json_encode(value).encode("utf-8")
 
     @staticmethod
     def decode(data: bytes) -> Any:
-        return json.loads(data) if data else None
+        if not data:
+            return None
+        text = data.decode("utf-8")
+        # The engine hands over exactly one value's bytes (a result, an error's data): the
+        # decoder's scanner alone, without decode()'s two whitespace matches; anything
+        # else (surrounding space, invalid JSON) goes through decode() for its error.
+        try:
+            value, end = _json_decoder.scan_once(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
+        return _json_decoder.decode(text)
 
 
 class _MsgpackCodec:
@@ -154,16 +173,39 @@ def _timeout_ms(timeout: Any) -> int:
     return min(max(1, int(seconds * 1000 + 0.999)), _MAX_TIMEOUT_MS)
 
 
+_NAMES: Dict[str, bytes] = {}  # method -> its UTF-8 bytes, for the first _MAX_NAMES methods
+_MAX_NAMES = 1024
+
+
 def _method(method: str) -> bytes:
+    name = _NAMES.get(method) if type(method) is str else None
+    if name is not None:
+        return name
     if not isinstance(method, str):
         raise TypeError("method must be a str, not %s" % type(method).__name__)
-    return method.encode("utf-8")
+    name = method.encode("utf-8")
+    if type(method) is str and len(_NAMES) < _MAX_NAMES:
+        _NAMES[method] = name
+    return name
+
+
+def _message(pointer: Optional[int]) -> str:
+    return ctypes.string_at(pointer).decode("utf-8", "replace") if pointer else ""
 
 
 def _outcome(result: wsc_rpc_result) -> Outcome:
-    data = ctypes.string_at(result.data, result.len) if result.len else b""
+    status, length = result.status, result.len
+    data = ctypes.string_at(result.data, length) if length else b""
+    if status == WSC_OK:  # no message to read
+        return WSC_OK, data, 0, ""
     message = result.message.decode("utf-8", "replace") if result.message else ""
-    return result.status, data, result.error_code, message
+    return status, data, result.error_code, message
+
+
+# wsc_rpc_queued as it lies in memory (tag, status, data, len, error_code, message): a batch
+# of taken outcomes is read with one iter_unpack, not two ctypes structures per outcome.
+_QUEUED = struct.Struct("@QiPNqP")
+assert _QUEUED.size == ctypes.sizeof(wsc_rpc_queued)
 
 
 def _resolve(codec: Any, outcome: Outcome) -> Any:
@@ -257,6 +299,7 @@ class _Rpc:
         self.url = url
         self.protocol = protocol
         self._codec = _codec(protocol)
+        self._encode, self._decode = self._codec.encode, self._codec.decode
         self._lib = _lib.lib()
         self._h: Optional[int] = None
         self._handlers: Dict[str, Any] = {}  # method -> its C thunk (kept alive)
@@ -316,7 +359,7 @@ class _Rpc:
         return self._h
 
     def _encode_params(self, params: Any) -> Optional[bytes]:
-        return None if params is None else self._codec.encode(params)
+        return None if params is None else self._encode(params)
 
     def _start(self, method: str, params: Any, timeout: Any,
                settle: Callable[[Outcome], None]) -> None:
@@ -502,9 +545,11 @@ class AsyncClient(_Rpc):
         # Calls end into a completion queue (wsc_rpc_queue): no Python on the
         # library's loop thread per answer (no GIL handover, no ctypes
         # callback), one event-loop wake-up per batch of answers.
-        self._calls: Dict[int, "asyncio.Future[Outcome]"] = {}  # tag -> its call's future
+        self._calls: Dict[int, "asyncio.Future[bytes]"] = {}  # tag -> its call's future
         self._taken = (wsc_rpc_queued * _TAKE)()
+        self._taken_bytes = memoryview(self._taken).cast("B")
         self._lib = lib = _lib.lib()
+        self._call_queued, self._queue_take = lib.wsc_rpc_call_queued, lib.wsc_rpc_queue_take
         queue, fd = ctypes.c_void_p(), ctypes.c_int()
         rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
         if rc != WSC_OK:
@@ -607,43 +652,58 @@ class AsyncClient(_Rpc):
     async def call(self, method: str, params: Any = None, timeout: Any = DEFAULT) -> Any:
         """Calls ``method`` and returns its decoded result. At
         ``max_outstanding`` it waits until another call of this client ends."""
-        fut: "asyncio.Future[Outcome]" = self._loop.create_future()
+        # The hot path of the asyncio client: one ctypes call per call, nothing built twice.
+        name = _method(method)
+        payload = None if params is None else self._encode(params)
+        size = len(payload) if payload else 0
+        ms = -1 if timeout is DEFAULT else _timeout_ms(timeout)
         key = next(_keys)
         while True:
-            try:
-                self._start_queued(method, params, timeout, key)
+            h = self._h
+            if h is None:
+                self._handle()  # raises
+            rc = self._call_queued(h, name, payload, size, ms, self._queue, key)
+            if rc == WSC_OK:
                 break
-            except QueueFull:
-                if self._outstanding == 0:
-                    raise  # the send queue is full and no answer will make room
-                self._room.clear()
-                await self._room.wait()
+            error = _lib.fail(rc)
+            if not isinstance(error, QueueFull) or self._outstanding == 0:
+                raise error  # not made; a full send queue with no answer to wait for
+            self._room.clear()
+            await self._room.wait()
         # Outcomes are taken on this thread only: set before any can be.
+        fut: "asyncio.Future[bytes]" = self._loop.create_future()
         self._calls[key] = fut
         self._outstanding += 1
-        return _resolve(self._codec, await fut)
-
-    def _start_queued(self, method: str, params: Any, timeout: Any, key: int) -> None:
-        """wsc_rpc_call_queued into this client's queue; raises if not made."""
-        name, payload, ms = _method(method), self._encode_params(params), _timeout_ms(timeout)
-        rc = self._lib.wsc_rpc_call_queued(self._handle(), name, payload,
-                                           len(payload) if payload else 0, ms, self._queue, key)
-        if rc != WSC_OK:
-            raise _lib.fail(rc)
+        return self._decode(await fut)  # the result's bytes; a failed call raised
 
     def _take_outcomes(self) -> None:
         """Event loop (the queue's descriptor is readable): settles every
         call whose outcome arrived."""
-        queue, taken, n = self._queue, self._taken, ctypes.c_size_t()
+        queue, n, calls, string_at = self._queue, ctypes.c_size_t(), self._calls, ctypes.string_at
         while queue is not None:
-            if self._lib.wsc_rpc_queue_take(queue, taken, _TAKE, ctypes.byref(n)) != WSC_OK:
+            if self._queue_take(queue, self._taken, _TAKE, ctypes.byref(n)) != WSC_OK:
                 return
             count = n.value
-            for i in range(count):
-                item = taken[i]
-                fut = self._calls.pop(item.tag, None)
-                if fut is not None:
-                    self._settled(fut, _outcome(item.result))
+            settled = 0
+            for tag, status, data, length, code, message in _QUEUED.iter_unpack(
+                    self._taken_bytes[:count * _QUEUED.size]):
+                fut = calls.pop(tag, None)
+                if fut is None:
+                    continue
+                settled += 1
+                if fut.done():  # its caller was cancelled
+                    continue
+                payload = string_at(data, length) if length else b""
+                if status == WSC_OK:
+                    fut.set_result(payload)
+                    continue
+                try:
+                    _resolve(self._codec, (status, payload, code, _message(message)))
+                except BaseException as e:  # how the call failed, raised in its caller
+                    fut.set_exception(e)
+            if settled:
+                self._outstanding -= settled
+                self._room.set()
             if count < _TAKE:
                 return
 
@@ -663,12 +723,6 @@ class AsyncClient(_Rpc):
             pass
         self._queue = None
         self._lib.wsc_rpc_queue_free(queue)
-
-    def _settled(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
-        self._outstanding -= 1
-        self._room.set()
-        if not fut.done():
-            fut.set_result(outcome)
 
     async def close(self, code: int = 1000, reason: str = "",
                     timeout: Optional[float] = 5.0) -> None:
