@@ -52,9 +52,10 @@ import inspect
 import itertools
 import json
 import logging
+import select
 import struct
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import _args, _lib
 from ._lib import (RPC_DONE, RPC_HANDLER, RPC_ON_CLOSE, RPC_ON_ERROR, RPC_ON_OPEN, WSC_CLOSED,
@@ -272,7 +273,7 @@ _NO_EVENT_LOOP = (_ERROR, (INTERNAL_ERROR, b"Internal error: async handlers need
 
 
 # --- completions: one C thunk for every call, keyed by an integer ------------------
-_TAKE = 256  # outcomes per wsc_rpc_queue_take (asyncio)
+_TAKE = 256  # outcomes per wsc_rpc_queue_take (asyncio, Client.map)
 _pending: Dict[int, Callable[[Outcome], None]] = {}
 _keys = itertools.count(1)
 
@@ -288,6 +289,47 @@ def _done(_rpc: Any, result: Any, key: Optional[int]) -> None:
 
 
 _DONE = RPC_DONE(_done)
+
+
+class _OutcomeQueue:
+    """A wsc_rpc_queue (calls made with wsc_rpc_call_queued end into it), its
+    descriptor, and the buffer outcomes are taken into, a batch at a time."""
+
+    def __init__(self, lib: Any) -> None:
+        queue, fd = ctypes.c_void_p(), ctypes.c_int()
+        rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
+        if rc != WSC_OK:
+            raise _lib.fail(rc)
+        self.handle: Optional[int] = queue.value
+        lib.wsc_rpc_queue_fd(self.handle, ctypes.byref(fd))
+        self.fd = fd.value
+        self._lib = lib
+        self._take = lib.wsc_rpc_queue_take
+        self._taken = (wsc_rpc_queued * _TAKE)()
+        self._taken_bytes = memoryview(self._taken).cast("B")
+        self._n = ctypes.c_size_t()
+
+    def outcomes(self) -> Iterator[Tuple[int, int, bytes, int, str]]:
+        """Every outcome waiting now, as (tag, status, data, error code,
+        message); never blocks."""
+        n, string_at, size = self._n, ctypes.string_at, _QUEUED.size
+        while self.handle is not None:
+            if self._take(self.handle, self._taken, _TAKE, ctypes.byref(n)) != WSC_OK:
+                return
+            count = n.value
+            # Copied out before the next take, which frees what the pointers point to.
+            for tag, status, data, length, code, message in _QUEUED.iter_unpack(
+                    self._taken_bytes[:count * size]):
+                yield (tag, status, string_at(data, length) if length else b"", code,
+                       "" if status == WSC_OK else _message(message))
+            if count < _TAKE:
+                return
+
+    def free(self) -> None:
+        """Outcomes of calls still out are dropped from now on."""
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            self._lib.wsc_rpc_queue_free(handle)
 
 
 class _Rpc:
@@ -496,6 +538,73 @@ class Client(_Rpc):
         self._start(method, params, timeout, settle)
         return fut
 
+    def map(self, method: str, params: Iterable[Any], window: int = 64,
+            timeout: Any = DEFAULT) -> Iterator[Any]:
+        """Calls ``method`` once for each item of ``params`` with up to
+        ``window`` calls outstanding, and yields the decoded results in the
+        order of ``params``, as :meth:`concurrent.futures.Executor.map` does.
+        A call that fails raises, in its result's place, what :meth:`call`
+        would raise; the calls still outstanding then are abandoned (their
+        answers dropped). ``params`` is read lazily: the next item when the
+        window has room. ``timeout`` is each call's.
+
+        The library does the waiting: the calls end into a completion queue
+        (``wsc_rpc_call_queued``), and the generator blocks in ``poll`` on
+        its descriptor (GIL released) only when the next result has not
+        arrived, taking every answer that did in one go: no thread and no
+        callback per call. At ``max_outstanding`` (or a full send queue) it
+        waits for answers before making more calls."""
+        if type(window) is not int or window < 1:
+            raise ValueError("window must be an int >= 1, not %r" % (window,))
+        name, ms = _method(method), -1 if timeout is DEFAULT else _timeout_ms(timeout)
+        return self._map(name, iter(params), window, ms)
+
+    def _map(self, name: bytes, items: Iterator[Any], window: int, ms: int) -> Iterator[Any]:
+        queue = _OutcomeQueue(self._lib)
+        call_queued, encode, decode = self._lib.wsc_rpc_call_queued, self._encode, self._decode
+        poller = select.poll()
+        poller.register(queue.fd, select.POLLIN)
+        arrived: Dict[int, Tuple[int, bytes, int, str]] = {}  # index -> its outcome
+        made = done = 0  # calls made; results yielded
+        more = True
+        try:
+            while True:
+                while more and made - done < window:  # fill the window
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        more = False
+                        break
+                    payload = None if item is None else encode(item)
+                    while True:
+                        rc = call_queued(self._handle(), name, payload,
+                                         len(payload) if payload else 0, ms, queue.handle, made)
+                        if rc == WSC_OK:
+                            break
+                        error = _lib.fail(rc)
+                        if not isinstance(error, QueueFull) or made == done:
+                            raise error  # not made; nothing out whose answer makes room
+                        self._wait_outcomes(poller, queue, arrived)
+                    made += 1
+                if done == made:
+                    return
+                while done not in arrived:
+                    self._wait_outcomes(poller, queue, arrived)
+                status, data, code, message = arrived.pop(done)
+                done += 1
+                yield decode(data) if status == WSC_OK else _resolve(
+                    self._codec, (status, data, code, message))
+        finally:
+            queue.free()
+
+    @staticmethod
+    def _wait_outcomes(poller: Any, queue: _OutcomeQueue,
+                       arrived: Dict[int, Tuple[int, bytes, int, str]]) -> None:
+        """Blocks until answers arrived and files them by their call's index."""
+        poller.poll()
+        for tag, status, data, code, message in queue.outcomes():
+            arrived[tag] = (status, data, code, message)
+
     def close(self, code: int = 1000, reason: str = "", timeout: Optional[float] = 5.0) -> None:
         """Closes the connection (waits up to ``timeout`` for the close
         handshake) and frees the client; outstanding calls end with
@@ -546,18 +655,10 @@ class AsyncClient(_Rpc):
         # library's loop thread per answer (no GIL handover, no ctypes
         # callback), one event-loop wake-up per batch of answers.
         self._calls: Dict[int, "asyncio.Future[bytes]"] = {}  # tag -> its call's future
-        self._taken = (wsc_rpc_queued * _TAKE)()
-        self._taken_bytes = memoryview(self._taken).cast("B")
         self._lib = lib = _lib.lib()
-        self._call_queued, self._queue_take = lib.wsc_rpc_call_queued, lib.wsc_rpc_queue_take
-        queue, fd = ctypes.c_void_p(), ctypes.c_int()
-        rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
-        if rc != WSC_OK:
-            raise _lib.fail(rc)
-        self._queue: Optional[int] = queue.value
-        lib.wsc_rpc_queue_fd(self._queue, ctypes.byref(fd))
-        self._queue_fd = fd.value
-        loop.add_reader(self._queue_fd, self._take_outcomes)
+        self._call_queued = lib.wsc_rpc_call_queued
+        self._queue: Optional[_OutcomeQueue] = _OutcomeQueue(lib)
+        loop.add_reader(self._queue.fd, self._take_outcomes)
         try:
             super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect,
                              max_depth, options)
@@ -662,7 +763,7 @@ class AsyncClient(_Rpc):
             h = self._h
             if h is None:
                 self._handle()  # raises
-            rc = self._call_queued(h, name, payload, size, ms, self._queue, key)
+            rc = self._call_queued(h, name, payload, size, ms, self._queue.handle, key)
             if rc == WSC_OK:
                 break
             error = _lib.fail(rc)
@@ -679,33 +780,26 @@ class AsyncClient(_Rpc):
     def _take_outcomes(self) -> None:
         """Event loop (the queue's descriptor is readable): settles every
         call whose outcome arrived."""
-        queue, n, calls, string_at = self._queue, ctypes.c_size_t(), self._calls, ctypes.string_at
-        while queue is not None:
-            if self._queue_take(queue, self._taken, _TAKE, ctypes.byref(n)) != WSC_OK:
-                return
-            count = n.value
-            settled = 0
-            for tag, status, data, length, code, message in _QUEUED.iter_unpack(
-                    self._taken_bytes[:count * _QUEUED.size]):
-                fut = calls.pop(tag, None)
-                if fut is None:
-                    continue
-                settled += 1
-                if fut.done():  # its caller was cancelled
-                    continue
-                payload = string_at(data, length) if length else b""
-                if status == WSC_OK:
-                    fut.set_result(payload)
-                    continue
-                try:
-                    _resolve(self._codec, (status, payload, code, _message(message)))
-                except BaseException as e:  # how the call failed, raised in its caller
-                    fut.set_exception(e)
-            if settled:
-                self._outstanding -= settled
-                self._room.set()
-            if count < _TAKE:
-                return
+        if self._queue is None:
+            return
+        calls, settled = self._calls, 0
+        for tag, status, payload, code, message in self._queue.outcomes():
+            fut = calls.pop(tag, None)
+            if fut is None:
+                continue
+            settled += 1
+            if fut.done():  # its caller was cancelled
+                continue
+            if status == WSC_OK:
+                fut.set_result(payload)
+                continue
+            try:
+                _resolve(self._codec, (status, payload, code, message))
+            except BaseException as e:  # how the call failed, raised in its caller
+                fut.set_exception(e)
+        if settled:
+            self._outstanding -= settled
+            self._room.set()
 
     def _free(self) -> None:
         if getattr(self, "_h", None) is not None:  # None too if __init__ failed early
@@ -718,11 +812,11 @@ class AsyncClient(_Rpc):
         except Exception:  # the event loop is closed: nobody waits for them
             pass
         try:
-            self._loop.remove_reader(self._queue_fd)
+            self._loop.remove_reader(queue.fd)
         except Exception:
             pass
         self._queue = None
-        self._lib.wsc_rpc_queue_free(queue)
+        queue.free()
 
     async def close(self, code: int = 1000, reason: str = "",
                     timeout: Optional[float] = 5.0) -> None:
