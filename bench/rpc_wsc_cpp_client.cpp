@@ -1,11 +1,11 @@
 // RPC benchmark client on the wsc C++ RPC API (include/wsc/rpc.hpp), JSON-RPC 2.0 against
 // wsc-bench-echo-beast --jsonrpc (bench/rpc_run). CLI and RESULT line of bench_common.h
 // (--mode throughput only): N calls of "echo" with at most W outstanding, params of S bytes
-// of JSON text: [seq,"xx...x"], built before the clock starts (as bench-raw-jsonrpc-cpp builds
-// its requests: the clients differ only by wsc's RPC layer). Each result must be its own
-// params, byte for byte (the server echoes the parsed params; compact JSON comes back as it
-// went). Latency: from the call to its completion. The next call starts from the completion,
-// on the loop thread, as an application keeping W calls in flight would.
+// of JSON text: [seq,"xx...x"], built before the clock starts, as bench-wsc-cpp with
+// WSC_BENCH_JSONRPC=1 builds its requests: the two differ only by wsc's RPC layer. Each
+// result must be its own params, byte for byte (the server echoes the parsed params; compact
+// JSON comes back as it went). Latency: from the call to its completion. The next call starts
+// from the completion, on the loop thread, as an application keeping W calls in flight would.
 #include <condition_variable>
 #include <mutex>
 #include <string>
