@@ -6,6 +6,8 @@ Synchronous::
         five = rpc.call("add", [2, 3], timeout=5)
         rpc.notify("note", {"hi": 1})
         rpc.on("client.double", lambda params: params[0] * 2)
+        for total in rpc.map("add", ([i, i] for i in range(1000)), window=64):
+            ...  # results in order, up to 64 calls out
 
 asyncio::
 
@@ -20,7 +22,9 @@ the protobuf envelope (:data:`PROTOBUF`) params are protobuf messages (or
 bytes) and results are bytes for ``YourMessage.FromString``.
 
 Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
-(ctypes releases the GIL); :meth:`Client.call_future` and
+(ctypes releases the GIL); :meth:`Client.map` makes its calls into a
+completion queue of its own and blocks in ``poll`` on its descriptor only
+when the next result has not arrived; :meth:`Client.call_future` and
 :meth:`AsyncClient.call` hand a completion to ``wsc_rpc_call``, which the
 library runs on its loop thread when the answer (or the deadline, or the
 connection's end) arrives. :meth:`AsyncClient.call` runs no Python on the
