@@ -239,6 +239,11 @@ static double bench_pct_us(uint64_t *v, size_t n, double q, int sorted) {
   return (double)v[idx] / 1000.0;
 }
 
+/* The client's own CPU time (user + system) over its timed section, when it measured it
+ * (bench_cpu_s() at the first send and at the last answer): the RESULT line then says
+ * cpu_s=, the CPU the work cost without the process's start-up and connect. */
+static double bench_timed_cpu_s = -1;
+
 /* One RESULT line for throughput/latency/connect. samples may be NULL. */
 static void bench_result_msgs(const char *client, const bench_args *a, double seconds,
                               uint64_t *samples, size_t nsamples, long verified) {
@@ -250,11 +255,13 @@ static void bench_result_msgs(const char *client, const bench_args *a, double se
   }
   printf(
       "RESULT client=%s mode=%s size=%zu window=%d count=%ld seconds=%.6f msgs_per_s=%.1f "
-      "mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%ld\n",
+      "mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%ld",
       client, a->mode_name, a->mode == BENCH_CONNECT ? (size_t)0 : a->size,
       a->mode == BENCH_CONNECT ? 0 : a->window, a->count, seconds, a->count / seconds,
       a->mode == BENCH_CONNECT ? 0.0 : (double)a->count * (double)a->size / seconds / 1e6, p50, p99,
       p999, verified);
+  if (bench_timed_cpu_s >= 0) printf(" cpu_s=%.6f", bench_timed_cpu_s);
+  printf("\n");
   fflush(stdout);
 }
 

@@ -1,10 +1,11 @@
 // RPC benchmark client on the wsc C++ RPC API (include/wsc/rpc.hpp), JSON-RPC 2.0 against
 // wsc-bench-echo-beast --jsonrpc (bench/rpc_run). CLI and RESULT line of bench_common.h
 // (--mode throughput only): N calls of "echo" with at most W outstanding, params of S bytes
-// of JSON text: [seq,"xx...x"]. Each result must be its own params, byte for byte (the server
-// echoes the parsed params; compact JSON comes back as it went). Latency: from the call to its
-// completion. The next call starts from the completion, on the loop thread, as an
-// application keeping W calls in flight would.
+// of JSON text: [seq,"xx...x"], built before the clock starts, as bench-wsc-cpp with
+// WSC_BENCH_JSONRPC=1 builds its requests: the two differ only by wsc's RPC layer. Each
+// result must be its own params, byte for byte (the server echoes the parsed params; compact
+// JSON comes back as it went). Latency: from the call to its completion. The next call starts
+// from the completion, on the loop thread, as an application keeping W calls in flight would.
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -13,32 +14,14 @@
 #include <wsc/rpc.hpp>
 
 #include "bench_common.h"
+#include "rpc_params.hpp"
 
 namespace {
-
-// [seq,"x...x"], S bytes (or longer when S is too small for seq).
-std::string params_of(uint64_t seq, size_t size) {
-  std::string p = "[" + std::to_string(seq) + ",\"";
-  const size_t fixed = p.size() + 2;
-  p.append(size > fixed ? size - fixed : 0, 'x');
-  p += "\"]";
-  return p;
-}
-
-// text == params_of(seq, size), without building it.
-bool is_params_of(std::string_view text, uint64_t seq, size_t size) {
-  char head[32];
-  const int n = snprintf(head, sizeof head, "[%llu,\"", static_cast<unsigned long long>(seq));
-  const size_t fixed = static_cast<size_t>(n) + 2;
-  const size_t xs = size > fixed ? size - fixed : 0;
-  if (text.size() != fixed + xs || text.compare(0, n, head) != 0) return false;
-  if (text.compare(text.size() - 2, 2, "\"]") != 0) return false;
-  return text.find_first_not_of('x', n) == text.size() - 2;
-}
 
 struct Run {
   const bench_args *a = nullptr;
   wsc::RpcClient *rpc = nullptr;
+  std::vector<std::string> params;  // of each call
   std::vector<uint64_t> t_call, rtt;
   std::mutex mu;
   std::condition_variable cv;
@@ -57,10 +40,9 @@ struct Run {
 
   // Starts call seq (any thread).
   void start(uint64_t seq) {
-    const std::string params = params_of(seq, a->size);
     t_call[seq] = bench_now_ns();
     const wsc::Status s =
-        rpc->try_call("echo", params, [this, seq](wsc::RpcResponse &&r) { done(seq, r); });
+        rpc->try_call("echo", params[seq], [this, seq](wsc::RpcResponse &&r) { done(seq, r); });
     if (s != wsc::Status::WSC_OK) fail("try_call failed");
   }
 
@@ -71,7 +53,7 @@ struct Run {
     {
       std::lock_guard<std::mutex> lock(mu);
       rtt[seq] = now - t_call[seq];
-      verified += is_params_of(r.result, seq, a->size);
+      verified += r.result == params[seq];
       if (++completed == static_cast<uint64_t>(a->count)) {
         t_end = now;
         cv.notify_all();
@@ -88,6 +70,8 @@ int run_calls(const bench_args &a) {
   wsc::Loop loop;
   Run r;
   r.a = &a;
+  for (uint64_t seq = 0; seq < static_cast<uint64_t>(a.count); ++seq)
+    r.params.push_back(rpc_params_of(seq, a.size));
   r.t_call.assign(a.count, 0);
   r.rtt.assign(a.count, 0);
   wsc::RpcOptions ro;
@@ -103,9 +87,11 @@ int run_calls(const bench_args &a) {
   const uint64_t first = std::min<uint64_t>(a.window, a.count);
   r.started = first;
   const uint64_t t0 = bench_now_ns();
+  const double cpu0 = bench_cpu_s();
   for (uint64_t i = 0; i < first; ++i) r.start(i);
   std::unique_lock<std::mutex> lock(r.mu);
   r.cv.wait(lock, [&] { return r.finished(); });
+  bench_timed_cpu_s = bench_cpu_s() - cpu0;
   if (r.failed) return 1;
   bench_result_msgs("rpc_wsc_cpp", &a, (r.t_end - t0) / 1e9, r.rtt.data(), r.rtt.size(),
                     static_cast<long>(r.verified));

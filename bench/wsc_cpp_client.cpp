@@ -22,6 +22,7 @@
 #include <wsc/client.hpp>
 
 #include "bench_common.h"
+#include "rpc_params.hpp"
 
 namespace {
 
@@ -34,8 +35,29 @@ wsc::Options base_options(const bench_args &a) {
   return o;
 }
 
+// WSC_BENCH_JSONRPC=1 (throughput): the fair baseline of the RPC layer (bench/rpc_run, row
+// raw_json_wsc_cpp). Instead of the binary pattern, each message is the JSON-RPC request text
+// bench-rpc-wsc-cpp sends for call seq, to wsc-bench-echo-beast --jsonrpc, and each answer
+// must be its expected text byte for byte: {"id":N,"jsonrpc":"2.0","result":PARAMS}
+// (nlohmann::json's dump sorts the keys). Both are encoded before the clock starts, so this
+// client and the RPC one differ only by wsc's RPC layer (ids, correlation, deadlines, scanning
+// the answers, completions), and the server does the same JSON work for both.
+struct JsonRpcTexts {
+  std::vector<std::string> requests, answers;
+
+  explicit JsonRpcTexts(const bench_args &a) {
+    for (uint64_t seq = 0; seq < static_cast<uint64_t>(a.count); ++seq) {
+      const std::string id = std::to_string(seq + 1), params = rpc_params_of(seq, a.size);
+      requests.push_back(R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":"echo","params":)" +
+                         params + "}");
+      answers.push_back(R"({"id":)" + id + R"(,"jsonrpc":"2.0","result":)" + params + "}");
+    }
+  }
+};
+
 struct Run {
   const bench_args *a = nullptr;
+  const JsonRpcTexts *jsonrpc = nullptr;  // WSC_BENCH_JSONRPC=1, else the binary pattern
   unsigned char *pattern = nullptr;
   std::vector<unsigned char> out;  // scratch for the next message
   std::vector<uint64_t> t_send, rtt;
@@ -50,11 +72,8 @@ struct Run {
   void send_more() {
     while (sent < static_cast<uint64_t>(a->count) &&
            sent - received < static_cast<uint64_t>(a->window)) {
-      bench_set_seq(out.data(), sent);
       t_send[sent] = bench_now_ns();
-      if (client->try_send(wsc::MessageType::Binary,
-                           std::string_view(reinterpret_cast<char *>(out.data()), out.size())) !=
-          wsc::Status::WSC_OK) {
+      if (try_send_next() != wsc::Status::WSC_OK) {
         fprintf(stderr, "try_send failed\n");
         failed = true;
         done = true;
@@ -65,11 +84,23 @@ struct Run {
     }
   }
 
+  wsc::Status try_send_next() {
+    if (jsonrpc) return client->try_send(wsc::MessageType::Text, jsonrpc->requests[sent]);
+    bench_set_seq(out.data(), sent);
+    return client->try_send(wsc::MessageType::Binary,
+                            std::string_view(reinterpret_cast<char *>(out.data()), out.size()));
+  }
+
+  bool verify(std::string_view data) const {
+    if (jsonrpc) return data == jsonrpc->answers[received];
+    return bench_verify(data.data(), data.size(), a->size, received, pattern);
+  }
+
   void on_message(std::string_view data) {
     const uint64_t now = bench_now_ns();
     std::lock_guard<std::mutex> lock(mu);
     if (done) return;
-    if (!bench_verify(data.data(), data.size(), a->size, received, pattern)) {
+    if (!verify(data)) {
       failed = true;
       done = true;
       cv.notify_all();
@@ -127,6 +158,10 @@ int run_messages(const bench_args &a) {
   Scraper scraper(loop);
   Run r;
   r.a = &a;
+  const char *jsonrpc_env = std::getenv("WSC_BENCH_JSONRPC");
+  std::unique_ptr<JsonRpcTexts> jsonrpc;
+  if (jsonrpc_env && std::atoi(jsonrpc_env) == 1) jsonrpc = std::make_unique<JsonRpcTexts>(a);
+  r.jsonrpc = jsonrpc.get();
   r.pattern = bench_payload(&a);
   r.out.assign(r.pattern, r.pattern + a.size);
   r.t_send.assign(a.count, 0);
@@ -153,14 +188,16 @@ int run_messages(const bench_args &a) {
     std::unique_lock<std::mutex> lock(r.mu);
     r.client = &client;
     t0 = bench_now_ns();
+    const double cpu0 = bench_cpu_s();
     r.send_more();
     r.cv.wait(lock, [&] { return r.done; });
+    bench_timed_cpu_s = bench_cpu_s() - cpu0;
   }
   if (r.failed) return 1;
   client.close();
   client.wait(wsc::State::Closed, wsc::Millis{5000});
-  bench_result_msgs("wsc_cpp", &a, (r.t_end - t0) / 1e9, r.rtt.data(), r.rtt.size(),
-                    static_cast<long>(r.received));
+  bench_result_msgs(jsonrpc ? "raw_json_wsc_cpp" : "wsc_cpp", &a, (r.t_end - t0) / 1e9,
+                    r.rtt.data(), r.rtt.size(), static_cast<long>(r.received));
   free(r.pattern);
   return 0;
 }

@@ -23,13 +23,16 @@ def cpu_s():
     return r.ru_utime + r.ru_stime
 
 
-def result_msgs(a, seconds, samples, verified):
+def result_msgs(a, seconds, samples, verified, timed_cpu_s=None):
+    """timed_cpu_s: the process's CPU time over the timed section (cpu_s() at its start
+    and end), printed as cpu_s= (bench/bench_common.h, bench_timed_cpu_s)."""
     conn = a.mode == "connect"
     print("RESULT client=%s mode=%s size=%d window=%d count=%d seconds=%.6f "
-          "msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d" % (
+          "msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d%s" % (
               a.client, a.mode, 0 if conn else a.size, 0 if conn else a.window, a.count, seconds,
               a.count / seconds, 0.0 if conn else a.count * a.size / seconds / 1e6,
-              pct(samples, 0.5), pct(samples, 0.99), pct(samples, 0.999), verified), flush=True)
+              pct(samples, 0.5), pct(samples, 0.99), pct(samples, 0.999), verified,
+              "" if timed_cpu_s is None else " cpu_s=%.6f" % timed_cpu_s), flush=True)
 
 
 def result_scale(a, open_s, rss0, rss1, cpu, wall, opened):

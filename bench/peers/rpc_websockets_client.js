@@ -39,13 +39,15 @@ client.on('open', async () => {
     }
   };
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: Math.min(a.window, a.count) }, worker));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);  // this process's CPU over the timed section
   rtt.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   console.log(`RESULT client=rpc_websockets mode=${a.mode} size=${a.size} window=${a.window} ` +
     `count=${a.count} seconds=${seconds.toFixed(6)} msgs_per_s=${(a.count / seconds).toFixed(1)} ` +
     `mb_per_s=${(a.count * a.size / seconds / 1e6).toFixed(3)} p50_us=${pct(rtt, 0.5).toFixed(1)} ` +
-    `p99_us=${pct(rtt, 0.99).toFixed(1)} p999_us=${pct(rtt, 0.999).toFixed(1)} verified=${verified}`);
+    `p99_us=${pct(rtt, 0.99).toFixed(1)} p999_us=${pct(rtt, 0.999).toFixed(1)} verified=${verified} cpu_s=${((cpu.user + cpu.system) / 1e6).toFixed(6)}`);
   client.close();
   process.exit(0);
 });

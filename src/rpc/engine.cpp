@@ -324,14 +324,17 @@ void RpcEngine::on_message(MessageType type, std::string_view data) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!client_) return;  // detached
   }
-  RpcDecoded decoded;
+  RpcDecoded &decoded = decoded_;
+  decoded.messages.clear();  // empty unless the last frame threw
+  decoded.problems.clear();
+  decoded.batch = false;
   try {
     wire_->decode(type, data, decoded);
   } catch (const std::exception &e) {
     decoded.problems.push_back(std::string("could not decode: ") + e.what());
   }
   for (const auto &problem : decoded.problems) report(Status::WSC_EDECODE, problem);
-  Completions answered;
+  Completions &answered = answered_;  // run() leaves it empty
   std::vector<std::string> replies;
   for (auto &in : decoded.messages) {
     switch (in.kind) {
@@ -346,9 +349,12 @@ void RpcEngine::on_message(MessageType type, std::string_view data) {
         break;
     }
   }
+  const bool batch = decoded.batch;
+  decoded.messages.clear();  // nothing of this frame kept until the next one
+  decoded.problems.clear();
   run(answered);
   if (replies.empty()) return;
-  if (decoded.batch && wire_->supports_batch()) replies = {wire_->batch(replies)};
+  if (batch && wire_->supports_batch()) replies = {wire_->batch(replies)};
   for (const auto &reply : replies) {
     Status s = Status::WSC_ECLOSED;
     {

@@ -115,6 +115,10 @@ class RpcEngine : public std::enable_shared_from_this<RpcEngine> {
   std::string link_error_detail_;
 
   Timer timer_;  // loop thread only
+  // on_message's scratch, reused from frame to frame (loop thread only): an
+  // answer's decoding and its completion allocate no vectors of their own.
+  RpcDecoded decoded_;
+  Completions answered_;
 };
 
 }  // namespace wsc::detail

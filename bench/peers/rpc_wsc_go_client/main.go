@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"wsc.example/wsc"
@@ -60,7 +61,7 @@ func run() error {
 	var next, verified int64 = -1, 0
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuSeconds()
 	for w := 0; w < *window && w < *count; w++ {
 		wg.Add(1)
 		go func() {
@@ -85,16 +86,16 @@ func run() error {
 		}()
 	}
 	wg.Wait()
-	seconds := time.Since(start).Seconds()
+	seconds, cpu := time.Since(start).Seconds(), cpuSeconds()-cpu0
 	if err, _ := firstErr.Load().(error); err != nil {
 		return err
 	}
 	sort.Slice(rtt, func(i, j int) bool { return rtt[i] < rtt[j] })
 	fmt.Printf("RESULT client=rpc_wsc_go mode=%s size=%d window=%d count=%d seconds=%.6f "+
-		"msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d\n",
+		"msgs_per_s=%.1f mb_per_s=%.3f p50_us=%.1f p99_us=%.1f p999_us=%.1f verified=%d cpu_s=%.6f\n",
 		*mode, *size, *window, *count, seconds, float64(*count)/seconds,
 		float64(*count)*float64(*size)/seconds/1e6, pct(rtt, 0.5), pct(rtt, 0.99),
-		pct(rtt, 0.999), verified)
+		pct(rtt, 0.999), verified, cpu)
 	return nil
 }
 
@@ -104,4 +105,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// cpuSeconds is the process's CPU time (user + system): the RESULT line's cpu_s is its change
+// over the timed section, as in bench/bench_common.h.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }

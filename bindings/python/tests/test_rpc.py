@@ -216,6 +216,57 @@ def test_blocking_calls_from_many_threads(client: rpc.Client) -> None:
     assert errors == []
 
 
+def test_map_yields_results_in_order_with_at_most_window_outstanding(client: rpc.Client) -> None:
+    """Answers come back out of order (each call waits a different time at
+    the peer); map yields them in the order of the params and never has
+    more than window calls out (params are read only when there is room)."""
+    pulled, got, most = 0, 0, 0
+
+    def params() -> Iterator[List[int]]:
+        nonlocal pulled, most
+        for i in range(200):
+            pulled += 1
+            most = max(most, pulled - got)
+            yield [(i * 37) % 23, i]
+
+    for result in client.map("slow", params(), window=16, timeout=20):
+        assert result == got
+        got += 1
+    assert got == 200
+    assert most == 16
+
+
+def test_map_raises_a_failed_call_in_its_place_and_abandons_the_rest(client: rpc.Client) -> None:
+    results = client.map("slow", [[0, "a"], [3000, "b"], [0, "c"]], window=3, timeout=0.3)
+    assert next(results) == "a"
+    started = time.monotonic()
+    with pytest.raises(wsc.Timeout) as info:
+        next(results)
+    assert info.value.wsc_status == WSC_ETIMEDOUT
+    assert time.monotonic() - started < 2
+    with pytest.raises(StopIteration):
+        next(results)
+    assert client.call("add", [1, 2], timeout=5) == 3  # the client goes on
+
+
+def test_map_of_remote_errors_and_early_exit(client: rpc.Client) -> None:
+    with pytest.raises(wsc.RemoteError):
+        list(client.map("fail", [[]] * 5))
+    for result in client.map("add", ([i, i] for i in range(10 ** 9)), window=4):
+        if result == 20:
+            break  # the generator is dropped with calls out: they are abandoned
+    assert client.call("add", [2, 3], timeout=5) == 5
+    with pytest.raises(ValueError):
+        client.map("add", [[1, 2]], window=0)
+
+
+def test_map_waits_at_max_outstanding_instead_of_failing(peer: Any) -> None:
+    url, protocol = peer
+    with rpc.connect(url, protocol=protocol, max_outstanding=2, open_timeout=10) as c:
+        assert list(c.map("slow", ([10, i] for i in range(12)), window=8, timeout=10)) == \
+            list(range(12))
+
+
 # --- asyncio -------------------------------------------------------------------------
 def test_asyncio_calls_errors_and_handlers(peer: Any) -> None:
     url, protocol = peer

@@ -6,6 +6,8 @@ Synchronous::
         five = rpc.call("add", [2, 3], timeout=5)
         rpc.notify("note", {"hi": 1})
         rpc.on("client.double", lambda params: params[0] * 2)
+        for total in rpc.map("add", ([i, i] for i in range(1000)), window=64):
+            ...  # results in order, up to 64 calls out
 
 asyncio::
 
@@ -20,7 +22,9 @@ the protobuf envelope (:data:`PROTOBUF`) params are protobuf messages (or
 bytes) and results are bytes for ``YourMessage.FromString``.
 
 Nothing here polls. :meth:`Client.call` blocks inside ``wsc_rpc_call_wait``
-(ctypes releases the GIL); :meth:`Client.call_future` and
+(ctypes releases the GIL); :meth:`Client.map` makes its calls into a
+completion queue of its own and blocks in ``poll`` on its descriptor only
+when the next result has not arrived; :meth:`Client.call_future` and
 :meth:`AsyncClient.call` hand a completion to ``wsc_rpc_call``, which the
 library runs on its loop thread when the answer (or the deadline, or the
 connection's end) arrives. :meth:`AsyncClient.call` runs no Python on the
@@ -52,8 +56,10 @@ import inspect
 import itertools
 import json
 import logging
+import select
+import struct
 import weakref
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from . import _args, _lib
 from ._lib import (RPC_DONE, RPC_HANDLER, RPC_ON_CLOSE, RPC_ON_ERROR, RPC_ON_OPEN, WSC_CLOSED,
@@ -90,14 +96,32 @@ Outcome = Tuple[int, bytes, int, str]
 
 
 # --- codecs: the only thing this module adds to the C engine ------------------------
+# Built once: json.dumps with any keyword builds a new JSONEncoder per call, and json.loads
+# of bytes first guesses their encoding (JSON-RPC over WebSocket text is UTF-8).
+_json_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_json_decoder = json.JSONDecoder()
+
+
 class _JsonCodec:
     @staticmethod
     def encode(value: Any) -> bytes:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _json_encode(value).encode("utf-8")
 
     @staticmethod
     def decode(data: bytes) -> Any:
-        return json.loads(data) if data else None
+        if not data:
+            return None
+        text = data.decode("utf-8")
+        # The engine hands over exactly one value's bytes (a result, an error's data): the
+        # decoder's scanner alone, without decode()'s two whitespace matches; anything
+        # else (surrounding space, invalid JSON) goes through decode() for its error.
+        try:
+            value, end = _json_decoder.scan_once(text, 0)
+            if end == len(text):
+                return value
+        except StopIteration:
+            pass
+        return _json_decoder.decode(text)
 
 
 class _MsgpackCodec:
@@ -154,16 +178,39 @@ def _timeout_ms(timeout: Any) -> int:
     return min(max(1, int(seconds * 1000 + 0.999)), _MAX_TIMEOUT_MS)
 
 
+_NAMES: Dict[str, bytes] = {}  # method -> its UTF-8 bytes, for the first _MAX_NAMES methods
+_MAX_NAMES = 1024
+
+
 def _method(method: str) -> bytes:
+    name = _NAMES.get(method) if type(method) is str else None
+    if name is not None:
+        return name
     if not isinstance(method, str):
         raise TypeError("method must be a str, not %s" % type(method).__name__)
-    return method.encode("utf-8")
+    name = method.encode("utf-8")
+    if type(method) is str and len(_NAMES) < _MAX_NAMES:
+        _NAMES[method] = name
+    return name
+
+
+def _message(pointer: Optional[int]) -> str:
+    return ctypes.string_at(pointer).decode("utf-8", "replace") if pointer else ""
 
 
 def _outcome(result: wsc_rpc_result) -> Outcome:
-    data = ctypes.string_at(result.data, result.len) if result.len else b""
+    status, length = result.status, result.len
+    data = ctypes.string_at(result.data, length) if length else b""
+    if status == WSC_OK:  # no message to read
+        return WSC_OK, data, 0, ""
     message = result.message.decode("utf-8", "replace") if result.message else ""
-    return result.status, data, result.error_code, message
+    return status, data, result.error_code, message
+
+
+# wsc_rpc_queued as it lies in memory (tag, status, data, len, error_code, message): a batch
+# of taken outcomes is read with one iter_unpack, not two ctypes structures per outcome.
+_QUEUED = struct.Struct("@QiPNqP")
+assert _QUEUED.size == ctypes.sizeof(wsc_rpc_queued)
 
 
 def _resolve(codec: Any, outcome: Outcome) -> Any:
@@ -230,7 +277,7 @@ _NO_EVENT_LOOP = (_ERROR, (INTERNAL_ERROR, b"Internal error: async handlers need
 
 
 # --- completions: one C thunk for every call, keyed by an integer ------------------
-_TAKE = 256  # outcomes per wsc_rpc_queue_take (asyncio)
+_TAKE = 256  # outcomes per wsc_rpc_queue_take (asyncio, Client.map)
 _pending: Dict[int, Callable[[Outcome], None]] = {}
 _keys = itertools.count(1)
 
@@ -248,6 +295,47 @@ def _done(_rpc: Any, result: Any, key: Optional[int]) -> None:
 _DONE = RPC_DONE(_done)
 
 
+class _OutcomeQueue:
+    """A wsc_rpc_queue (calls made with wsc_rpc_call_queued end into it), its
+    descriptor, and the buffer outcomes are taken into, a batch at a time."""
+
+    def __init__(self, lib: Any) -> None:
+        queue, fd = ctypes.c_void_p(), ctypes.c_int()
+        rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
+        if rc != WSC_OK:
+            raise _lib.fail(rc)
+        self.handle: Optional[int] = queue.value
+        lib.wsc_rpc_queue_fd(self.handle, ctypes.byref(fd))
+        self.fd = fd.value
+        self._lib = lib
+        self._take = lib.wsc_rpc_queue_take
+        self._taken = (wsc_rpc_queued * _TAKE)()
+        self._taken_bytes = memoryview(self._taken).cast("B")
+        self._n = ctypes.c_size_t()
+
+    def outcomes(self) -> Iterator[Tuple[int, int, bytes, int, str]]:
+        """Every outcome waiting now, as (tag, status, data, error code,
+        message); never blocks."""
+        n, string_at, size = self._n, ctypes.string_at, _QUEUED.size
+        while self.handle is not None:
+            if self._take(self.handle, self._taken, _TAKE, ctypes.byref(n)) != WSC_OK:
+                return
+            count = n.value
+            # Copied out before the next take, which frees what the pointers point to.
+            for tag, status, data, length, code, message in _QUEUED.iter_unpack(
+                    self._taken_bytes[:count * size]):
+                yield (tag, status, string_at(data, length) if length else b"", code,
+                       "" if status == WSC_OK else _message(message))
+            if count < _TAKE:
+                return
+
+    def free(self) -> None:
+        """Outcomes of calls still out are dropped from now on."""
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            self._lib.wsc_rpc_queue_free(handle)
+
+
 class _Rpc:
     """What the synchronous and the asyncio client share: the handle, the
     codec, handlers, notify and the lifetime."""
@@ -257,6 +345,7 @@ class _Rpc:
         self.url = url
         self.protocol = protocol
         self._codec = _codec(protocol)
+        self._encode, self._decode = self._codec.encode, self._codec.decode
         self._lib = _lib.lib()
         self._h: Optional[int] = None
         self._handlers: Dict[str, Any] = {}  # method -> its C thunk (kept alive)
@@ -316,7 +405,7 @@ class _Rpc:
         return self._h
 
     def _encode_params(self, params: Any) -> Optional[bytes]:
-        return None if params is None else self._codec.encode(params)
+        return None if params is None else self._encode(params)
 
     def _start(self, method: str, params: Any, timeout: Any,
                settle: Callable[[Outcome], None]) -> None:
@@ -453,6 +542,73 @@ class Client(_Rpc):
         self._start(method, params, timeout, settle)
         return fut
 
+    def map(self, method: str, params: Iterable[Any], window: int = 64,
+            timeout: Any = DEFAULT) -> Iterator[Any]:
+        """Calls ``method`` once for each item of ``params`` with up to
+        ``window`` calls outstanding, and yields the decoded results in the
+        order of ``params``, as :meth:`concurrent.futures.Executor.map` does.
+        A call that fails raises, in its result's place, what :meth:`call`
+        would raise; the calls still outstanding then are abandoned (their
+        answers dropped). ``params`` is read lazily: the next item when the
+        window has room. ``timeout`` is each call's.
+
+        The library does the waiting: the calls end into a completion queue
+        (``wsc_rpc_call_queued``), and the generator blocks in ``poll`` on
+        its descriptor (GIL released) only when the next result has not
+        arrived, taking every answer that did in one go: no thread and no
+        callback per call. At ``max_outstanding`` (or a full send queue) it
+        waits for answers before making more calls."""
+        if type(window) is not int or window < 1:
+            raise ValueError("window must be an int >= 1, not %r" % (window,))
+        name, ms = _method(method), -1 if timeout is DEFAULT else _timeout_ms(timeout)
+        return self._map(name, iter(params), window, ms)
+
+    def _map(self, name: bytes, items: Iterator[Any], window: int, ms: int) -> Iterator[Any]:
+        queue = _OutcomeQueue(self._lib)
+        call_queued, encode, decode = self._lib.wsc_rpc_call_queued, self._encode, self._decode
+        poller = select.poll()
+        poller.register(queue.fd, select.POLLIN)
+        arrived: Dict[int, Tuple[int, bytes, int, str]] = {}  # index -> its outcome
+        made = done = 0  # calls made; results yielded
+        more = True
+        try:
+            while True:
+                while more and made - done < window:  # fill the window
+                    try:
+                        item = next(items)
+                    except StopIteration:
+                        more = False
+                        break
+                    payload = None if item is None else encode(item)
+                    while True:
+                        rc = call_queued(self._handle(), name, payload,
+                                         len(payload) if payload else 0, ms, queue.handle, made)
+                        if rc == WSC_OK:
+                            break
+                        error = _lib.fail(rc)
+                        if not isinstance(error, QueueFull) or made == done:
+                            raise error  # not made; nothing out whose answer makes room
+                        self._wait_outcomes(poller, queue, arrived)
+                    made += 1
+                if done == made:
+                    return
+                while done not in arrived:
+                    self._wait_outcomes(poller, queue, arrived)
+                status, data, code, message = arrived.pop(done)
+                done += 1
+                yield decode(data) if status == WSC_OK else _resolve(
+                    self._codec, (status, data, code, message))
+        finally:
+            queue.free()
+
+    @staticmethod
+    def _wait_outcomes(poller: Any, queue: _OutcomeQueue,
+                       arrived: Dict[int, Tuple[int, bytes, int, str]]) -> None:
+        """Blocks until answers arrived and files them by their call's index."""
+        poller.poll()
+        for tag, status, data, code, message in queue.outcomes():
+            arrived[tag] = (status, data, code, message)
+
     def close(self, code: int = 1000, reason: str = "", timeout: Optional[float] = 5.0) -> None:
         """Closes the connection (waits up to ``timeout`` for the close
         handshake) and frees the client; outstanding calls end with
@@ -502,17 +658,11 @@ class AsyncClient(_Rpc):
         # Calls end into a completion queue (wsc_rpc_queue): no Python on the
         # library's loop thread per answer (no GIL handover, no ctypes
         # callback), one event-loop wake-up per batch of answers.
-        self._calls: Dict[int, "asyncio.Future[Outcome]"] = {}  # tag -> its call's future
-        self._taken = (wsc_rpc_queued * _TAKE)()
+        self._calls: Dict[int, "asyncio.Future[bytes]"] = {}  # tag -> its call's future
         self._lib = lib = _lib.lib()
-        queue, fd = ctypes.c_void_p(), ctypes.c_int()
-        rc = lib.wsc_rpc_queue_new(ctypes.byref(queue))
-        if rc != WSC_OK:
-            raise _lib.fail(rc)
-        self._queue: Optional[int] = queue.value
-        lib.wsc_rpc_queue_fd(self._queue, ctypes.byref(fd))
-        self._queue_fd = fd.value
-        loop.add_reader(self._queue_fd, self._take_outcomes)
+        self._call_queued = lib.wsc_rpc_call_queued
+        self._queue: Optional[_OutcomeQueue] = _OutcomeQueue(lib)
+        loop.add_reader(self._queue.fd, self._take_outcomes)
         try:
             super().__init__(url, protocol, timeout, max_outstanding, wait_for_reconnect,
                              max_depth, options)
@@ -607,45 +757,53 @@ class AsyncClient(_Rpc):
     async def call(self, method: str, params: Any = None, timeout: Any = DEFAULT) -> Any:
         """Calls ``method`` and returns its decoded result. At
         ``max_outstanding`` it waits until another call of this client ends."""
-        fut: "asyncio.Future[Outcome]" = self._loop.create_future()
+        # The hot path of the asyncio client: one ctypes call per call, nothing built twice.
+        name = _method(method)
+        payload = None if params is None else self._encode(params)
+        size = len(payload) if payload else 0
+        ms = -1 if timeout is DEFAULT else _timeout_ms(timeout)
         key = next(_keys)
         while True:
-            try:
-                self._start_queued(method, params, timeout, key)
+            h = self._h
+            if h is None:
+                self._handle()  # raises
+            rc = self._call_queued(h, name, payload, size, ms, self._queue.handle, key)
+            if rc == WSC_OK:
                 break
-            except QueueFull:
-                if self._outstanding == 0:
-                    raise  # the send queue is full and no answer will make room
-                self._room.clear()
-                await self._room.wait()
+            error = _lib.fail(rc)
+            if not isinstance(error, QueueFull) or self._outstanding == 0:
+                raise error  # not made; a full send queue with no answer to wait for
+            self._room.clear()
+            await self._room.wait()
         # Outcomes are taken on this thread only: set before any can be.
+        fut: "asyncio.Future[bytes]" = self._loop.create_future()
         self._calls[key] = fut
         self._outstanding += 1
-        return _resolve(self._codec, await fut)
-
-    def _start_queued(self, method: str, params: Any, timeout: Any, key: int) -> None:
-        """wsc_rpc_call_queued into this client's queue; raises if not made."""
-        name, payload, ms = _method(method), self._encode_params(params), _timeout_ms(timeout)
-        rc = self._lib.wsc_rpc_call_queued(self._handle(), name, payload,
-                                           len(payload) if payload else 0, ms, self._queue, key)
-        if rc != WSC_OK:
-            raise _lib.fail(rc)
+        return self._decode(await fut)  # the result's bytes; a failed call raised
 
     def _take_outcomes(self) -> None:
         """Event loop (the queue's descriptor is readable): settles every
         call whose outcome arrived."""
-        queue, taken, n = self._queue, self._taken, ctypes.c_size_t()
-        while queue is not None:
-            if self._lib.wsc_rpc_queue_take(queue, taken, _TAKE, ctypes.byref(n)) != WSC_OK:
-                return
-            count = n.value
-            for i in range(count):
-                item = taken[i]
-                fut = self._calls.pop(item.tag, None)
-                if fut is not None:
-                    self._settled(fut, _outcome(item.result))
-            if count < _TAKE:
-                return
+        if self._queue is None:
+            return
+        calls, settled = self._calls, 0
+        for tag, status, payload, code, message in self._queue.outcomes():
+            fut = calls.pop(tag, None)
+            if fut is None:
+                continue
+            settled += 1
+            if fut.done():  # its caller was cancelled
+                continue
+            if status == WSC_OK:
+                fut.set_result(payload)
+                continue
+            try:
+                _resolve(self._codec, (status, payload, code, message))
+            except BaseException as e:  # how the call failed, raised in its caller
+                fut.set_exception(e)
+        if settled:
+            self._outstanding -= settled
+            self._room.set()
 
     def _free(self) -> None:
         if getattr(self, "_h", None) is not None:  # None too if __init__ failed early
@@ -658,17 +816,11 @@ class AsyncClient(_Rpc):
         except Exception:  # the event loop is closed: nobody waits for them
             pass
         try:
-            self._loop.remove_reader(self._queue_fd)
+            self._loop.remove_reader(queue.fd)
         except Exception:
             pass
         self._queue = None
-        self._lib.wsc_rpc_queue_free(queue)
-
-    def _settled(self, fut: "asyncio.Future[Outcome]", outcome: Outcome) -> None:
-        self._outstanding -= 1
-        self._room.set()
-        if not fut.done():
-            fut.set_result(outcome)
+        queue.free()
 
     async def close(self, code: int = 1000, reason: str = "",
                     timeout: Optional[float] = 5.0) -> None:
