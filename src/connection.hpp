@@ -98,7 +98,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool compress_for_wire(Attempt &a, OutMessage &m);
   void end_tls(Attempt &a);
   bool on_plaintext(const uint8_t *in, size_t len);
-  void read_payload_direct();
   bool read_tunnel_reply(const uint8_t *&in, size_t &len);
   bool begin_tls_or_upgrade();
   bool drive_tls_handshake();
@@ -108,8 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool accept_upgrade(const uint8_t *&in, size_t &len);
   void on_frame(const FrameEvent &event);
   void on_control_frame(const FrameEvent &event);
-  // in_place: the event's bytes were read into the end of rx_buffer_.
-  void on_data(const FrameEvent &event, bool in_place = false);
+  void on_data(const FrameEvent &event);
   void on_compressed_data(const unsigned char *bytes, size_t len, bool final);
   void deliver_rx_buffer();
   void reuse_rx_capacity(uint64_t first_frame);

@@ -1,29 +1,11 @@
 // Connection, loop thread: frames in. Data frames become messages (size
 // limit, UTF-8, permessage-deflate inflate), control frames are answered,
 // messages go to the callback or the bounded pull-mode queue.
-#include <sys/socket.h>
-
-#include <algorithm>
-
 #include "connection.hpp"
 #include "connection_internal.hpp"
 #include "loop_core.hpp"
 
 namespace wsc::detail {
-
-namespace {
-
-// Frames with at least this much payload still to come are read straight
-// into the message (smaller ones come through lws's reads, many at once).
-constexpr size_t kDirectReadMin = 64 * 1024;
-// Per recv(): the room is cleared before each read (std::string), so a
-// read must not clear far more than the socket is likely to hold: cleared
-// but unused bytes would be cleared again by the next read.
-constexpr uint64_t kDirectReadStep = 64 * 1024;
-// At most this much per read callback (lws reads a fragment at a time).
-constexpr size_t kDirectReadBudget = 4 * kFragmentBytes;
-
-}  // namespace
 
 void Connection::fail_receive(int close_code, Status status, std::string detail) {
   Attempt &a = *attempt_;
@@ -55,7 +37,7 @@ void Connection::fail_receive(int close_code, Status status, std::string detail)
   lws_callback_on_writable(a.wsi);
 }
 
-void Connection::on_data(const FrameEvent &event, bool in_place) {
+void Connection::on_data(const FrameEvent &event) {
   Attempt &a = *attempt_;
   if (a.local_close_code) return;  // closing after a protocol failure
   // Any frame proves the peer alive, an outstanding ping included.
@@ -85,10 +67,6 @@ void Connection::on_data(const FrameEvent &event, bool in_place) {
   if (rx_type_ == MessageType::Text &&
       (!rx_utf8_.feed(bytes, len) || (final && !rx_utf8_.complete()))) {
     fail_receive(1007, Status::WSC_EPROTO, "received a text message that is not valid UTF-8");
-    return;
-  }
-  if (in_place) {
-    if (final) deliver_rx_buffer();
     return;
   }
   if (!final) {
@@ -136,43 +114,6 @@ void Connection::on_compressed_data(const unsigned char *bytes, size_t len, bool
                         "received a text message that is not valid UTF-8");
   }
   if (final) deliver_rx_buffer();
-}
-
-void Connection::read_payload_direct() {
-  // The rest of a large frame is read from the socket straight into the
-  // message's buffer, as a plain TCP client reads (docs/PERFORMANCE.md):
-  // through lws it would land in lws's read buffer and be copied from there.
-  // Plain ws only (TLS decrypts into its own records), never compressed
-  // payload, never while reading is paused or the connection is ending.
-  Attempt &a = *attempt_;
-  const int fd = lws_get_socket_fd(a.wsi);
-  size_t budget = kDirectReadBudget;  // then back to the loop: others wait
-  while (budget && fd >= 0 && rx_in_message_ && !rx_compressed_ && input_open(a) &&
-         !input_paused(a) && a.rx_pending.empty()) {
-    const uint64_t remaining = a.parser.payload_remaining();
-    if (remaining < kDirectReadMin) return;
-    // Room grows by doubling what has arrived (at least a read step), never
-    // to an announced length: the bytes must come first.
-    const size_t have = rx_buffer_.size();
-    if (rx_buffer_.capacity() - have < kDirectReadStep) {
-      rx_buffer_.reserve(have + static_cast<size_t>(std::min<uint64_t>(
-                                    remaining, std::max<uint64_t>(have, kDirectReadStep))));
-    }
-    const size_t want = static_cast<size_t>(
-        std::min<uint64_t>({remaining, rx_buffer_.capacity() - have, budget, kDirectReadStep}));
-    // std::string cannot grow uninitialised: the room is cleared first
-    // (in cache, unlike a copy's source), then shrunk to what came.
-    rx_buffer_.resize(have + want);
-    const ssize_t n = ::recv(fd, &rx_buffer_[have], want, MSG_DONTWAIT);
-    rx_buffer_.resize(have + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-    // Nothing yet, the end of the stream or an error: lws finds out itself.
-    if (n <= 0) return;
-    budget -= static_cast<size_t>(n);
-    FrameEvent event;
-    a.parser.take_payload(reinterpret_cast<const uint8_t *>(&rx_buffer_[have]),
-                          static_cast<size_t>(n), event);
-    on_data(event, true);
-  }
 }
 
 void Connection::reuse_rx_capacity(uint64_t first_frame) {

@@ -191,9 +191,7 @@ int Connection::on_raw_receive(const uint8_t *in, size_t len) {
       a.rx_pending.append(reinterpret_cast<const char *>(in), len);
       return pump_input() ? 0 : -1;
     }
-    if (!on_plaintext(in, len)) return -1;
-    read_payload_direct();
-    return a.close_done ? -1 : 0;
+    return on_plaintext(in, len) && !a.close_done ? 0 : -1;
   }
   // OpenSSL reads the records from lws's buffer; what it leaves is copied
   // when this returns.

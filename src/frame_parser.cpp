@@ -89,26 +89,15 @@ size_t FrameParser::next(const uint8_t *in, size_t len, FrameEvent &event) {
   // announced length is known before the payload comes.
   const size_t take = static_cast<size_t>(std::min<uint64_t>(remaining_, len - used));
   if (take == 0 && remaining_ != 0 && !header_now) return used;
-  payload_event(in + used, take, event);
-  return used + take;
-}
-
-void FrameParser::take_payload(const uint8_t *data, size_t n, FrameEvent &event) {
-  event = FrameEvent();
-  if (stage_ != Stage::Payload || n == 0 || n > remaining_) return;  // NeedMore: nothing taken
-  payload_event(data, n, event);
-}
-
-void FrameParser::payload_event(const uint8_t *data, size_t n, FrameEvent &event) {
-  remaining_ -= n;
+  remaining_ -= take;
   event.kind = FrameEvent::Kind::Data;
   event.opcode = message_opcode_;
   event.compressed = message_compressed_;
   event.message_start = message_start_pending_;
   message_start_pending_ = false;
   event.frame_remaining = remaining_;
-  event.data = data;
-  event.len = n;
+  event.data = in + used;
+  event.len = take;
   if (remaining_ == 0) {
     stage_ = Stage::Header;
     if (fin_) {
@@ -116,6 +105,7 @@ void FrameParser::payload_event(const uint8_t *data, size_t n, FrameEvent &event
       in_message_ = false;
     }
   }
+  return used + take;
 }
 
 // What is wrong with a frame's first two bytes, or null. They decide

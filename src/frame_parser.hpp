@@ -57,11 +57,6 @@ class FrameParser {
     *this = FrameParser();
     allow_rsv1_ = allow;
   }
-  // Payload bytes of the current data frame still to come, 0 outside one.
-  uint64_t payload_remaining() const { return stage_ == Stage::Payload ? remaining_ : 0; }
-  // n (at most payload_remaining()) payload bytes the caller read itself,
-  // at `data`: the Data event next() would have given for them.
-  void take_payload(const uint8_t *data, size_t n, FrameEvent &event);
   // After permessage-deflate was negotiated: RSV1 is then accepted on the
   // first frame of a Text or Binary message (and reported as `compressed`),
   // still refused on continuations and control frames (RFC 7692 §6.1).
@@ -74,7 +69,6 @@ class FrameParser {
   const char *header_error(uint8_t b0, uint8_t b1) const;
   const char *length_error(uint64_t length) const;
   void control_done(FrameEvent &event);
-  void payload_event(const uint8_t *data, size_t n, FrameEvent &event);
 
   Stage stage_ = Stage::Header;
   uint8_t header_[10] = {};  // a server frame has no mask key: at most 10

@@ -159,8 +159,8 @@ VIOLATIONS = {
     "/close-one-byte": frame(OP_CLOSE, b"\x03"),
     "/bad-close-reason": close_frame(1000, b"bad \xff reason"),
     "/bad-utf8": frame(OP_TEXT, b"caf\xc3\x28"),
-    # Past the first read: the bad bytes arrive in payload wsc reads from the
-    # socket into the message itself (read_payload_direct). At the end, so
+    # Past the first read: the bad bytes come in a later read than the frame
+    # header, into a message assembled from several reads. At the end, so
     # the client has read everything when it closes (unread bytes would make
     # its close an RST, which can destroy its Close frame at this end).
     "/bad-utf8-large": frame(OP_TEXT, b"a" * 1048574 + b"\xc3\x28"),

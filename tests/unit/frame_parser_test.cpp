@@ -311,54 +311,6 @@ TEST_F(FrameParserTest, HeaderAloneGivesTheAnnouncedLengthThenPayloadComesInPiec
   }
 }
 
-// Payload the connection read from the socket itself (read_payload_direct)
-// is taken as next() would have taken it, and only inside a data frame.
-TEST_F(FrameParserTest, PayloadReadElsewhereIsTakenLikePayloadGivenToNext) {
-  const Bytes first = frame(FrameOpcode::Binary, false, pattern(1000, 1));
-  const Bytes second = frame(FrameOpcode::Continuation, true, pattern(500, 2));
-  const Bytes ping = frame(FrameOpcode::Ping, true, std::string("p"));
-  FrameEvent ev;
-  EXPECT_EQ(parser_.payload_remaining(), 0u);
-  parser_.take_payload(first.data(), 1, ev);  // no frame yet: nothing taken
-  EXPECT_EQ(ev.kind, Kind::NeedMore);
-  // The header and 100 payload bytes through next(), the rest taken.
-  EXPECT_EQ(parser_.next(first.data(), 104, ev), 104u);
-  EXPECT_EQ(ev.kind, Kind::Data);
-  EXPECT_TRUE(ev.message_start);
-  EXPECT_EQ(parser_.payload_remaining(), 900u);
-  parser_.take_payload(first.data() + 104, 901, ev);  // more than the frame has
-  EXPECT_EQ(ev.kind, Kind::NeedMore);
-  EXPECT_EQ(parser_.payload_remaining(), 900u);
-  parser_.take_payload(first.data() + 104, 600, ev);
-  ASSERT_EQ(ev.kind, Kind::Data);
-  EXPECT_FALSE(ev.message_start);
-  EXPECT_FALSE(ev.message_end);
-  EXPECT_EQ(ev.opcode, FrameOpcode::Binary);
-  EXPECT_EQ(ev.data, first.data() + 104);
-  EXPECT_EQ(ev.len, 600u);
-  EXPECT_EQ(ev.frame_remaining, 300u);
-  parser_.take_payload(first.data() + 704, 300, ev);
-  EXPECT_EQ(ev.frame_remaining, 0u);
-  EXPECT_FALSE(ev.message_end);  // not the FIN frame
-  EXPECT_EQ(parser_.payload_remaining(), 0u);
-  // A control frame in between: no payload to take during it.
-  EXPECT_EQ(parser_.next(ping.data(), 2, ev), 2u);
-  parser_.take_payload(ping.data() + 2, 1, ev);
-  EXPECT_EQ(ev.kind, Kind::NeedMore);
-  EXPECT_EQ(parser_.next(ping.data() + 2, 1, ev), 1u);
-  EXPECT_EQ(ev.kind, Kind::Control);
-  // The FIN frame's payload, all taken: the message ends.
-  EXPECT_EQ(parser_.next(second.data(), 4, ev), 4u);
-  EXPECT_EQ(parser_.payload_remaining(), 500u);
-  parser_.take_payload(second.data() + 4, 500, ev);
-  ASSERT_EQ(ev.kind, Kind::Data);
-  EXPECT_TRUE(ev.message_end);
-  EXPECT_EQ(parser_.payload_remaining(), 0u);
-  // And the stream goes on with the next header.
-  EXPECT_EQ(parser_.next(ping.data(), ping.size(), ev), ping.size());
-  EXPECT_EQ(ev.kind, Kind::Control);
-}
-
 TEST_F(FrameParserTest, OneCallStopsAtTheEndOfAFrame) {
   const Bytes stream =
       frame(FrameOpcode::Text, true, "one") + frame(FrameOpcode::Binary, true, "2");
