@@ -194,6 +194,17 @@ int run_messages(const bench_args &a) {
     bench_timed_cpu_s = bench_cpu_s() - cpu0;
   }
   if (r.failed) return 1;
+  if (a.deflate) {
+    // The compression ratio each way (payload bytes on the wire / before).
+    const wsc::Stats s = client.stats();
+    fprintf(stderr, "wire: sent %llu of %llu payload bytes (%.3f), received %llu of %llu (%.3f)\n",
+            static_cast<unsigned long long>(s.wire_bytes_sent),
+            static_cast<unsigned long long>(s.bytes_sent),
+            s.bytes_sent ? static_cast<double>(s.wire_bytes_sent) / s.bytes_sent : 0.0,
+            static_cast<unsigned long long>(s.wire_bytes_received),
+            static_cast<unsigned long long>(s.bytes_received),
+            s.bytes_received ? static_cast<double>(s.wire_bytes_received) / s.bytes_received : 0.0);
+  }
   client.close();
   client.wait(wsc::State::Closed, wsc::Millis{5000});
   bench_result_msgs(jsonrpc ? "raw_json_wsc_cpp" : "wsc_cpp", &a, (r.t_end - t0) / 1e9,

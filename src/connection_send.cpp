@@ -241,7 +241,10 @@ bool Connection::compress_for_wire(Attempt &a, OutMessage &m) {
   m.prepared = true;
   // Messages are compressed in the order they go out: with context
   // takeover each refers back to the ones before it.
-  if (!a.deflater || m.len < options_->deflate_min_bytes) return true;
+  if (!a.deflater || m.len < options_->deflate_min_bytes ||
+      !a.deflater->worth_compressing(m.payload(), m.len)) {
+    return true;
+  }
   if (!a.deflater->compress(m.payload(), m.len, m.deflated)) return false;
   m.compressed = true;
   return true;

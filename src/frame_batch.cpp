@@ -28,6 +28,12 @@ bool MaskKeySource::next(uint8_t key[4]) {
   return true;
 }
 
+// Built for the baseline (16-byte SSE2 vectors) and for AVX2 and AVX-512,
+// picked when the library loads (GCC's ifunc): the wider loops move 32 or
+// 64 bytes per step, and masking is a pass over every payload byte sent.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {
   uint8_t key8[8];
   std::memcpy(key8, key, 4);

@@ -92,6 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Violation{"/close-one-byte", Status::WSC_EPROTO, 1002, "1-byte"},
                       Violation{"/bad-close-reason", Status::WSC_EPROTO, 1007, "UTF-8"},
                       Violation{"/bad-utf8", Status::WSC_EPROTO, 1007, "UTF-8"},
+                      Violation{"/bad-utf8-large", Status::WSC_EPROTO, 1007, "UTF-8"},
                       Violation{"/non-minimal-16", Status::WSC_EPROTO, 1002, "minimal"},
                       Violation{"/non-minimal-64", Status::WSC_EPROTO, 1002, "minimal"},
                       // A 2^62-byte header is refused from the header alone, while junk

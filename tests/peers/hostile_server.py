@@ -24,6 +24,7 @@ Every connection gets a correct 101 upgrade, then the scenario of its path:
     /close-one-byte      a Close frame with a 1-byte payload
     /bad-close-reason    a Close 1000 whose reason is not UTF-8 (1007)
     /bad-utf8            a text message that is not UTF-8 (1007)
+    /bad-utf8-large      the same, at the end of a 1 MiB text message (1007)
     /huge-length         a binary header declaring 2^62 bytes, then junk
                          1 KiB every 50 ms (a client with a small message
                          limit closes with 1009)
@@ -158,6 +159,11 @@ VIOLATIONS = {
     "/close-one-byte": frame(OP_CLOSE, b"\x03"),
     "/bad-close-reason": close_frame(1000, b"bad \xff reason"),
     "/bad-utf8": frame(OP_TEXT, b"caf\xc3\x28"),
+    # Past the first read: the bad bytes come in a later read than the frame
+    # header, into a message assembled from several reads. At the end, so
+    # the client has read everything when it closes (unread bytes would make
+    # its close an RST, which can destroy its Close frame at this end).
+    "/bad-utf8-large": frame(OP_TEXT, b"a" * 1048574 + b"\xc3\x28"),
     # RFC 6455 section 5.2: the minimal number of length bytes MUST be used.
     "/non-minimal-16": bytes([0x80 | OP_TEXT, 126]) + struct.pack("!H", 5) + b"hello",
     "/non-minimal-64": bytes([0x80 | OP_BINARY, 127]) + struct.pack("!Q", 300) + b"x" * 300,

@@ -48,6 +48,22 @@ TEST(BufferPool, TakesTheSmallestKeptBufferThatFits) {
   EXPECT_GE(pool.kept_bytes(), 4 * kMiB);
 }
 
+TEST(BufferPool, OfEqualBuffersTakesTheOneGivenBackLast) {
+  // The last one given back is the likeliest still in cache.
+  TimerQueue timers;
+  BufferPool pool;
+  std::string a = pool.take(kMiB), b = pool.take(kMiB), c = pool.take(kMiB);
+  const char *first = a.data(), *last = c.data();
+  pool.give_on_loop(std::move(a), timers);
+  pool.give_on_loop(std::move(b), timers);
+  pool.give_on_loop(std::move(c), timers);
+  std::string taken = pool.take(kMiB);
+  EXPECT_EQ(taken.data(), last);
+  pool.give_on_loop(std::move(taken), timers);
+  EXPECT_EQ(pool.take(kMiB).data(), last);
+  EXPECT_NE(pool.take(kMiB).data(), first);  // b: given back after a
+}
+
 TEST(BufferPool, KeepsNoSmallBuffersAndNoMoreThanItsBound) {
   TimerQueue timers;
   BufferPool pool;

@@ -136,10 +136,11 @@ TEST(FrameBatch, EveryFrameGetsAFreshKey) {
 
 TEST(MaskCopy, MatchesBytewiseMaskingAtEveryAlignmentAndTail) {
   const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
-  const auto src = pattern(100, 5);
+  // Up to several steps of the widest (AVX-512, 64-byte) loop and its tails.
+  const auto src = pattern(400, 5);
   for (size_t offset = 0; offset < 8; ++offset) {
-    for (size_t len = 0; len + offset <= 64; ++len) {
-      std::vector<uint8_t> dst(100, 0xee);
+    for (size_t len = 0; len + offset <= 320; ++len) {
+      std::vector<uint8_t> dst(400, 0xee);
       mask_copy(dst.data() + offset, src.data() + offset, len, key);
       for (size_t i = 0; i < len; ++i)
         ASSERT_EQ(dst[offset + i], src[offset + i] ^ key[i % 4]) << offset << " " << len;

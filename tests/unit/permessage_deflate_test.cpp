@@ -526,6 +526,46 @@ TEST(DeflateRoundTripTest, IncompressibleBytes) {
   }
 }
 
+// ---- what is worth compressing ------------------------------------------------------
+
+TEST(DeflateWorthTest, RandomBytesMeasureNearEightBitsTextFarBelow) {
+  // Every sample size (one slice up to 4 KiB, four slices beyond).
+  for (size_t n : {size_t{512}, size_t{1000}, size_t{4096}, size_t{4097}, size_t{1} << 20}) {
+    const std::string random = random_message(n, 7);
+    EXPECT_GT(sample_entropy_bits(bytes_of(random), n), 7.8) << n;
+    const std::string text = text_message(n, 7);
+    EXPECT_LT(sample_entropy_bits(bytes_of(text), n), 5.0) << n;
+  }
+  EXPECT_EQ(sample_entropy_bits(nullptr, 0), 0.0);
+  const std::string same(300, 'x');
+  EXPECT_LT(sample_entropy_bits(bytes_of(same), same.size()), 0.01);
+  // Base64 of random bytes: 64 symbols, 6 bits; Huffman still saves a quarter.
+  std::string b64;
+  std::mt19937 rng(1);
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (int i = 0; i < 4096; ++i) b64 += kAlphabet[rng() % 64];
+  EXPECT_NEAR(sample_entropy_bits(bytes_of(b64), b64.size()), 6.0, 0.05);
+}
+
+TEST(DeflateWorthTest, RandomMessagesAreSkippedTextAndBase64AreCompressed) {
+  const Deflater d(params_with());
+  for (size_t n : {size_t{512}, size_t{4096}, size_t{65536}, size_t{1} << 20}) {
+    const std::string random = random_message(n, 9), text = text_message(n, 9);
+    EXPECT_FALSE(d.worth_compressing(bytes_of(random), n)) << n;
+    EXPECT_TRUE(d.worth_compressing(bytes_of(text), n)) << n;
+  }
+  // A random tail after a compressible half: the four slices see both, and
+  // the mix (~6 bits) still compresses.
+  const std::string mixed = text_message(1 << 19, 3) + random_message(1 << 19, 3);
+  EXPECT_TRUE(d.worth_compressing(bytes_of(mixed), mixed.size()));
+  // The threshold is a tuning: at 9 bits everything is compressed.
+  DeflateTuning all;
+  all.incompressible_bits = 9;
+  const std::string random = random_message(4096, 4);
+  EXPECT_TRUE(Deflater(params_with(), all).worth_compressing(bytes_of(random), random.size()));
+}
+
 TEST(DeflateContextTest, TakeoverMakesARepeatedMessageSmaller) {
   const std::string message = text_message(4000, 1);
   Deflater d(params_with());
