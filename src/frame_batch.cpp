@@ -31,7 +31,10 @@ bool MaskKeySource::next(uint8_t key[4]) {
 // Built for the baseline (16-byte SSE2 vectors) and for AVX2 and AVX-512,
 // picked when the library loads (GCC's ifunc): the wider loops move 32 or
 // 64 bytes per step, and masking is a pass over every payload byte sent.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: the ifunc resolver runs while the dynamic
+// linker relocates, before TSan's runtime is up, and GCC instruments it
+// (every TSan binary died with SIGSEGV before main).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 void mask_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {
