@@ -272,11 +272,20 @@ void Connection::write_soon() {
 }
 
 void Connection::request_writable() {
+  // Sends posted from other threads: what is queued goes out now (at W=1
+  // each message skips a WRITEABLE round: two epoll_ctl and a wake-up).
+  // Sends arriving meanwhile see write_posted_ still set and post nothing;
+  // the same pass takes them, or the WRITEABLE asked below, so a steady
+  // stream is still written in batches without a wake-up per message.
+  auto open = [this] { return attempt_ && attempt_->established && attempt_->wsi; };
+  if (open()) write_soon();
+  bool more = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     write_posted_ = false;
+    more = !send_queue_.empty();
   }
-  if (attempt_ && attempt_->established && attempt_->wsi) lws_callback_on_writable(attempt_->wsi);
+  if (more && open()) lws_callback_on_writable(attempt_->wsi);
 }
 
 }  // namespace wsc::detail
