@@ -1,5 +1,7 @@
 // The C ABI: maps opaque handles onto the C++ API, checks every argument and
-// turns every exception into a status code. Nothing here touches lws.
+// turns every exception into a status code. Nothing here touches lws. This
+// file: version, loops, logging, connections and their messages; options in
+// wsc_options.cpp, the pool in wsc_pool.cpp, RPC in wsc_rpc*.cpp.
 #include "wsc.h"
 
 #include <unistd.h>
@@ -14,31 +16,11 @@
 #include <mutex>
 #include <new>
 #include <string>
-#include <unordered_map>
 #include <vector>
 #include <wsc/client.hpp>
 #include <wsc/log.hpp>
-#include <wsc/pool.hpp>
 
 #include "capi_internal.hpp"
-
-struct wsc_conn {
-  wsc_callbacks callbacks{};
-  void *user = nullptr;
-  bool pull = false;
-  std::atomic<int> notify_fd{-1};  // wsc_conn_notify_fd
-  wsc_pool *pool = nullptr;        // set when a pool owns this connection
-  // Pooled only: held around the notify write, so that after a release has
-  // turned notify_fd off no write can still reach the user's old fd.
-  std::mutex notify_mutex;
-  std::unique_ptr<wsc::Client> client;
-};
-
-struct wsc_pool {
-  std::unique_ptr<wsc::Pool> pool;
-  std::mutex mutex;
-  std::unordered_map<wsc_conn *, wsc::Pool::Lease> leases;  // under mutex
-};
 
 namespace {
 
@@ -57,8 +39,7 @@ int ok() {
 int from(wsc::Status s) { return static_cast<int>(s); }
 
 using wsc::capi::guarded;
-
-bool is_bool(int64_t v) { return v == 0 || v == 1; }
+using wsc::capi::readable_notifier;
 
 // A status `s` a blocking call got because the connection has ended: its
 // detail says why it ended (the connection's last error), so the caller
@@ -82,9 +63,9 @@ int recv_one(wsc_conn *c, int timeout_ms, wsc::Message &m) {
   return WSC_OK;
 }
 
-// Pull mode: the on_readable that writes to the notify fd, then calls the
-// user's on_readable.
-std::function<void()> readable_notifier(wsc_conn *c) {
+}  // namespace
+
+std::function<void()> wsc::capi::readable_notifier(wsc_conn *c) {
   return [c] {
     auto notify = [c] {
       const int fd = c->notify_fd.load(std::memory_order_acquire);
@@ -104,43 +85,9 @@ std::function<void()> readable_notifier(wsc_conn *c) {
   };
 }
 
-// What a pool makes per connection: a pull-mode wsc_conn owning its Client.
-wsc::PoolMemberFactory pooled_conn_factory(wsc_pool *pool) {
-  return [pool](wsc::Loop &loop, std::string_view url, const wsc::Options &options,
-                wsc::Callbacks callbacks) {
-    std::shared_ptr<wsc_conn> c(new wsc_conn(), [](wsc_conn *p) { delete p; });
-    c->callbacks.struct_size = sizeof(wsc_callbacks);
-    c->pull = true;
-    c->pool = pool;
-    callbacks.on_readable = readable_notifier(c.get());
-    c->client = std::make_unique<wsc::Client>(loop, url, options, std::move(callbacks));
-    return wsc::PoolMember{c->client.get(), c};
-  };
-}
-
-// Stores an acquired lease under its wsc_conn and hands that out.
-int hand_out(wsc_pool *pool, wsc::Status s, wsc::Pool::Lease lease, wsc_conn **out) {
-  if (s == wsc::Status::WSC_EWAIT) return fail(from(s), "no connection free within timeout_ms");
-  if (s != wsc::Status::WSC_OK) return fail(from(s), wsc_strerror(from(s)));
-  auto *c = static_cast<wsc_conn *>(lease.owner());
-  {
-    std::lock_guard<std::mutex> lock(pool->mutex);
-    pool->leases.emplace(c, std::move(lease));
-  }
-  *out = c;
-  return ok();
-}
-
-bool is_int_option(int opt) {
-  return opt >= WSC_OPT_CONNECT_TIMEOUT_MS && opt <= WSC_OPT_RECONNECT_SEED;
-}
-bool is_str_option(int opt) { return opt >= WSC_OPT_SUBPROTOCOLS && opt <= WSC_OPT_PROXY; }
-
-int unknown_option(int opt) { return fail(WSC_EINVAL, "unknown option " + std::to_string(opt)); }
-
-}  // namespace
-
 int wsc::capi::fail(int status, std::string detail) { return ::fail(status, std::move(detail)); }
+
+int wsc::capi::ok() { return ::ok(); }
 
 int wsc::capi::wait_for_state(wsc::Client &client, int state, int timeout_ms) {
   if (state < WSC_CONNECTING || state > WSC_RECONNECTING) return fail(WSC_EINVAL, "unknown state");
@@ -219,194 +166,6 @@ int wsc_set_log_handler(int level, wsc_log_fn fn, void *user) {
     wsc::set_log_handler(static_cast<wsc::LogLevel>(level), std::move(handler));
     return ok();
   });
-}
-
-wsc_options *wsc_options_new(void) {
-  auto *o = new (std::nothrow) wsc_options();
-  if (!o) fail(WSC_ENOMEM, "out of memory");
-  return o;
-}
-
-void wsc_options_free(wsc_options *o) { delete o; }
-
-int wsc_options_set_int(wsc_options *o, int opt, int64_t value) {
-  if (!o) return fail(WSC_EINVAL, "options is NULL");
-  wsc::Options &x = o->options;
-  auto millis = [&](wsc::Millis &field, const char *name) {
-    if (value < 0 || value > 24LL * 3600 * 1000) {
-      return fail(WSC_EINVAL, std::string(name) + " must be 0..86400000 ms");
-    }
-    field = wsc::Millis(value);
-    return ok();
-  };
-  auto flag = [&](bool &field, const char *name) {
-    if (!is_bool(value)) return fail(WSC_EINVAL, std::string(name) + " must be 0 or 1");
-    field = value == 1;
-    return ok();
-  };
-  auto bytes = [&](size_t &field, const char *name) {
-    if (value < 1 || static_cast<uint64_t>(value) > (uint64_t{1} << 40)) {
-      return fail(WSC_EINVAL, std::string(name) + " must be 1..2^40 bytes");
-    }
-    field = static_cast<size_t>(value);
-    return ok();
-  };
-  auto count = [&](uint32_t &field, const char *name) {
-    if (value < 0 || value > UINT32_MAX)
-      return fail(WSC_EINVAL, std::string(name) + " out of range");
-    field = static_cast<uint32_t>(value);
-    return ok();
-  };
-  switch (opt) {
-    case WSC_OPT_CONNECT_TIMEOUT_MS:
-      if (value == 0) return fail(WSC_EINVAL, "CONNECT_TIMEOUT_MS must be at least 1");
-      return millis(x.connect_timeout, "CONNECT_TIMEOUT_MS");
-    case WSC_OPT_PING_INTERVAL_MS:
-      return millis(x.ping_interval, "PING_INTERVAL_MS");
-    case WSC_OPT_PONG_TIMEOUT_MS:
-      if (value == 0) return fail(WSC_EINVAL, "PONG_TIMEOUT_MS must be at least 1");
-      return millis(x.pong_timeout, "PONG_TIMEOUT_MS");
-    case WSC_OPT_IDLE_TIMEOUT_MS:
-      return millis(x.idle_timeout, "IDLE_TIMEOUT_MS");
-    case WSC_OPT_WRITE_TIMEOUT_MS:
-      return millis(x.write_timeout, "WRITE_TIMEOUT_MS");
-    case WSC_OPT_RECONNECT:
-      return flag(x.reconnect, "RECONNECT");
-    case WSC_OPT_RECONNECT_MIN_MS:
-      if (value == 0) return fail(WSC_EINVAL, "RECONNECT_MIN_MS must be at least 1");
-      return millis(x.reconnect_min, "RECONNECT_MIN_MS");
-    case WSC_OPT_RECONNECT_MAX_MS:
-      if (value == 0) return fail(WSC_EINVAL, "RECONNECT_MAX_MS must be at least 1");
-      return millis(x.reconnect_max, "RECONNECT_MAX_MS");
-    case WSC_OPT_RECONNECT_MAX_ATTEMPTS:
-      return count(x.reconnect_max_attempts, "RECONNECT_MAX_ATTEMPTS");
-    case WSC_OPT_RECONNECT_ON_NORMAL_CLOSE:
-      return flag(x.reconnect_on_normal_close, "RECONNECT_ON_NORMAL_CLOSE");
-    case WSC_OPT_MAX_MESSAGE_BYTES:
-      return bytes(x.max_message_bytes, "MAX_MESSAGE_BYTES");
-    case WSC_OPT_SEND_QUEUE_BYTES:
-      return bytes(x.send_queue_bytes, "SEND_QUEUE_BYTES");
-    case WSC_OPT_RECV_QUEUE_BYTES:
-      return bytes(x.recv_queue_bytes, "RECV_QUEUE_BYTES");
-    case WSC_OPT_SEND_RATE_PER_S:
-      return count(x.send_rate_per_s, "SEND_RATE_PER_S");
-    case WSC_OPT_SEND_BURST:
-      return count(x.send_burst, "SEND_BURST");
-    case WSC_OPT_COMPRESSION:
-      return flag(x.compression, "COMPRESSION");
-    case WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS:
-    case WSC_OPT_DEFLATE_SERVER_MAX_WINDOW_BITS: {
-      const bool client = opt == WSC_OPT_DEFLATE_CLIENT_MAX_WINDOW_BITS;
-      if ((value < 9 || value > 15) && (client || value != 0)) {
-        return fail(WSC_EINVAL, client ? "DEFLATE_CLIENT_MAX_WINDOW_BITS must be 9..15"
-                                       : "DEFLATE_SERVER_MAX_WINDOW_BITS must be 0 or 9..15");
-      }
-      (client ? x.deflate_client_max_window_bits : x.deflate_server_max_window_bits) =
-          static_cast<int>(value);
-      return ok();
-    }
-    case WSC_OPT_DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER:
-      return flag(x.deflate_client_no_context_takeover, "DEFLATE_CLIENT_NO_CONTEXT_TAKEOVER");
-    case WSC_OPT_DEFLATE_SERVER_NO_CONTEXT_TAKEOVER:
-      return flag(x.deflate_server_no_context_takeover, "DEFLATE_SERVER_NO_CONTEXT_TAKEOVER");
-    case WSC_OPT_DEFLATE_MIN_BYTES:
-      if (value < 0 || static_cast<uint64_t>(value) > (uint64_t{1} << 40)) {
-        return fail(WSC_EINVAL, "DEFLATE_MIN_BYTES must be 0..2^40 bytes");
-      }
-      x.deflate_min_bytes = static_cast<size_t>(value);
-      return ok();
-    case WSC_OPT_TLS_VERIFY:
-      return flag(x.tls.verify, "TLS_VERIFY");
-    case WSC_OPT_TLS_SESSION_RESUMPTION:
-      return flag(x.tls.session_resumption, "TLS_SESSION_RESUMPTION");
-    case WSC_OPT_TLS_MIN_VERSION:
-      if (value != 12 && value != 13) return fail(WSC_EINVAL, "TLS_MIN_VERSION must be 12 or 13");
-      x.tls.min_version = static_cast<int>(value);
-      return ok();
-    case WSC_OPT_PROXY_FROM_ENV:
-      return flag(x.proxy_from_env, "PROXY_FROM_ENV");
-    case WSC_OPT_RECONNECT_SEED:
-      if (value < 0) return fail(WSC_EINVAL, "RECONNECT_SEED must be >= 0");
-      x.reconnect_seed = static_cast<uint64_t>(value);
-      return ok();
-    default:
-      if (is_str_option(opt))
-        return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes a string");
-      return unknown_option(opt);
-  }
-}
-
-int wsc_options_set_str(wsc_options *o, int opt, const char *value) {
-  if (!o) return fail(WSC_EINVAL, "options is NULL");
-  if (!value) return fail(WSC_EINVAL, "value is NULL");
-  return guarded([&] {
-    wsc::Options &x = o->options;
-    std::string v(value);
-    switch (opt) {
-      case WSC_OPT_SUBPROTOCOLS: {
-        x.subprotocols.clear();
-        size_t start = 0;
-        while (start <= v.size()) {
-          size_t comma = v.find(',', start);
-          if (comma == std::string::npos) comma = v.size();
-          std::string item = v.substr(start, comma - start);
-          const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-          item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-          if (!item.empty()) x.subprotocols.push_back(item);
-          start = comma + 1;
-        }
-        break;
-      }
-      case WSC_OPT_ORIGIN:
-        x.origin = v;
-        break;
-      case WSC_OPT_TLS_CA_FILE:
-        x.tls.ca_file = v;
-        break;
-      case WSC_OPT_TLS_CERT_FILE:
-        x.tls.cert_file = v;
-        break;
-      case WSC_OPT_TLS_KEY_FILE:
-        x.tls.key_file = v;
-        break;
-      case WSC_OPT_TLS_CIPHERS:
-        x.tls.ciphers = v;
-        break;
-      case WSC_OPT_TLS13_CIPHERSUITES:
-        x.tls.tls13_ciphersuites = v;
-        break;
-      case WSC_OPT_TLS_GROUPS:
-        x.tls.groups = v;
-        break;
-      case WSC_OPT_TLS_SERVER_NAME:
-        x.tls.server_name = v;
-        break;
-      case WSC_OPT_PROXY:
-        x.proxy = v;
-        break;
-      default:
-        if (is_int_option(opt))
-          return fail(WSC_EINVAL, "option " + std::to_string(opt) + " takes an integer");
-        return unknown_option(opt);
-    }
-    return ok();
-  });
-}
-
-int wsc_options_add_header(wsc_options *o, const char *name, const char *value) {
-  if (!o || !name || !value) return fail(WSC_EINVAL, "options, name and value must not be NULL");
-  return guarded([&] {
-    wsc::validate_header(name, value);
-    o->options.headers.emplace_back(name, value);
-    return ok();
-  });
-}
-
-int wsc_options_set_on_control(wsc_options *o, wsc_control_cb cb, void *user) {
-  if (!o) return fail(WSC_EINVAL, "options is NULL");
-  o->on_control = cb;
-  o->on_control_user = cb ? user : nullptr;
-  return ok();
 }
 
 void wsc_message_free(wsc_message *m) {
@@ -754,156 +513,6 @@ int wsc_ping_data(wsc_conn *c, const void *data, size_t len, int timeout_ms, wsc
     return s == WSC_OK ? ok()
                        : fail(s, s == WSC_ECLOSED ? "the connection is not open" : wsc_strerror(s));
   });
-}
-
-int wsc_pool_options_init(wsc_pool_options *o) {
-  if (!o) return fail(WSC_EINVAL, "options is NULL");
-  const wsc::PoolOptions d;
-  *o = wsc_pool_options{};
-  o->struct_size = sizeof(wsc_pool_options);
-  o->min_idle = d.min_idle;
-  o->check_after_idle_ms = d.check_after_idle.count();
-  o->ping_timeout_ms = d.ping_timeout.count();
-  o->max_idle_time_ms = d.max_idle_time.count();
-  o->max_lifetime_ms = d.max_lifetime.count();
-  o->breaker_threshold = d.breaker_threshold;
-  o->breaker_cooldown_ms = d.breaker_cooldown.count();
-  return ok();
-}
-
-int wsc_pool_new(wsc_loop *loop, const char *url, const wsc_options *opts, size_t max_conns,
-                 const wsc_pool_options *pool_opts, wsc_pool **out) {
-  if (!out) return fail(WSC_EINVAL, "out is NULL");
-  *out = nullptr;
-  if (!url) return fail(WSC_EINVAL, "url is NULL");
-  if (pool_opts && pool_opts->struct_size != sizeof(wsc_pool_options)) {
-    return fail(WSC_EINVAL, "pool_opts->struct_size must be sizeof(wsc_pool_options)");
-  }
-  return guarded([&] {
-    wsc::PoolOptions po;
-    po.max_conns = max_conns;
-    if (pool_opts) {
-      po.min_idle = pool_opts->min_idle;
-      po.check_after_idle = wsc::Millis(pool_opts->check_after_idle_ms);
-      po.ping_timeout = wsc::Millis(pool_opts->ping_timeout_ms);
-      po.max_idle_time = wsc::Millis(pool_opts->max_idle_time_ms);
-      po.max_lifetime = wsc::Millis(pool_opts->max_lifetime_ms);
-      po.breaker_threshold = pool_opts->breaker_threshold;
-      po.breaker_cooldown = wsc::Millis(pool_opts->breaker_cooldown_ms);
-    }
-    auto handle = std::make_unique<wsc_pool>();
-    wsc::Loop &l = loop ? loop->loop : wsc::Loop::default_loop();
-    const wsc::Options defaults;
-    handle->pool = std::make_unique<wsc::Pool>(l, url, opts ? opts->options : defaults, po,
-                                               pooled_conn_factory(handle.get()));
-    *out = handle.release();
-    return ok();
-  });
-}
-
-int wsc_pool_acquire(wsc_pool *pool, int timeout_ms, wsc_conn **out) {
-  if (!out) return fail(WSC_EINVAL, "out is NULL");
-  *out = nullptr;
-  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
-  if (timeout_ms < -1) return fail(WSC_EINVAL, "timeout_ms must be -1 (forever) or >= 0");
-  return guarded([&] {
-    wsc::Pool::Lease lease;
-    const wsc::Status s = pool->pool->acquire(wsc::Millis(timeout_ms), lease);
-    return hand_out(pool, s, std::move(lease), out);
-  });
-}
-
-int wsc_pool_try_acquire(wsc_pool *pool, wsc_conn **out) {
-  if (!out) return fail(WSC_EINVAL, "out is NULL");
-  *out = nullptr;
-  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
-  return guarded([&] {
-    wsc::Pool::Lease lease;
-    const wsc::Status s = pool->pool->try_acquire(lease);
-    return hand_out(pool, s, std::move(lease), out);
-  });
-}
-
-int wsc_pool_release(wsc_pool *pool, wsc_conn *conn) {
-  if (!pool || !conn) return fail(WSC_EINVAL, "pool and conn must not be NULL");
-  return guarded([&] {
-    wsc::Pool::Lease lease;
-    {
-      std::lock_guard<std::mutex> lock(pool->mutex);
-      auto found = pool->leases.find(conn);
-      if (found == pool->leases.end()) {
-        return fail(WSC_EINVAL, "conn is not acquired from this pool (released twice?)");
-      }
-      lease = std::move(found->second);
-      pool->leases.erase(found);
-    }
-    {
-      // The user may close its notify fd once this returns.
-      std::lock_guard<std::mutex> lock(conn->notify_mutex);
-      conn->notify_fd.store(-1, std::memory_order_release);
-    }
-    lease.release();
-    return ok();
-  });
-}
-
-int wsc_pool_stats(const wsc_pool *pool, wsc_pool_snapshot *out) {
-  if (!pool || !out) return fail(WSC_EINVAL, "pool and out must not be NULL");
-  if (out->struct_size < offsetof(wsc_pool_snapshot, open) ||
-      out->struct_size > sizeof(wsc_pool_snapshot)) {
-    return fail(WSC_EINVAL, "out->struct_size must be sizeof(wsc_pool_snapshot)");
-  }
-  return guarded([&] {
-    const wsc::PoolStats s = pool->pool->stats();
-    wsc_pool_snapshot full{};
-    full.struct_size = out->struct_size;
-    full.open = s.open;
-    full.idle = s.idle;
-    full.busy = s.busy;
-    full.opening = s.opening;
-    full.checking = s.checking;
-    full.waiting = s.waiting;
-    full.opened = s.opened;
-    full.open_failures = s.open_failures;
-    full.replaced = s.replaced;
-    full.health_checks = s.health_checks;
-    full.health_check_failures = s.health_check_failures;
-    full.rotated = s.rotated;
-    full.idle_closed = s.idle_closed;
-    full.discarded_messages = s.discarded_messages;
-    full.acquired = s.acquired;
-    full.acquire_timeouts = s.acquire_timeouts;
-    full.breaker_trips = s.breaker_trips;
-    full.breaker_rejections = s.breaker_rejections;
-    full.breaker_state = static_cast<int>(s.breaker);
-    // Fill only as much as the caller's struct holds.
-    std::memcpy(out, &full, out->struct_size);
-    return ok();
-  });
-}
-
-int wsc_pool_close(wsc_pool *pool) {
-  if (!pool) return fail(WSC_EINVAL, "pool is NULL");
-  return guarded([&] {
-    pool->pool->close();
-    return ok();
-  });
-}
-
-void wsc_pool_free(wsc_pool *pool) {
-  if (!pool) return;
-  try {
-    pool->pool->close();
-    // Released outside the lock: each release may close its connection.
-    std::unordered_map<wsc_conn *, wsc::Pool::Lease> leases;
-    {
-      std::lock_guard<std::mutex> lock(pool->mutex);
-      leases.swap(pool->leases);
-    }
-    leases.clear();
-    delete pool;
-  } catch (...) {
-  }
 }
 
 }  // extern "C"

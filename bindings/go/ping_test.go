@@ -77,17 +77,25 @@ func tcpPeer(t *testing.T, serve func(net.Conn)) string {
 // byte: it never answers a ping.
 func mutePeer(t *testing.T) string {
 	return tcpPeer(t, func(conn net.Conn) {
-		req, err := http.ReadRequest(bufio.NewReader(conn))
-		if err != nil {
-			return
+		if acceptUpgrade(conn, bufio.NewReader(conn)) {
+			io.Copy(io.Discard, conn)
 		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
-			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
-			"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
-			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
-		io.Copy(io.Discard, conn)
 	})
+}
+
+// acceptUpgrade reads the client's upgrade request from r and answers 101;
+// false if the request did not come.
+func acceptUpgrade(conn net.Conn, r *bufio.Reader) bool {
+	req, err := http.ReadRequest(r)
+	if err != nil {
+		return false
+	}
+	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
+		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
+		"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
+		base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
+	return true
 }
 
 func TestPingWithoutAPongTimesOutAndTheConnectionGoesOn(t *testing.T) {
@@ -114,15 +122,9 @@ func TestPingWithoutAPongTimesOutAndTheConnectionGoesOn(t *testing.T) {
 func pongPeer(t *testing.T, seen chan<- []byte) string {
 	return tcpPeer(t, func(conn net.Conn) {
 		r := bufio.NewReader(conn)
-		req, err := http.ReadRequest(r)
-		if err != nil {
+		if !acceptUpgrade(conn, r) {
 			return
 		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") +
-			"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"+
-			"Connection: Upgrade\r\nSec-WebSocket-Accept: "+
-			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n")
 		for {
 			var head [2]byte
 			if _, err := io.ReadFull(r, head[:]); err != nil {
