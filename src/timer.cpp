@@ -58,15 +58,6 @@ void Timer::cancel() {
   release(std::exchange(fire_, nullptr), std::exchange(context_, nullptr));
 }
 
-namespace {
-
-bool earlier(const TimerQueue::Clock::time_point &a_when, uint64_t a_order,
-             const TimerQueue::Clock::time_point &b_when, uint64_t b_order) {
-  return a_when < b_when || (a_when == b_when && a_order < b_order);
-}
-
-}  // namespace
-
 void TimerQueue::add(Clock::time_point when, Timer *timer) {
   heap_.push_back({when, next_order_++, timer});
   timer->index_ = heap_.size() - 1;
@@ -96,7 +87,7 @@ void TimerQueue::sift_up(size_t index) {
   const Entry moving = heap_[index];
   while (index > 0) {
     const size_t parent = (index - 1) / 2;
-    if (!earlier(moving.when, moving.order, heap_[parent].when, heap_[parent].order)) break;
+    if (!moving.before(heap_[parent])) break;
     place(index, heap_[parent]);
     index = parent;
   }
@@ -109,11 +100,8 @@ void TimerQueue::sift_down(size_t index) {
   for (;;) {
     size_t child = 2 * index + 1;
     if (child >= n) break;
-    if (child + 1 < n && earlier(heap_[child + 1].when, heap_[child + 1].order, heap_[child].when,
-                                 heap_[child].order)) {
-      ++child;
-    }
-    if (!earlier(heap_[child].when, heap_[child].order, moving.when, moving.order)) break;
+    if (child + 1 < n && heap_[child + 1].before(heap_[child])) ++child;
+    if (!heap_[child].before(moving)) break;
     place(index, heap_[child]);
     index = child;
   }

@@ -43,6 +43,9 @@ class TimerQueue {
     Clock::time_point when;
     uint64_t order;
     Timer *timer;
+    bool before(const Entry &other) const {
+      return when < other.when || (when == other.when && order < other.order);
+    }
   };
   void add(Clock::time_point when, Timer *timer);
   void remove(size_t index);
