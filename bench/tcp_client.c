@@ -159,13 +159,21 @@ static int run_scale(const bench_args *a) {
   double c0, cpu, wall;
   struct epoll_event ev, events[256];
   if (!fds) abort();
-  while (nurls < 8 && sscanf(at, "%63[^,]", urls[nurls]) == 1) {
+  while (sscanf(at, "%63[^,]", urls[nurls]) == 1) {
     nurls++;
     at = strchr(at, ',');
     if (!at++) break;
+    if (nurls == 8) {
+      fprintf(stderr, "scale: at most 8 urls\n");
+      return 2;
+    }
   }
   bench_raise_nofile(a->conns);
   ep = epoll_create1(0);
+  if (ep < 0) {
+    perror("epoll_create1");
+    return 1;
+  }
   rss0 = bench_rss_kb();
   t0 = bench_now_ns();
   for (i = 0; i < a->conns; i++) {

@@ -318,6 +318,7 @@ bool give_loop_its_own_descriptors(wsc::Loop &loop) {
   if (refuser < 0 || bind(refuser, reinterpret_cast<sockaddr *>(&sa), sizeof sa) != 0 ||
       getsockname(refuser, reinterpret_cast<sockaddr *>(&sa), &len) != 0) {
     perror("private-fds: a port that refuses");
+    if (refuser >= 0) close(refuser);
     return false;
   }
   std::promise<int> split;
