@@ -7,8 +7,62 @@
 #include <unistd.h>
 #include <wsc.h> /* capi/ is on the include path */
 
+/* Payloads of 64 KiB and more go out with wsc_send_nocopy, as a user sending large
+ * messages would: written from the bench's own buffers, not copied. Each message carries its
+ * sequence number, so a buffer is reused only once the library released it: back on a free
+ * list, and the one released last (the warmest) goes out next. */
+#define SHARED_MIN_BYTES (64 * 1024)
+
+typedef struct payload {
+  struct payloads *pool;
+  struct payload *next;     /* on the free list */
+  struct payload *next_all; /* every payload, freed at the end */
+  unsigned char *bytes;
+} payload;
+
+typedef struct payloads {
+  pthread_mutex_t mu; /* the library releases on its loop thread */
+  payload *free_list, *all;
+} payloads;
+
+static void payload_release(void *user) {
+  payload *p = (payload *)user;
+  pthread_mutex_lock(&p->pool->mu);
+  p->next = p->pool->free_list;
+  p->pool->free_list = p;
+  pthread_mutex_unlock(&p->pool->mu);
+}
+
+static payload *payload_take(payloads *pool, const bench_args *a) {
+  payload *p;
+  pthread_mutex_lock(&pool->mu);
+  p = pool->free_list;
+  if (p) pool->free_list = p->next;
+  pthread_mutex_unlock(&pool->mu);
+  if (p) return p;
+  p = (payload *)calloc(1, sizeof *p);
+  if (!p) abort();
+  p->pool = pool;
+  p->bytes = bench_payload(a);
+  pthread_mutex_lock(&pool->mu);
+  p->next_all = pool->all;
+  pool->all = p;
+  pthread_mutex_unlock(&pool->mu);
+  return p;
+}
+
+static void payloads_free(payloads *pool) {
+  while (pool->all) {
+    payload *p = pool->all;
+    pool->all = p->next_all;
+    free(p->bytes);
+    free(p);
+  }
+}
+
 typedef struct run {
   const bench_args *a;
+  payloads *shared; /* set for payloads of SHARED_MIN_BYTES and more */
   unsigned char *pattern, *out;
   uint64_t *t_send, *rtt;
   wsc_conn *conn;
@@ -31,9 +85,15 @@ static void finish(run *r, int failed) {
 static void send_more(run *r) {
   while (r->sent < (uint64_t)r->a->count && r->sent - r->received < (uint64_t)r->a->window) {
     int rc;
-    bench_set_seq(r->out, r->sent);
     r->t_send[r->sent] = bench_now_ns();
-    rc = wsc_send(r->conn, WSC_BINARY, r->out, r->a->size);
+    if (r->shared) {
+      payload *p = payload_take(r->shared, r->a);
+      bench_set_seq(p->bytes, r->sent);
+      rc = wsc_send_nocopy(r->conn, WSC_BINARY, p->bytes, r->a->size, payload_release, p);
+    } else {
+      bench_set_seq(r->out, r->sent);
+      rc = wsc_send(r->conn, WSC_BINARY, r->out, r->a->size);
+    }
     if (rc != WSC_OK) {
       fprintf(stderr, "wsc_send: %s\n", wsc_strerror(rc));
       finish(r, 1);
@@ -92,6 +152,7 @@ static wsc_options *base_options(const bench_args *a) {
 
 static int run_messages(const bench_args *a) {
   run r;
+  payloads shared;
   wsc_loop *loop = wsc_loop_new();
   wsc_options *o = base_options(a);
   wsc_callbacks cb;
@@ -100,7 +161,10 @@ static int run_messages(const bench_args *a) {
   int rc;
   memset(&r, 0, sizeof r);
   memset(&cb, 0, sizeof cb);
+  memset(&shared, 0, sizeof shared);
+  pthread_mutex_init(&shared.mu, NULL);
   r.a = a;
+  if ((size_t)a->size >= SHARED_MIN_BYTES) r.shared = &shared;
   r.pattern = bench_payload(a);
   r.out = bench_payload(a);
   r.t_send = (uint64_t *)calloc((size_t)a->count, sizeof(uint64_t));
@@ -131,6 +195,7 @@ static int run_messages(const bench_args *a) {
                     (long)r.received);
   wsc_options_free(o);
   wsc_loop_free(loop);
+  payloads_free(&shared); /* after the loop: nothing is held any more */
   return 0;
 }
 

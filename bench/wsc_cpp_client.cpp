@@ -55,8 +55,45 @@ struct JsonRpcTexts {
   }
 };
 
+// Payloads of 64 KiB and more go out with Client::send_shared, as a user
+// sending large messages would: written from the bench's own buffers, not
+// copied. Each message carries its sequence number, so a buffer is reused
+// only once the library released it: it comes back here, and the one that
+// came back last (the warmest) goes out next.
+class SharedPayloads {
+ public:
+  static constexpr size_t kMinBytes = 64 * 1024;
+
+  std::shared_ptr<const std::string> take(const std::vector<unsigned char> &pattern, uint64_t seq) {
+    std::string *buffer = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        buffer = free_.back();
+        free_.pop_back();
+      }
+    }
+    if (!buffer) {
+      std::lock_guard<std::mutex> lock(mu_);
+      all_.push_back(std::make_unique<std::string>(pattern.begin(), pattern.end()));
+      buffer = all_.back().get();
+    }
+    bench_set_seq(reinterpret_cast<unsigned char *>(buffer->data()), seq);
+    return std::shared_ptr<const std::string>(buffer, [this](const std::string *done) {
+      std::lock_guard<std::mutex> lock(mu_);
+      free_.push_back(const_cast<std::string *>(done));
+    });
+  }
+
+ private:
+  std::mutex mu_;  // the library gives buffers back on its loop thread
+  std::vector<std::unique_ptr<std::string>> all_;
+  std::vector<std::string *> free_;
+};
+
 struct Run {
   const bench_args *a = nullptr;
+  SharedPayloads *shared = nullptr;       // set for payloads of SharedPayloads::kMinBytes and more
   const JsonRpcTexts *jsonrpc = nullptr;  // WSC_BENCH_JSONRPC=1, else the binary pattern
   unsigned char *pattern = nullptr;
   std::vector<unsigned char> out;  // scratch for the next message
@@ -86,6 +123,7 @@ struct Run {
 
   wsc::Status try_send_next() {
     if (jsonrpc) return client->try_send(wsc::MessageType::Text, jsonrpc->requests[sent]);
+    if (shared) return client->try_send_shared(wsc::MessageType::Binary, shared->take(out, sent));
     bench_set_seq(out.data(), sent);
     return client->try_send(wsc::MessageType::Binary,
                             std::string_view(reinterpret_cast<char *>(out.data()), out.size()));
@@ -154,10 +192,12 @@ struct Scraper {
 };
 
 int run_messages(const bench_args &a) {
+  SharedPayloads shared;  // outlives the loop: the library gives buffers back until it ends
   wsc::Loop loop;
   Scraper scraper(loop);
   Run r;
   r.a = &a;
+  if (static_cast<size_t>(a.size) >= SharedPayloads::kMinBytes) r.shared = &shared;
   const char *jsonrpc_env = std::getenv("WSC_BENCH_JSONRPC");
   std::unique_ptr<JsonRpcTexts> jsonrpc;
   if (jsonrpc_env && std::atoi(jsonrpc_env) == 1) jsonrpc = std::make_unique<JsonRpcTexts>(a);

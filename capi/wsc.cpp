@@ -235,19 +235,51 @@ int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts, const 
   });
 }
 
-int wsc_send(wsc_conn *c, int type, const void *data, size_t len) {
-  if (!c) return fail(WSC_EINVAL, "conn is NULL");
-  if (type != WSC_TEXT && type != WSC_BINARY)
-    return fail(WSC_EINVAL, "type must be WSC_TEXT or WSC_BINARY");
-  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
-  const char *bytes = data ? static_cast<const char *>(data) : "";
-  const int s =
-      from(c->client->try_send(static_cast<wsc::MessageType>(type), std::string_view(bytes, len)));
+namespace {
+
+// wsc_send's and wsc_send_nocopy's status, with the detail of what failed.
+int send_status(wsc::Status status) {
+  const int s = from(status);
   if (s == WSC_EINVAL) return fail(s, "text message is not valid UTF-8");
   if (s == WSC_ETOOBIG) return fail(s, "message is larger than SEND_QUEUE_BYTES");
   if (s == WSC_EAGAIN) return fail(s, "send queue is full (SEND_QUEUE_BYTES); wait for on_drain");
   if (s == WSC_ECLOSED) return fail(s, "connection is closed or closing");
   return s == WSC_OK ? ok() : fail(s, wsc_strerror(s));
+}
+
+int check_send_args(const wsc_conn *c, int type, const void *data, size_t len) {
+  if (!c) return fail(WSC_EINVAL, "conn is NULL");
+  if (type != WSC_TEXT && type != WSC_BINARY)
+    return fail(WSC_EINVAL, "type must be WSC_TEXT or WSC_BINARY");
+  if (!data && len) return fail(WSC_EINVAL, "data is NULL but len is not 0");
+  return WSC_OK;
+}
+
+}  // namespace
+
+int wsc_send(wsc_conn *c, int type, const void *data, size_t len) {
+  if (const int s = check_send_args(c, type, data, len); s != WSC_OK) return s;
+  const char *bytes = data ? static_cast<const char *>(data) : "";
+  return send_status(
+      c->client->try_send(static_cast<wsc::MessageType>(type), std::string_view(bytes, len)));
+}
+
+int wsc_send_nocopy(wsc_conn *c, int type, const void *data, size_t len, wsc_release_fn release,
+                    void *user) {
+  // Whatever happens, release runs once: when the last holder of `owner`
+  // lets go (the library once written, or this function when it fails).
+  std::shared_ptr<const void> owner;
+  try {
+    owner = std::shared_ptr<const void>(data, [release, user](const void *) {
+      if (release) release(user);
+    });
+  } catch (const std::bad_alloc &) {  // the constructor called the deleter
+    return fail(WSC_ENOMEM, "out of memory");
+  }
+  if (const int s = check_send_args(c, type, data, len); s != WSC_OK) return s;
+  const char *bytes = data ? static_cast<const char *>(data) : "";
+  return send_status(c->client->try_send_shared(static_cast<wsc::MessageType>(type),
+                                                std::string_view(bytes, len), std::move(owner)));
 }
 
 int wsc_recv(wsc_conn *c, int timeout_ms, wsc_message **out) {

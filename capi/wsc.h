@@ -330,6 +330,18 @@ WSC_API int wsc_connect(wsc_loop *loop, const char *url, const wsc_options *opts
  *   WSC_ETOOBIG  len exceeds the whole send queue: it can never fit
  *   WSC_ECLOSED  wsc_close was called or the connection has ended */
 WSC_API int wsc_send(wsc_conn *c, int type, const void *data, size_t len);
+/* Called once when the library no longer reads a message's bytes. */
+typedef void (*wsc_release_fn)(void *user);
+/* wsc_send without the copy: the message is written from data itself, which
+ * must stay valid and unchanged until release(user) is called. release runs
+ * exactly once: on the loop's thread once the message is written, when it
+ * is dropped with the connection (on the thread that ends it, e.g. in
+ * wsc_conn_free), or before this call returns when it fails (the caller
+ * may then free data at once). release must not call wsc_* functions. release may be NULL (data
+ * that outlives the connection). For large messages, and for one payload sent on many connections.
+ * Returns what wsc_send returns. */
+WSC_API int wsc_send_nocopy(wsc_conn *c, int type, const void *data, size_t len,
+                            wsc_release_fn release, void *user);
 /* Pull mode (no on_message): takes the oldest received message, waiting up
  * to timeout_ms for one (-1 = until one arrives or the connection ends,
  * 0 = never waits). *out is the caller's (free with wsc_message_free), NULL

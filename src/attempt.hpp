@@ -26,6 +26,10 @@ class Connection;
 // A message waiting to be written.
 struct OutMessage {
   std::string buffer;  // from the loop's BufferPool, back to it once sent
+  // Or the caller's own bytes, not copied (Client::try_send_shared): `held`
+  // keeps them valid until the message is written or dropped.
+  const char *held_data = nullptr;
+  std::shared_ptr<const void> held;
   size_t len = 0;
   MessageType type = MessageType::Binary;
   size_t written = 0;  // payload bytes framed and handed to lws so far
@@ -37,12 +41,11 @@ struct OutMessage {
   bool compressed = false;
   std::string deflated;
   const unsigned char *wire() const {
-    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data())
-                      : reinterpret_cast<const unsigned char *>(buffer.data());
+    return compressed ? reinterpret_cast<const unsigned char *>(deflated.data()) : payload();
   }
   size_t wire_len() const { return compressed ? deflated.size() : len; }
   const unsigned char *payload() const {
-    return reinterpret_cast<const unsigned char *>(buffer.data());
+    return reinterpret_cast<const unsigned char *>(held_data ? held_data : buffer.data());
   }
 };
 

@@ -56,6 +56,28 @@ void Client::send(MessageType type, std::string_view data) {
   if (s != Status::WSC_OK) throw Error(s, "send failed");
 }
 
+Status Client::try_send_shared(MessageType type, std::shared_ptr<const std::string> data) noexcept {
+  if (!data) return Status::WSC_EINVAL;
+  const std::string_view bytes = *data;
+  return try_send_shared(type, bytes, std::move(data));
+}
+
+Status Client::try_send_shared(MessageType type, std::string_view data,
+                               std::shared_ptr<const void> owner) noexcept {
+  try {
+    return conn_->send_held(type, data, std::move(owner));
+  } catch (const std::bad_alloc &) {
+    return Status::WSC_ENOMEM;
+  } catch (...) {
+    return Status::WSC_EINTERNAL;
+  }
+}
+
+void Client::send_shared(MessageType type, std::shared_ptr<const std::string> data) {
+  const Status s = try_send_shared(type, std::move(data));
+  if (s != Status::WSC_OK) throw Error(s, "send failed");
+}
+
 Status Client::try_recv(Millis timeout, Message &out) noexcept {
   try {
     return conn_->recv(timeout, out);

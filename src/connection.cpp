@@ -50,12 +50,17 @@ void Connection::start() {
   }
 }
 
-Status Connection::send(MessageType type, std::string_view data) {
+Status Connection::check_payload(MessageType type, std::string_view data) const {
   if (type != MessageType::Text && type != MessageType::Binary) return Status::WSC_EINVAL;
   if (data.size() > options_->send_queue_bytes) return Status::WSC_ETOOBIG;
   if (type == MessageType::Text && !is_valid_utf8(data.data(), data.size())) {
     return Status::WSC_EINVAL;
   }
+  return Status::WSC_OK;
+}
+
+Status Connection::send(MessageType type, std::string_view data) {
+  if (const Status s = check_payload(type, data); s != Status::WSC_OK) return s;
   OutMessage m;
   try {
     m.buffer = loop_->buffers().take(data.size());
@@ -65,6 +70,21 @@ Status Connection::send(MessageType type, std::string_view data) {
   }
   m.len = data.size();
   m.type = type;
+  return enqueue(std::move(m));
+}
+
+Status Connection::send_held(MessageType type, std::string_view data,
+                             std::shared_ptr<const void> owner) {
+  if (const Status s = check_payload(type, data); s != Status::WSC_OK) return s;
+  OutMessage m;
+  m.len = data.size();
+  m.type = type;
+  m.held_data = data.data() ? data.data() : "";
+  m.held = std::move(owner);
+  return enqueue(std::move(m));
+}
+
+Status Connection::enqueue(OutMessage &&m) {
   bool post_write = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -49,6 +49,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Any thread.
   void start();
   Status send(MessageType type, std::string_view data);
+  // The bytes of `data` stay valid while `owner` lives; not copied.
+  Status send_held(MessageType type, std::string_view data, std::shared_ptr<const void> owner);
   Status recv(Millis timeout, Message &out);
   Status close(int code, std::string_view reason);
   Status wait(State state, Millis timeout);
@@ -84,6 +86,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void cancel_timers();
 
  private:
+  Status check_payload(MessageType type, std::string_view data) const;
+  Status enqueue(OutMessage &&m);
   void begin_attempt();
   void start_connect(std::string address);
   void connect_to(const std::string &address);

@@ -208,6 +208,17 @@ class WSC_CXX_API Client {
   void send(MessageType type, std::string_view data);
   void send_text(std::string_view text) { send(MessageType::Text, text); }
   void send_binary(std::string_view data) { send(MessageType::Binary, data); }
+  // The same without the copy: the message is written from `data` itself,
+  // which the library holds until it is written (or dropped with the
+  // connection) and then releases, on the loop's thread. For large payloads,
+  // and for one payload sent on many connections. `data` must not change
+  // while held; a null `data` is WSC_EINVAL.
+  Status try_send_shared(MessageType type, std::shared_ptr<const std::string> data) noexcept;
+  void send_shared(MessageType type, std::shared_ptr<const std::string> data);
+  // Any bytes: `data` stays valid and unchanged while the library holds
+  // `owner` (a buffer, a mapping, or a deleter that releases them).
+  Status try_send_shared(MessageType type, std::string_view data,
+                         std::shared_ptr<const void> owner) noexcept;
 
   // Pull mode: a message, or nullopt on timeout (negative = wait forever).
   // Throws Error(WSC_ECLOSED) once closed and drained.

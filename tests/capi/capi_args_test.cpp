@@ -328,6 +328,70 @@ TEST_F(CapiTest, BadMessageType) {
   EXPECT_EQ(wsc_conn_state(c.get()), WSC_OPEN);
 }
 
+// wsc_send_nocopy: release runs exactly once, also for every refused call,
+// and a sent payload is read from the caller's bytes until release.
+void count_release(void *user) { static_cast<std::atomic<int> *>(user)->fetch_add(1); }
+
+TEST_F(CapiTest, SendNocopyReleasesExactlyOnceWhetherItSucceedsOrNot) {
+  ConnPtr c = open_pull();
+  ASSERT_NE(c, nullptr);
+  std::atomic<int> released{0};
+  EXPECT_FAILS(wsc_send_nocopy(nullptr, WSC_BINARY, "x", 1, count_release, &released), WSC_EINVAL,
+               "NULL");
+  EXPECT_EQ(released.load(), 1) << "a refused call must release before it returns";
+  EXPECT_FAILS(wsc_send_nocopy(c.get(), 7, "x", 1, count_release, &released), WSC_EINVAL, "type");
+  EXPECT_FAILS(wsc_send_nocopy(c.get(), WSC_TEXT, nullptr, 3, count_release, &released), WSC_EINVAL,
+               "NULL");
+  EXPECT_FAILS(wsc_send_nocopy(c.get(), WSC_TEXT, "\xff", 1, count_release, &released), WSC_EINVAL,
+               "UTF-8");
+  EXPECT_EQ(released.load(), 4);
+
+  // 1 MiB sent from the caller's buffer: echoed byte for byte, released once.
+  std::vector<unsigned char> big(1 << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<unsigned char>(i * 7 + (i >> 12));
+  released = 0;
+  ASSERT_EQ(wsc_send_nocopy(c.get(), WSC_BINARY, big.data(), big.size(), count_release, &released),
+            WSC_OK)
+      << wsc_last_error_detail();
+  // NULL release: data that outlives the connection.
+  static const char kStatic[] = "static bytes";
+  ASSERT_EQ(wsc_send_nocopy(c.get(), WSC_TEXT, kStatic, sizeof kStatic - 1, nullptr, nullptr),
+            WSC_OK)
+      << wsc_last_error_detail();
+  wsc_message *m = nullptr;
+  ASSERT_EQ(wsc_recv(c.get(), kWaitMs, &m), WSC_OK) << wsc_last_error_detail();
+  ASSERT_EQ(m->len, big.size());
+  EXPECT_EQ(std::memcmp(m->data, big.data(), big.size()), 0);
+  wsc_message_free(m);
+  ASSERT_EQ(wsc_recv(c.get(), kWaitMs, &m), WSC_OK) << wsc_last_error_detail();
+  EXPECT_EQ(std::string(reinterpret_cast<const char *>(m->data), m->len), kStatic);
+  wsc_message_free(m);
+  EXPECT_EQ(released.load(), 1) << "written: released once";
+
+  // Closed: refused, released at once.
+  ASSERT_EQ(wsc_close(c.get(), 1000, ""), WSC_OK);
+  released = 0;
+  EXPECT_FAILS(wsc_send_nocopy(c.get(), WSC_BINARY, "x", 1, count_release, &released), WSC_ECLOSED,
+               "clos");
+  EXPECT_EQ(released.load(), 1);
+}
+
+TEST_F(CapiTest, SendNocopyQueuedOnAConnectionThatNeverOpensIsReleasedWhenItIsFreed) {
+  // Port 1 on 127.0.0.1: refused; messages wait for the reconnect that never succeeds.
+  wsc_conn *raw = nullptr;
+  ASSERT_EQ(wsc_connect(loop_.get(), "ws://127.0.0.1:1/", nullptr, nullptr, nullptr, &raw), WSC_OK)
+      << wsc_last_error_detail();
+  ConnPtr c(raw);
+  std::atomic<int> released{0};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(wsc_send_nocopy(c.get(), WSC_BINARY, "queued", 6, count_release, &released), WSC_OK)
+        << wsc_last_error_detail();
+  }
+  c.reset();  // wsc_conn_free
+  loop_.reset();
+  EXPECT_EQ(released.load(), 3);
+}
+
 TEST_F(CapiTest, BadCloseCodesAndReasons) {
   ConnPtr c = open_pull();
   ASSERT_NE(c, nullptr);

@@ -44,6 +44,52 @@ class EchoSizes : public ::testing::TestWithParam<EchoCase> {
 TEST_P(EchoSizes, PythonWebsockets) { echo_once(python_->port()); }
 TEST_P(EchoSizes, LwsEchoServer) { echo_once(lws_->port()); }
 
+// send_shared: the payload is written from the caller's string, not a copy,
+// and let go once written; a refused payload is not held.
+TEST(SendShared, WritesTheCallersBytesAndLetsThemGoOnceWritten) {
+  server::EchoServer echo;
+  Loop loop;
+  Recorder rec;
+  Client client(loop, ws_url(echo.port()), Options{}, rec.callbacks());
+  ASSERT_EQ(client.wait(State::Open, std::chrono::seconds(10)), Status::WSC_OK);
+  auto big = std::make_shared<const std::string>(pattern(1 << 20, false));
+  auto text = std::make_shared<const std::string>(pattern(70000, true));
+  EXPECT_EQ(client.try_send_shared(MessageType::Binary, big), Status::WSC_OK);
+  EXPECT_EQ(client.try_send_shared(MessageType::Binary, big), Status::WSC_OK);  // twice, no copy
+  client.send_shared(MessageType::Text, text);
+  ASSERT_TRUE(rec.wait_for([&] { return rec.messages.size() == 3; }));
+  {
+    std::lock_guard<std::mutex> lock(rec.mutex);
+    EXPECT_TRUE(rec.messages[0].data == *big);
+    EXPECT_TRUE(rec.messages[1].data == *big);
+    EXPECT_EQ(rec.messages[2].type, MessageType::Text);
+    EXPECT_TRUE(rec.messages[2].data == *text);
+  }
+  // Echoed means written: the library let go of both.
+  EXPECT_EQ(big.use_count(), 1);
+  EXPECT_EQ(text.use_count(), 1);
+
+  EXPECT_EQ(client.try_send_shared(MessageType::Binary, nullptr), Status::WSC_EINVAL);
+  auto bad_text = std::make_shared<const std::string>("\xff\xfe");
+  EXPECT_EQ(client.try_send_shared(MessageType::Text, bad_text), Status::WSC_EINVAL);
+  EXPECT_EQ(bad_text.use_count(), 1) << "a refused payload must not be held";
+  EXPECT_THROW(client.send_shared(MessageType::Text, bad_text), Error);
+}
+
+TEST(SendShared, AnOwnerOfAnyBytesIsReleasedWhenTheConnectionEndsUnsent) {
+  auto bytes = std::make_shared<std::vector<char>>(100, 'x');
+  {
+    Loop loop;
+    // Refused, and reconnecting (the default) until destroyed: queued, never written.
+    Client client(loop, "ws://127.0.0.1:1/");
+    EXPECT_EQ(client.try_send_shared(MessageType::Binary,
+                                     std::string_view(bytes->data(), bytes->size()), bytes),
+              Status::WSC_OK);
+    EXPECT_GT(bytes.use_count(), 1);
+  }
+  EXPECT_EQ(bytes.use_count(), 1);
+}
+
 std::vector<EchoCase> all_cases() {
   std::vector<EchoCase> out;
   for (size_t n : {0, 1, 125, 126, 65535, 65536, 1 << 20, 16 << 20}) {
