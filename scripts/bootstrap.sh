@@ -8,7 +8,7 @@ set -eu
 PACKAGES="build-essential pkg-config meson ninja-build nftables iproute2 util-linux libwebsockets-dev libssl-dev \
 libwebsockets-evlib-ev libev-dev libgtest-dev googletest python3 python3-websockets python3-pytest openssl tinyproxy \
 golang-go golang-github-gorilla-websocket-dev libmsgpack-cxx-dev libprotobuf-dev \
-protobuf-compiler clang-format binutils libboost-dev python3-matplotlib \
+protobuf-compiler clang-format binutils libboost-dev libsimdjson-dev python3-matplotlib \
 python3-websocket nlohmann-json3-dev python3-msgpack python3-protobuf clang \
 libclang-rt-14-dev zlib1g-dev python3-autobahn \
 abigail-tools doxygen python3-sphinx python3-prometheus-client \
