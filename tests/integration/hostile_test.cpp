@@ -194,6 +194,14 @@ TEST_F(Hostile, FramesSentWithTheHandshakeAnswerAreDelivered) {
   EXPECT_EQ(server_saw("/greeting"), "1000");
 }
 
+// A large frame whose pieces arrive with pauses, the last 10 bytes alone:
+// each piece is taken as it comes and the message delivered once complete.
+TEST_F(Hostile, LargeFrameInPiecesWithPausesArrivesWhole) {
+  Client c(loop_, url("/trickle-big"));
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  expect_trickled_frame(c);
+}
+
 TEST_F(Hostile, PingIsAnsweredWithTheSamePayload) {
   Recorder rec;
   Client c(loop_, url("/ping-then-echo"), Options{}, rec.callbacks());

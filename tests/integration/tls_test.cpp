@@ -203,6 +203,17 @@ TEST(Tls, CleanCloseSendsCloseNotify) {
   EXPECT_EQ(answer->data, "close_notify");
 }
 
+// Over TLS the pieces split records: a record half-read when a pause comes
+// waits in OpenSSL for its rest, and the frame still arrives whole.
+TEST(Tls, LargeFrameInPiecesWithPausesArrivesWhole) {
+  auto peer =
+      start_hostile_server({"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")});
+  Loop loop;
+  Client c(loop, wss(peer->port(), "localhost", "/trickle-big"), trusting_test_ca());
+  ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
+  expect_trickled_frame(c);
+}
+
 TEST(Tls, IpAddressIsVerifiedAgainstTheCertificate) {
   auto peer = tls_peer("server");
   Loop loop;

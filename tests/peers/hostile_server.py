@@ -113,6 +113,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 import zlib
 
 from peer_stdin import stdin_is_watchable
@@ -518,7 +519,22 @@ def tls_close(conn, path):
         return "error %r" % e
 
 
+def trickle_big(conn):
+    """A 1 MiB binary frame in uneven pieces with pauses (the last 10 bytes alone, after
+    the longest), then "done": the client must take every piece as it comes (over TLS,
+    records split across the pauses) and deliver the message once complete."""
+    payload = bytes(i * 7 % 251 for i in range(1 << 20))
+    data = frame(OP_BINARY, payload)
+    cuts = [0, 100 * 1024, 800 * 1024, len(data) - 10, len(data)]
+    for i in range(len(cuts) - 1):
+        conn.send(data[cuts[i]:cuts[i + 1]])
+        time.sleep(0.3 if i == len(cuts) - 3 else 0.1)
+    conn.send(frame(OP_TEXT, b"done"))
+    return echo(conn, "/trickle-big")
+
+
 SCENARIOS = {
+    "/trickle-big": lambda conn, path: trickle_big(conn),
     "/tls-close": tls_close,
     "/empty-flood": lambda conn, path: flood(conn, b""),
     "/big-announce": lambda conn, path: big_announce(conn),

@@ -1,5 +1,7 @@
 #include "fixtures.hpp"
 
+#include <gtest/gtest.h>
+
 #include <cctype>
 #include <fstream>
 
@@ -86,6 +88,18 @@ std::string pattern(size_t n, bool text) {
     s[i] = text ? static_cast<char>('a' + i % 26) : static_cast<char>((i * 7 + 3) % 256);
   }
   return s;
+}
+
+void expect_trickled_frame(Client &c) {
+  const auto big = c.recv(std::chrono::seconds(10));
+  ASSERT_TRUE(big.has_value()) << "the trickled 1 MiB frame did not arrive";
+  ASSERT_EQ(big->data.size(), size_t{1} << 20);
+  for (size_t i = 0; i < big->data.size(); ++i) {
+    ASSERT_EQ(static_cast<unsigned char>(big->data[i]), i * 7 % 251) << "byte " << i;
+  }
+  const auto done = c.recv(std::chrono::seconds(10));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->data, "done");
 }
 
 }  // namespace wsc::testing

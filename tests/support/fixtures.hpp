@@ -66,6 +66,10 @@ class Recorder {
 // A payload of n bytes with a recognisable pattern (valid UTF-8 when text).
 std::string pattern(size_t n, bool text);
 
+// Pull mode on the hostile server's /trickle-big (hostile_server.py): the
+// 1 MiB frame it sends in pieces with pauses arrives whole, then "done".
+void expect_trickled_frame(Client &c);
+
 }  // namespace wsc::testing
 
 namespace wsc::testing {
