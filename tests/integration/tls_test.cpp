@@ -39,6 +39,11 @@ std::unique_ptr<PeerProcess> tls_peer(const std::string &name,
   return start_python_echo(args);
 }
 
+// The scripted server (hostile_server.py) over TLS with the test CA's server certificate.
+std::unique_ptr<PeerProcess> hostile_tls_peer() {
+  return start_hostile_server({"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")});
+}
+
 std::string wss(int port, const std::string &host = "localhost", const std::string &path = "/") {
   return "wss://" + host + ":" + std::to_string(port) + path;
 }
@@ -188,8 +193,7 @@ TEST(Tls, ReconnectsResumeTheSession) {
 // Issue 11: a clean close ends TLS with a close_notify alert, not a bare
 // TCP close (which a strict server reads as a truncation attack).
 TEST(Tls, CleanCloseSendsCloseNotify) {
-  auto peer =
-      start_hostile_server({"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")});
+  auto peer = hostile_tls_peer();
   Loop loop;
   {
     Client c(loop, wss(peer->port(), "localhost", "/tls-close"), trusting_test_ca());
@@ -206,8 +210,7 @@ TEST(Tls, CleanCloseSendsCloseNotify) {
 // Over TLS the pieces split records: a record half-read when a pause comes
 // waits in OpenSSL for its rest, and the frame still arrives whole.
 TEST(Tls, LargeFrameInPiecesWithPausesArrivesWhole) {
-  auto peer =
-      start_hostile_server({"--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")});
+  auto peer = hostile_tls_peer();
   Loop loop;
   Client c(loop, wss(peer->port(), "localhost", "/trickle-big"), trusting_test_ca());
   ASSERT_EQ(c.wait(State::Open, seconds(10)), Status::WSC_OK);
