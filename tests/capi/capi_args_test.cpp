@@ -377,10 +377,14 @@ TEST_F(CapiTest, SendNocopyReleasesExactlyOnceWhetherItSucceedsOrNot) {
 }
 
 TEST_F(CapiTest, SendNocopyQueuedOnAConnectionThatNeverOpensIsReleasedWhenItIsFreed) {
-  // Port 1 on 127.0.0.1: refused; messages wait for the reconnect that never succeeds.
+  // Port 1 on 127.0.0.1: refused; messages wait for a reconnect that never succeeds.
+  wsc_options *o = wsc_options_new();
+  ASSERT_NE(o, nullptr);
+  ASSERT_EQ(wsc_options_set_int(o, WSC_OPT_RECONNECT, 1), WSC_OK);
   wsc_conn *raw = nullptr;
-  ASSERT_EQ(wsc_connect(loop_.get(), "ws://127.0.0.1:1/", nullptr, nullptr, nullptr, &raw), WSC_OK)
-      << wsc_last_error_detail();
+  const int rc = wsc_connect(loop_.get(), "ws://127.0.0.1:1/", o, nullptr, nullptr, &raw);
+  wsc_options_free(o);
+  ASSERT_EQ(rc, WSC_OK) << wsc_last_error_detail();
   ConnPtr c(raw);
   std::atomic<int> released{0};
   for (int i = 0; i < 3; ++i) {

@@ -80,8 +80,10 @@ TEST(SendShared, AnOwnerOfAnyBytesIsReleasedWhenTheConnectionEndsUnsent) {
   auto bytes = std::make_shared<std::vector<char>>(100, 'x');
   {
     Loop loop;
-    // Refused, and reconnecting (the default) until destroyed: queued, never written.
-    Client client(loop, "ws://127.0.0.1:1/");
+    // Refused, and reconnecting until destroyed: queued, never written.
+    Options o;
+    o.reconnect = true;
+    Client client(loop, "ws://127.0.0.1:1/", o);
     EXPECT_EQ(client.try_send_shared(MessageType::Binary,
                                      std::string_view(bytes->data(), bytes->size()), bytes),
               Status::WSC_OK);
