@@ -65,18 +65,15 @@ class SharedPayloads {
   static constexpr size_t kMinBytes = 64 * 1024;
 
   std::shared_ptr<const std::string> take(const std::vector<unsigned char> &pattern, uint64_t seq) {
-    std::string *buffer = nullptr;
+    std::string *buffer;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!free_.empty()) {
-        buffer = free_.back();
-        free_.pop_back();
+      if (free_.empty()) {
+        all_.push_back(std::make_unique<std::string>(pattern.begin(), pattern.end()));
+        free_.push_back(all_.back().get());
       }
-    }
-    if (!buffer) {
-      std::lock_guard<std::mutex> lock(mu_);
-      all_.push_back(std::make_unique<std::string>(pattern.begin(), pattern.end()));
-      buffer = all_.back().get();
+      buffer = free_.back();
+      free_.pop_back();
     }
     bench_set_seq(reinterpret_cast<unsigned char *>(buffer->data()), seq);
     return std::shared_ptr<const std::string>(buffer, [this](const std::string *done) {
